@@ -1,0 +1,3 @@
+# bench_codec: fs_codec encode/decode vs a bare avro-c value-API loop.
+add_executable(bench_codec ${CMAKE_CURRENT_SOURCE_DIR}/bench_codec.c)
+target_link_libraries(bench_codec PRIVATE fs_options fs_codec)

@@ -1,0 +1,1060 @@
+/*
+ * fs_validate.c — SPEC §3 validation of one event (see fs_validate.h and
+ * docs/event-validation.md).
+ *
+ * Called by the producers for every incoming event, so it is on the hot
+ * path: one pass over the object's keys, every check done on borrowed
+ * jansson strings, and allocations only once the event is known to be
+ * valid.  Must stay pure: never reads the clock, never generates ids,
+ * never logs, never keeps state between calls.
+ */
+#include "fs_validate.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define REVENUE_LIMIT_UNITS 1000000000000LL /* 10^12 */
+#define NAME_SHOWN_MAX 40                   /* bytes of a user-supplied name in errors */
+
+/* ---- error accumulation ---------------------------------------------------------- */
+
+typedef struct errs {
+    char *buf; /* may be NULL */
+    size_t size;
+    size_t len;
+    int n; /* problems found, even when buf is too small to hold them */
+} errs_t;
+
+static void add_err(errs_t *e, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add_err(errs_t *e, const char *field, const char *fmt, ...)
+{
+    e->n++;
+    if (!e->buf || e->size == 0 || e->len + 1 >= e->size)
+        return;
+    int w = snprintf(e->buf + e->len, e->size - e->len, "%s%s: ", e->n > 1 ? "; " : "",
+                     field);
+    if (w < 0)
+        return;
+    e->len += (size_t)w;
+    if (e->len + 1 >= e->size) {
+        e->len = e->size - 1;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    w = vsnprintf(e->buf + e->len, e->size - e->len, fmt, ap);
+    va_end(ap);
+    if (w < 0)
+        return;
+    e->len += (size_t)w;
+    if (e->len + 1 >= e->size)
+        e->len = e->size - 1;
+}
+
+/* ---- UTF-8 and text fields ------------------------------------------------------- */
+
+/*
+ * Decodes the UTF-8 sequence at @p s (at most @p len bytes) into *cp.
+ * @returns its length, or 0 when it is not valid UTF-8 (overlong forms,
+ * surrogates and code points above U+10FFFF are invalid).
+ */
+static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf;
+    uint32_t v;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        v = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        v = c & 0x0f;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        v = c & 0x07;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else {
+        return 0;
+    }
+    if (len < n || s[1] < lo || s[1] > hi)
+        return 0;
+    v = (v << 6) | (s[1] & 0x3f);
+    for (size_t i = 2; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    *cp = v;
+    return n;
+}
+
+/* Unicode White_Space, plus U+FEFF (a stray byte order mark is never meant). */
+static int is_space_cp(uint32_t c)
+{
+    if (c < 0x80)
+        return c == ' ' || (c >= 0x09 && c <= 0x0d);
+    return c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+           c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000 ||
+           c == 0xfeff;
+}
+
+/* C0, DEL and C1 control characters. */
+static int is_ctrl_cp(uint32_t c)
+{
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+typedef enum text_status { TXT_OK, TXT_UTF8, TXT_CTRL, TXT_LONG } text_status_t;
+
+/* A borrowed slice of a jansson string. */
+typedef struct text {
+    const char *p; /* NULL = absent */
+    size_t len;
+} text_t;
+
+/*
+ * Trims @p s (@p len bytes) and checks it as a text field: valid UTF-8, no
+ * control character between the first and last non-space character, at
+ * most @p max_chars code points after trimming.  On TXT_OK *out is the
+ * trimmed slice, with out->p NULL when nothing is left.
+ */
+static text_status_t check_text(const char *s, size_t len, size_t max_chars, text_t *out)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, ncp = 0;
+    size_t first_b = SIZE_MAX, end_b = 0, first_cp = 0, last_cp = 0;
+    int ctrl_pending = 0, ctrl = 0;
+
+    while (i < len) {
+        uint32_t cp;
+        size_t n;
+        if (u[i] > 0x20 && u[i] < 0x7f) {
+            /* Fast path: a run of printable ASCII, the bulk of every id. */
+            size_t j = i + 1;
+            while (j < len && u[j] > 0x20 && u[j] < 0x7f)
+                j++;
+            if (ctrl_pending)
+                ctrl = 1;
+            if (first_b == SIZE_MAX) {
+                first_b = i;
+                first_cp = ncp;
+            }
+            ncp += j - i;
+            last_cp = ncp - 1;
+            end_b = j;
+            i = j;
+            continue;
+        }
+        if (u[i] < 0x80) {
+            cp = u[i];
+            n = 1;
+        } else {
+            n = utf8_decode(u + i, len - i, &cp);
+            if (n == 0)
+                return TXT_UTF8;
+        }
+        if (is_space_cp(cp)) {
+            /* A control that is also a space (\t, \n...) is only fine at the ends. */
+            if (is_ctrl_cp(cp) && first_b != SIZE_MAX)
+                ctrl_pending = 1;
+        } else {
+            if (is_ctrl_cp(cp) || ctrl_pending)
+                ctrl = 1;
+            if (first_b == SIZE_MAX) {
+                first_b = i;
+                first_cp = ncp;
+            }
+            end_b = i + n;
+            last_cp = ncp;
+        }
+        i += n;
+        ncp++;
+    }
+    if (ctrl)
+        return TXT_CTRL;
+    if (first_b == SIZE_MAX) {
+        out->p = NULL;
+        out->len = 0;
+        return TXT_OK;
+    }
+    if (last_cp - first_cp + 1 > max_chars)
+        return TXT_LONG;
+    out->p = s + first_b;
+    out->len = end_b - first_b;
+    return TXT_OK;
+}
+
+/*
+ * Copies a user-supplied name (@p len bytes) into @p dst for an error
+ * message: at most NAME_SHOWN_MAX bytes, whole UTF-8 characters only,
+ * control characters, quotes, backslashes and invalid bytes shown as '?'.
+ */
+static void show_name(char *dst, size_t dst_size, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t o = 0, i = 0;
+
+    while (i < len && o + 4 < dst_size) {
+        uint32_t cp;
+        size_t n = utf8_decode(u + i, len - i, &cp);
+        if (o + (n ? n : 1) > NAME_SHOWN_MAX)
+            break;
+        if (n == 0 || is_ctrl_cp(cp) || cp == '"' || cp == '\\') {
+            dst[o++] = '?';
+            i += n ? n : 1;
+            continue;
+        }
+        memcpy(dst + o, s + i, n);
+        o += n;
+        i += n;
+    }
+    if (i < len && o + 3 < dst_size) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o] = '\0';
+}
+
+/* ---- revenue --------------------------------------------------------------------- */
+
+/*
+ * Exact decimal parse of @p len bytes at @p s.  @returns NULL and sets
+ * *cents, or the reason it is not an acceptable amount.
+ */
+static const char *parse_revenue(const char *s, size_t len, int64_t *cents)
+{
+    size_t i = 0;
+    int64_t units = 0;
+    int int_digits = 0, significant = 0, frac_digits = 0, frac = 0, sub_cent = 0;
+
+    if (len > 0 && s[0] == '-') {
+        int64_t ignored;
+        if (len > 1 && parse_revenue(s + 1, len - 1, &ignored) == NULL)
+            return "must not be negative";
+        return "must be a decimal number such as \"19.99\"";
+    }
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        int_digits++;
+        if (significant > 0 || s[i] != '0')
+            significant++;
+        if (significant <= 12)
+            units = units * 10 + (s[i] - '0');
+    }
+    if (int_digits == 0)
+        return "must be a decimal number such as \"19.99\"";
+    if (i < len && s[i] == '.') {
+        i++;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            frac_digits++;
+            if (frac_digits <= 2)
+                frac = frac * 10 + (s[i] - '0');
+            else if (s[i] != '0')
+                sub_cent = 1; /* trailing zeros beyond cents are harmless */
+        }
+        if (frac_digits == 0)
+            return "must be a decimal number such as \"19.99\"";
+    }
+    if (i != len)
+        return "must be a decimal number such as \"19.99\"";
+    if (significant > 12)
+        return "must be less than 10^12";
+    if (sub_cent)
+        return "at most 2 decimals";
+    if (frac_digits == 1)
+        frac *= 10;
+    *cents = units * 100 + frac;
+    return NULL;
+}
+
+fs_err_t fs_parse_revenue_cents(const char *s, int64_t *cents)
+{
+    return parse_revenue(s, strlen(s), cents) ? FS_ERR_INVALID : FS_OK;
+}
+
+/*
+ * A JSON real: jansson kept only the double.  Every acceptable amount has
+ * at most 14 significant digits, so "%.15g" reproduces the decimal the
+ * client wrote (DBL_DIG is 15); an amount whose double needs more digits
+ * to round-trip cannot have been a valid literal.
+ */
+static const char *revenue_from_real(double d, int64_t *cents)
+{
+    char buf[40];
+
+    if (!isfinite(d))
+        return "must be a decimal number such as \"19.99\"";
+    if (d < 0)
+        return "must not be negative";
+    if (d >= (double)REVENUE_LIMIT_UNITS)
+        return "must be less than 10^12";
+    if (d == 0) {
+        *cents = 0;
+        return NULL;
+    }
+    snprintf(buf, sizeof(buf), "%.15g", d);
+    if (strtod(buf, NULL) != d || strchr(buf, 'e'))
+        return "at most 2 decimals"; /* < 10^12, so the extra digits are decimals */
+    return parse_revenue(buf, strlen(buf), cents);
+}
+
+/* ---- timestamps ------------------------------------------------------------------ */
+
+static int two_digits(const char *s, int *v)
+{
+    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+        return -1;
+    *v = (s[0] - '0') * 10 + (s[1] - '0');
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return dim[m - 1];
+}
+
+/* RFC 3339 date-time of @p len bytes; 0 and *ms on success, -1 otherwise. */
+static int parse_rfc3339(const char *s, size_t len, int64_t *ms)
+{
+    int c1, c2, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+    size_t i;
+
+    /* YYYY-MM-DDTHH:MM:SS is 19 bytes, the shortest offset 1 more. */
+    if (len < 20 || two_digits(s, &c1) || two_digits(s + 2, &c2) || s[4] != '-' ||
+        two_digits(s + 5, &mo) || s[7] != '-' || two_digits(s + 8, &d) ||
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || two_digits(s + 11, &h) ||
+        s[13] != ':' || two_digits(s + 14, &mi) || s[16] != ':' ||
+        two_digits(s + 17, &sec))
+        return -1;
+    int y = c1 * 100 + c2;
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+        sec > 60)
+        return -1;
+    int frac_ms = 0;
+    i = 19;
+    if (s[i] == '.') {
+        size_t start = ++i;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            if (i - start < 3)
+                frac_ms = frac_ms * 10 + (s[i] - '0');
+        if (i == start)
+            return -1;
+        for (size_t k = i - start; k < 3; k++)
+            frac_ms *= 10;
+    }
+    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+    } else if (i < len && (s[i] == '+' || s[i] == '-')) {
+        sign = s[i] == '+' ? 1 : -1;
+        if (len - i < 6 || two_digits(s + i + 1, &oh) || s[i + 3] != ':' ||
+            two_digits(s + i + 4, &om) || oh > 23 || om > 59)
+            return -1;
+        i += 6;
+    } else {
+        return -1;
+    }
+    if (i != len)
+        return -1;
+    int64_t days = days_from_civil(y, mo, d);
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+    *ms = secs * 1000 + frac_ms;
+    return 0;
+}
+
+fs_err_t fs_parse_timestamp_ms(const char *s, int64_t *ms)
+{
+    return parse_rfc3339(s, strlen(s), ms) == 0 ? FS_OK : FS_ERR_INVALID;
+}
+
+/* ---- the event object ------------------------------------------------------------ */
+
+enum field {
+    F_EVENT_ID,
+    F_TYPE,
+    F_USER_ID,
+    F_ANONYMOUS_ID,
+    F_OCCURRED_AT,
+    F_CHANNEL,
+    F_CAMPAIGN,
+    F_SOURCE,
+    F_MEDIUM,
+    F_CONTENT,
+    F_TERM,
+    F_REVENUE,
+    F_CURRENCY,
+    F_PROPERTIES,
+    F__COUNT
+};
+
+static const struct {
+    const char *name;
+    size_t len;
+} fields[F__COUNT] = {
+#define FIELD(n)                                                                         \
+    {                                                                                    \
+        n, sizeof(n) - 1                                                                 \
+    }
+    FIELD("event_id"),    FIELD("type"),       FIELD("user_id"),  FIELD("anonymous_id"),
+    FIELD("occurred_at"), FIELD("channel"),    FIELD("campaign"), FIELD("source"),
+    FIELD("medium"),      FIELD("content"),    FIELD("term"),     FIELD("revenue"),
+    FIELD("currency"),    FIELD("properties"),
+#undef FIELD
+};
+
+static int field_index(const char *key, size_t klen)
+{
+    /* Candidates (field + 1, 0-terminated) by key length: at most 4 short memcmp()s. */
+#define C(f) ((f) + 1)
+    static const unsigned char by_len[13][5] = {
+        [4] = {C(F_TYPE), C(F_TERM)},
+        [6] = {C(F_SOURCE), C(F_MEDIUM)},
+        [7] = {C(F_USER_ID), C(F_CHANNEL), C(F_CONTENT), C(F_REVENUE)},
+        [8] = {C(F_EVENT_ID), C(F_CAMPAIGN), C(F_CURRENCY)},
+        [10] = {C(F_PROPERTIES)},
+        [11] = {C(F_OCCURRED_AT)},
+        [12] = {C(F_ANONYMOUS_ID)},
+    };
+#undef C
+    if (klen >= NELEM(by_len))
+        return -1;
+    for (const unsigned char *c = by_len[klen]; *c; c++)
+        if (memcmp(fields[*c - 1].name, key, klen) == 0)
+            return *c - 1;
+    return -1;
+}
+
+/* One checked property, still borrowing from the json_t. */
+typedef struct prop_in {
+    const char *key;
+    size_t klen;
+    fs_prop_kind_t kind;
+    const char *s; /* FS_PROP_STRING */
+    size_t slen;
+    int64_t l;
+    double d;
+    int b;
+} prop_in_t;
+
+/* Everything fs_validate_json() learned, before anything is allocated. */
+typedef struct parsed {
+    text_t text[F__COUNT]; /* trimmed text fields (event_id, type, ids, UTM...) */
+    const fs_event_type_t *type;
+    int64_t occurred_at_ms;
+    int has_revenue;
+    int64_t revenue_cents;
+    char currency[4];
+    size_t nprops;
+    prop_in_t props[FS_PROPS_MAX];
+} parsed_t;
+
+/* Bytes jansson's JSON_COMPACT encoder writes for string @p s. */
+static size_t json_string_size(const char *s, size_t len)
+{
+    size_t n = len + 2;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
+            c == '\t')
+            n += 1;
+        else if (c < 0x20)
+            n += 5;
+    }
+    return n;
+}
+
+/*
+ * Size of @p j serialized as compact JSON, stopping early once above
+ * @p limit.  Containers deeper than 32 levels count as "{}": they are
+ * rejected as nested values anyway.
+ */
+static size_t json_size(const json_t *j, size_t limit, int depth)
+{
+    char buf[40];
+    size_t n = 0;
+
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        const char *key;
+        size_t klen;
+        json_t *v;
+        n = 2;
+        if (depth >= 32)
+            return n;
+        json_object_keylen_foreach((json_t *)j, key, klen, v)
+        {
+            n += json_string_size(key, klen) + 2 + json_size(v, limit, depth + 1);
+            if (n > limit)
+                return n;
+        }
+        return n;
+    }
+    case JSON_ARRAY:
+        n = 2;
+        if (depth >= 32)
+            return n;
+        for (size_t i = 0; i < json_array_size(j); i++) {
+            n += 1 + json_size(json_array_get(j, i), limit, depth + 1);
+            if (n > limit)
+                return n;
+        }
+        return n;
+    case JSON_STRING:
+        return json_string_size(json_string_value(j), json_string_length(j));
+    case JSON_INTEGER:
+        return (size_t)snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+                                json_integer_value(j));
+    case JSON_REAL:
+        return (size_t)snprintf(buf, sizeof(buf), "%.17g", json_real_value(j)) + 2;
+    case JSON_TRUE:
+        return 4;
+    case JSON_FALSE:
+        return 5;
+    case JSON_NULL:
+        return 4;
+    }
+    return 0;
+}
+
+static const char *text_reason(text_status_t st)
+{
+    switch (st) {
+    case TXT_UTF8:
+        return "must be valid UTF-8";
+    case TXT_CTRL:
+        return "must not contain control characters";
+    case TXT_LONG:
+        return "longer than 128 characters";
+    case TXT_OK:
+        break;
+    }
+    return "invalid";
+}
+
+/* A plain text field: string or null, ≤ FS_TEXT_MAX_CHARS characters. */
+static void check_text_field(errs_t *e, int f, const json_t *v, text_t *out)
+{
+    if (json_is_null(v))
+        return;
+    if (!json_is_string(v)) {
+        add_err(e, fields[f].name, "must be a string");
+        return;
+    }
+    text_status_t st =
+        check_text(json_string_value(v), json_string_length(v), FS_TEXT_MAX_CHARS, out);
+    if (st != TXT_OK)
+        add_err(e, fields[f].name, "%s", text_reason(st));
+}
+
+static void check_event_id(errs_t *e, const json_t *v, text_t *out)
+{
+    if (json_is_null(v))
+        return;
+    if (!json_is_string(v)) {
+        add_err(e, "event_id", "must be a string");
+        return;
+    }
+    text_status_t st =
+        check_text(json_string_value(v), json_string_length(v), FS_EVENT_ID_MAX, out);
+    if (st == TXT_LONG) {
+        add_err(e, "event_id", "longer than %d characters", FS_EVENT_ID_MAX);
+        return;
+    }
+    if (st == TXT_OK) {
+        for (size_t i = 0; i < out->len; i++) {
+            char c = out->p[i];
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+                  c == '-')) {
+                st = TXT_CTRL;
+                break;
+            }
+        }
+    }
+    if (st != TXT_OK) {
+        out->p = NULL;
+        add_err(e, "event_id", "only letters, digits and . _ : - are allowed");
+    }
+}
+
+static void check_type(errs_t *e, const fs_definition_t *def, const json_t *v, text_t *t,
+                       const fs_event_type_t **type)
+{
+    char shown[NAME_SHOWN_MAX + 4];
+
+    if (!v || json_is_null(v)) {
+        add_err(e, "type", "required");
+        return;
+    }
+    if (!json_is_string(v)) {
+        add_err(e, "type", "must be a string");
+        return;
+    }
+    text_status_t st =
+        check_text(json_string_value(v), json_string_length(v), FS_TEXT_MAX_CHARS, t);
+    if (st != TXT_OK) {
+        add_err(e, "type", "%s", text_reason(st));
+        return;
+    }
+    if (!t->p) {
+        add_err(e, "type", "required");
+        return;
+    }
+    *type = def ? fs_definition_lookupn(def, t->p, t->len) : NULL;
+    if (!*type) {
+        show_name(shown, sizeof(shown), t->p, t->len);
+        add_err(e, "type", "unknown event type \"%s\"", shown);
+    }
+}
+
+static void check_occurred_at(errs_t *e, const fs_validate_ctx_t *ctx, const json_t *v,
+                              int64_t *ms)
+{
+    static const char expect[] = "must be an RFC 3339 timestamp with offset (e.g. "
+                                 "\"2026-11-27T05:12:01.123Z\") or "
+                                 "integer epoch milliseconds";
+
+    *ms = ctx->now_ms;
+    if (!v || json_is_null(v))
+        return;
+    if (json_is_integer(v)) {
+        *ms = json_integer_value(v);
+    } else if (json_is_string(v)) {
+        text_t t;
+        if (check_text(json_string_value(v), json_string_length(v), 64, &t) != TXT_OK) {
+            add_err(e, "occurred_at", "%s", expect);
+            return;
+        }
+        if (!t.p)
+            return; /* empty counts as absent */
+        size_t digits = 0;
+        while (digits < t.len && t.p[digits] >= '0' && t.p[digits] <= '9')
+            digits++;
+        if (digits == t.len && digits <= 15) {
+            /* A string of digits is epoch ms (query strings have no integers). */
+            int64_t v_ms = 0;
+            for (size_t i = 0; i < digits; i++)
+                v_ms = v_ms * 10 + (t.p[i] - '0');
+            *ms = v_ms;
+        } else if (parse_rfc3339(t.p, t.len, ms) != 0) {
+            add_err(e, "occurred_at", "%s", expect);
+            return;
+        }
+    } else {
+        add_err(e, "occurred_at", "%s", expect);
+        return;
+    }
+    if (*ms < FS_EPOCH_MIN_MS)
+        add_err(e, "occurred_at", "before 2000-01-01");
+    else if (ctx->now_ms <= INT64_MAX - FS_FUTURE_SLACK_MS &&
+             *ms > ctx->now_ms + FS_FUTURE_SLACK_MS)
+        add_err(e, "occurred_at", "more than 24h in the future");
+}
+
+static void check_revenue(errs_t *e, const json_t *v, int *has, int64_t *cents)
+{
+    const char *why = NULL;
+
+    if (!v || json_is_null(v))
+        return;
+    if (json_is_integer(v)) {
+        json_int_t units = json_integer_value(v);
+        if (units < 0)
+            why = "must not be negative";
+        else if (units >= REVENUE_LIMIT_UNITS)
+            why = "must be less than 10^12";
+        else
+            *cents = (int64_t)units * 100;
+    } else if (json_is_real(v)) {
+        why = revenue_from_real(json_real_value(v), cents);
+    } else if (json_is_string(v)) {
+        text_t t;
+        if (check_text(json_string_value(v), json_string_length(v), 64, &t) != TXT_OK)
+            why = "must be a decimal number such as \"19.99\"";
+        else if (!t.p)
+            return; /* empty counts as absent */
+        else
+            why = parse_revenue(t.p, t.len, cents);
+    } else {
+        why = "must be a number or a decimal string";
+    }
+    if (why)
+        add_err(e, "revenue", "%s", why);
+    else
+        *has = 1;
+}
+
+static void check_currency(errs_t *e, const json_t *v, char currency[4])
+{
+    memcpy(currency, "USD", 4);
+    if (!v || json_is_null(v))
+        return;
+    if (!json_is_string(v)) {
+        add_err(e, "currency", "must be a string");
+        return;
+    }
+    text_t t;
+    text_status_t st = check_text(json_string_value(v), json_string_length(v), 64, &t);
+    if (st == TXT_OK && !t.p)
+        return;
+    if (st != TXT_OK || t.len != 3 || t.p[0] < 'A' || t.p[0] > 'Z' || t.p[1] < 'A' ||
+        t.p[1] > 'Z' || t.p[2] < 'A' || t.p[2] > 'Z') {
+        add_err(e, "currency", "must be 3 upper-case letters (ISO 4217, e.g. \"EUR\")");
+        return;
+    }
+    memcpy(currency, t.p, 3);
+    currency[3] = '\0';
+}
+
+/* Largest magnitude below which every integral double is an exact int64. */
+#define EXACT_INT_DOUBLE 9007199254740992.0 /* 2^53 */
+
+/* Adds "properties.KEY: reason" (the name is only formatted on this cold path). */
+static void prop_err(errs_t *e, const char *key, size_t klen, const char *reason)
+{
+    char shown[NAME_SHOWN_MAX + 4];
+    char field[NAME_SHOWN_MAX + 16];
+
+    show_name(shown, sizeof(shown), key, klen);
+    snprintf(field, sizeof(field), "properties.%s", shown);
+    add_err(e, field, "%s", reason);
+}
+
+/*
+ * Upper bound of the compact JSON size of a scalar (strings: every byte
+ * escaped as \uXXXX), or a huge value for containers, which then get
+ * measured exactly by json_size().
+ */
+static size_t size_bound(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return 6 * json_string_length(v) + 2;
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return 26;
+    case JSON_TRUE:
+    case JSON_FALSE:
+    case JSON_NULL:
+        return 5;
+    case JSON_OBJECT:
+    case JSON_ARRAY:
+        break;
+    }
+    return (size_t)FS_EVENT_MAX_BYTES + 1;
+}
+
+static void check_properties(errs_t *e, const json_t *v, parsed_t *p, size_t *bound)
+{
+    if (!v || json_is_null(v))
+        return;
+    if (!json_is_object(v)) {
+        add_err(e, "properties", "must be an object");
+        return;
+    }
+    if (json_object_size(v) > FS_PROPS_MAX) {
+        add_err(e, "properties", "more than %d keys", FS_PROPS_MAX);
+        return;
+    }
+    for (void *it = json_object_iter((json_t *)v); it;
+         it = json_object_iter_next((json_t *)v, it)) {
+        const char *key = json_object_iter_key(it);
+        size_t klen = json_object_iter_key_len(it);
+        const json_t *pv = json_object_iter_value(it);
+        prop_in_t *pi = &p->props[p->nprops];
+        text_t kt;
+        text_status_t st = check_text(key, klen, FS_TEXT_MAX_CHARS, &kt);
+
+        *bound += 6 * klen + 4 + size_bound(pv);
+        if (st == TXT_OK && (!kt.p || kt.len != klen)) {
+            prop_err(e, key, klen, "keys must not be empty or have surrounding spaces");
+            continue;
+        }
+        if (st != TXT_OK) {
+            prop_err(e, key, klen,
+                     st == TXT_UTF8   ? "key must be valid UTF-8"
+                     : st == TXT_CTRL ? "key must not contain control characters"
+                                      : "key longer than 128 characters");
+            continue;
+        }
+        memset(pi, 0, sizeof(*pi));
+        pi->key = key;
+        pi->klen = klen;
+        switch (json_typeof(pv)) {
+        case JSON_STRING: {
+            const char *s = json_string_value(pv);
+            size_t slen = json_string_length(pv);
+            uint32_t cp;
+            for (size_t i = 0; i < slen;) {
+                size_t n = (unsigned char)s[i] < 0x80
+                               ? (s[i] ? 1 : 0)
+                               : utf8_decode((const unsigned char *)s + i, slen - i, &cp);
+                if (n == 0) {
+                    prop_err(e, key, klen, "must be valid UTF-8 without NUL characters");
+                    goto next;
+                }
+                i += n;
+            }
+            pi->kind = FS_PROP_STRING;
+            pi->s = s;
+            pi->slen = slen;
+            break;
+        }
+        case JSON_INTEGER:
+            pi->kind = FS_PROP_LONG;
+            pi->l = json_integer_value(pv);
+            break;
+        case JSON_REAL: {
+            double d = json_real_value(pv);
+            if (!isfinite(d)) {
+                prop_err(e, key, klen, "must be a finite number");
+                goto next;
+            }
+            if (d > -EXACT_INT_DOUBLE && d < EXACT_INT_DOUBLE &&
+                (double)(int64_t)d == d) {
+                pi->kind = FS_PROP_LONG; /* 3.0 and 1e2 are integers */
+                pi->l = (int64_t)d;
+            } else {
+                pi->kind = FS_PROP_DOUBLE;
+                pi->d = d;
+            }
+            break;
+        }
+        case JSON_TRUE:
+        case JSON_FALSE:
+            pi->kind = FS_PROP_BOOL;
+            pi->b = json_is_true(pv);
+            break;
+        case JSON_OBJECT:
+        case JSON_ARRAY:
+            prop_err(e, key, klen, "nested objects and arrays are not allowed");
+            goto next;
+        case JSON_NULL:
+            prop_err(e, key, klen, "must be a string, number or boolean");
+            goto next;
+        }
+        p->nprops++;
+    next:;
+    }
+}
+
+/* Runs every check on @p obj; *p is filled for the parts that are valid. */
+static void check_event(const fs_validate_ctx_t *ctx, const json_t *obj, parsed_t *p,
+                        errs_t *e)
+{
+    const json_t *val[F__COUNT] = {0};
+    char shown[NAME_SHOWN_MAX + 4];
+    size_t bound = 2; /* "{}" */
+
+    if (!json_is_object(obj)) {
+        add_err(e, "event", "must be a JSON object");
+        return;
+    }
+    for (void *it = json_object_iter((json_t *)obj); it;
+         it = json_object_iter_next((json_t *)obj, it)) {
+        const char *key = json_object_iter_key(it);
+        size_t klen = json_object_iter_key_len(it);
+        int f = field_index(key, klen);
+        if (f < 0) {
+            show_name(shown, sizeof(shown), key, klen);
+            add_err(e, shown[0] ? shown : "(empty key)", "unknown field");
+            continue;
+        }
+        val[f] = json_object_iter_value(it);
+        if (f != F_PROPERTIES)
+            bound += 6 * klen + 4 + size_bound(val[f]);
+    }
+
+    if (val[F_EVENT_ID])
+        check_event_id(e, val[F_EVENT_ID], &p->text[F_EVENT_ID]);
+    check_type(e, ctx->def, val[F_TYPE], &p->text[F_TYPE], &p->type);
+    int errors_before_ids = e->n;
+    for (int f = F_USER_ID; f <= F_TERM; f++) {
+        if (f == F_OCCURRED_AT)
+            check_occurred_at(e, ctx, val[f], &p->occurred_at_ms);
+        else if (val[f])
+            check_text_field(e, f, val[f], &p->text[f]);
+        if (f == F_ANONYMOUS_ID && e->n == errors_before_ids && !p->text[F_USER_ID].p &&
+            !p->text[F_ANONYMOUS_ID].p)
+            add_err(e, "user_id", "user_id or anonymous_id is required");
+    }
+    check_revenue(e, val[F_REVENUE], &p->has_revenue, &p->revenue_cents);
+    check_currency(e, val[F_CURRENCY], p->currency);
+    if (val[F_PROPERTIES])
+        bound += 6 * 10 + 4 + 2; /* "properties":{} */
+    check_properties(e, val[F_PROPERTIES], p, &bound);
+
+    /* Measure exactly only when the cheap bound says it might be too big. */
+    if (e->n == 0 && bound > FS_EVENT_MAX_BYTES &&
+        json_size(obj, FS_EVENT_MAX_BYTES, 0) > FS_EVENT_MAX_BYTES)
+        add_err(e, "event", "serialized form larger than 32 KiB");
+}
+
+static char *dupn(const char *s, size_t len, int *failed)
+{
+    if (!s)
+        return NULL;
+    char *d = malloc(len + 1);
+    if (!d) {
+        *failed = 1;
+        return NULL;
+    }
+    memcpy(d, s, len);
+    d[len] = '\0';
+    return d;
+}
+
+/* Builds the owned event from a fully valid *p. */
+static fs_err_t build_event(const fs_validate_ctx_t *ctx, const parsed_t *p,
+                            fs_event_t *ev)
+{
+    int failed = 0;
+
+    memset(ev, 0, sizeof(*ev));
+    memcpy(ev->event_id, p->text[F_EVENT_ID].p ? p->text[F_EVENT_ID].p : "",
+           p->text[F_EVENT_ID].len);
+    ev->event_id[p->text[F_EVENT_ID].len] = '\0';
+    ev->type = dupn(p->type->name, strlen(p->type->name), &failed);
+    ev->user_id = dupn(p->text[F_USER_ID].p, p->text[F_USER_ID].len, &failed);
+    ev->anonymous_id =
+        dupn(p->text[F_ANONYMOUS_ID].p, p->text[F_ANONYMOUS_ID].len, &failed);
+    ev->occurred_at_ms = p->occurred_at_ms;
+    ev->received_at_ms = ctx->now_ms;
+    ev->channel = dupn(p->text[F_CHANNEL].p, p->text[F_CHANNEL].len, &failed);
+    ev->campaign = dupn(p->text[F_CAMPAIGN].p, p->text[F_CAMPAIGN].len, &failed);
+    ev->source = dupn(p->text[F_SOURCE].p, p->text[F_SOURCE].len, &failed);
+    ev->medium = dupn(p->text[F_MEDIUM].p, p->text[F_MEDIUM].len, &failed);
+    ev->content = dupn(p->text[F_CONTENT].p, p->text[F_CONTENT].len, &failed);
+    ev->term = dupn(p->text[F_TERM].p, p->text[F_TERM].len, &failed);
+    ev->has_revenue = p->has_revenue;
+    ev->revenue_cents = p->has_revenue ? p->revenue_cents : 0;
+    memcpy(ev->currency, p->currency, sizeof(ev->currency));
+    if (ctx->ingest_source)
+        ev->ingest_source = dupn(ctx->ingest_source, strlen(ctx->ingest_source), &failed);
+    if (failed)
+        goto fail;
+    if (p->nprops > 0) {
+        ev->props = calloc(p->nprops, sizeof(*ev->props));
+        if (!ev->props)
+            goto fail;
+        ev->nprops = p->nprops; /* zeroed entries are safe for fs_event_clear() */
+        for (size_t i = 0; i < p->nprops; i++) {
+            const prop_in_t *pi = &p->props[i];
+            fs_prop_t *prop = &ev->props[i];
+            prop->key = dupn(pi->key, pi->klen, &failed);
+            prop->kind = pi->kind;
+            switch (pi->kind) {
+            case FS_PROP_STRING:
+                prop->v.s = dupn(pi->s, pi->slen, &failed);
+                break;
+            case FS_PROP_LONG:
+                prop->v.l = pi->l;
+                break;
+            case FS_PROP_DOUBLE:
+                prop->v.d = pi->d;
+                break;
+            case FS_PROP_BOOL:
+                prop->v.b = pi->b;
+                break;
+            }
+            if (failed)
+                goto fail;
+        }
+    }
+    return FS_OK;
+
+fail:
+    fs_event_clear(ev);
+    return FS_ERR_NOMEM;
+}
+
+fs_err_t fs_validate_json(const fs_validate_ctx_t *ctx, const json_t *obj,
+                          fs_event_t *out, char *errstr, size_t errstr_size)
+{
+    errs_t e = {errstr, errstr_size, 0, 0};
+    parsed_t p;
+
+    if (errstr && errstr_size > 0)
+        errstr[0] = '\0';
+    memset(&p, 0, offsetof(parsed_t, props)); /* props[] is filled as counted */
+    if (!obj) {
+        add_err(&e, "event", "must be a JSON object");
+    } else {
+        check_event(ctx, obj, &p, &e);
+    }
+    if (e.n > 0) {
+        memset(out, 0, sizeof(*out));
+        return FS_ERR_INVALID;
+    }
+    if (build_event(ctx, &p, out) != FS_OK) {
+        add_err(&e, "event", "out of memory");
+        return FS_ERR_NOMEM;
+    }
+    return FS_OK;
+}
+
+/* Copies jansson's parse error for a message, bytes outside printable ASCII as '?'. */
+static void show_ascii(char *dst, size_t dst_size, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 1 < dst_size; s++)
+        dst[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+    dst[o] = '\0';
+}
+
+fs_err_t fs_validate_text(const fs_validate_ctx_t *ctx, const char *text, size_t len,
+                          fs_event_t *out, char *errstr, size_t errstr_size)
+{
+    errs_t e = {errstr, errstr_size, 0, 0};
+    json_error_t jerr;
+
+    if (errstr && errstr_size > 0)
+        errstr[0] = '\0';
+    memset(out, 0, sizeof(*out));
+    if (len > FS_EVENT_MAX_BYTES) {
+        add_err(&e, "event", "larger than 32 KiB (%zu bytes)", len);
+        return FS_ERR_INVALID;
+    }
+    json_t *obj = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    if (!obj) {
+        char shown[sizeof(jerr.text)];
+        show_ascii(shown, sizeof(shown), jerr.text);
+        add_err(&e, "event", "invalid JSON: %s (line %d, column %d)", shown, jerr.line,
+                jerr.column);
+        return FS_ERR_INVALID;
+    }
+    fs_err_t err = fs_validate_json(ctx, obj, out, errstr, errstr_size);
+    json_decref(obj);
+    return err;
+}

@@ -1,0 +1,77 @@
+/*
+ * funnel-worker — consumer-group daemon that keeps the funnel aggregates
+ * in Redis exactly once (SPEC §6, §9).
+ *
+ * Wiring only: configuration → definition → worker → run until SIGTERM →
+ * finish the batch, commit, leave the group → exit 0.
+ */
+#include <stdio.h>
+
+#include "fs_conf.h"
+#include "fs_definition.h"
+#include "fs_log.h"
+#include "fs_program.h"
+#include "fs_signal.h"
+#include "worker.h"
+
+static const char *const shared_keys[] = {
+    "kafka.brokers", "kafka.topic", "kafka.dlq_topic", "kafka.group", "redis.url",
+    "redis.password_file", "namespace", "definition", "log.level", "log.json", NULL};
+
+static const fs_conf_def_t worker_defs[] = {
+    {"worker.batch_max", "batch-max", "FUNNEL_BATCH_MAX", FS_CONF_INT, "5000", 1, 100000, NULL,
+     "most messages applied to Redis in one batch"},
+    {"worker.batch_ms", "batch-ms", "FUNNEL_BATCH_MS", FS_CONF_INT, "50", 1, 10000, NULL,
+     "longest a batch gathers messages (bounds latency)"},
+    {"worker.dedup_days", "dedup-days", "FUNNEL_DEDUP_DAYS", FS_CONF_INT, "8", 7, 365, NULL,
+     "how long event_ids are remembered for de-duplication"},
+    {"worker.stats_s", "stats-s", NULL, FS_CONF_INT, "10", 0, 3600, NULL,
+     "seconds between stats log lines (0 = none)"},
+};
+
+int main(int argc, char **argv)
+{
+    char err[512];
+    int rc = 1;
+    fs_log_t *lg = NULL;
+    fs_definition_t *def = NULL;
+    fs_worker_t *w = NULL;
+    fs_conf_t *conf = fs_conf_new("funnel-worker", "funnel-worker [options]");
+    if (!conf || fs_conf_use(conf, shared_keys) ||
+        fs_conf_add(conf, worker_defs, sizeof(worker_defs) / sizeof(worker_defs[0])))
+        goto out;
+    fs_conf_allow_kafka_props(conf);
+    if ((rc = fs_program_start(conf, argc, argv, "funnel-worker", &lg)) >= 0)
+        goto out;
+    rc = 1;
+    const char *defpath = fs_conf_str(conf, "definition");
+    def = defpath ? fs_definition_load(defpath, err, sizeof(err))
+                  : fs_definition_new_default(err, sizeof(err));
+    if (!def) {
+        fprintf(stderr, "funnel-worker: %s\n", err);
+        rc = 2;
+        goto out;
+    }
+    if (fs_signal_install() != FS_OK)
+        goto out;
+    fs_worker_opts_t opts = {
+        .batch_max = (int)fs_conf_int(conf, "worker.batch_max"),
+        .batch_ms = (int)fs_conf_int(conf, "worker.batch_ms"),
+        .dedup_ttl_s = (int)fs_conf_int(conf, "worker.dedup_days") * 86400,
+        .stats_every_s = (int)fs_conf_int(conf, "worker.stats_s"),
+    };
+    if (!(w = fs_worker_new(conf, def, lg, &opts, err, sizeof(err)))) {
+        FS_ERROR(lg, "%s", err);
+        goto out;
+    }
+    FS_INFO(lg, "consuming %s in group %s", fs_conf_str(conf, "kafka.topic"),
+            fs_conf_str(conf, "kafka.group"));
+    rc = fs_worker_run(w);
+    FS_INFO(lg, "stopped");
+out:
+    fs_worker_destroy(w);
+    fs_definition_destroy(def);
+    fs_log_destroy(lg);
+    fs_conf_destroy(conf);
+    return rc;
+}

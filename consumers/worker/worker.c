@@ -1,0 +1,377 @@
+/*
+ * worker.c — consumer-group loop with exactly-once application into Redis
+ * (see worker.h).
+ */
+#include "worker.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "fs_buf.h"
+#include "fs_codec.h"
+#include "fs_kafka.h"
+#include "fs_producer.h"
+#include "fs_signal.h"
+#include "plan.h"
+#include "sink.h"
+
+typedef struct part {
+    int64_t epoch; /* 0 when this member does not own the partition */
+    fs_plan_t plan;
+} part_t;
+
+struct fs_worker {
+    fs_worker_opts_t opts;
+    const fs_definition_t *def; /* borrowed */
+    fs_log_t *lg;               /* borrowed */
+    char topic[256];
+    rd_kafka_t *rk;
+    fs_codec_t *codec;
+    fs_sink_t *sink;
+    fs_producer_t *dlq;
+    part_t *parts; /* indexed by partition id */
+    int32_t nparts;
+    int dlq_pending; /* dead letters sent since the last flush */
+    int fatal;
+    fs_buf_t scratch;
+    /* stats since the last stats line */
+    uint64_t st_msgs, st_applied, st_dups, st_dlq, st_batches;
+    double st_apply_ms;
+};
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static part_t *part_get(fs_worker_t *w, int32_t p)
+{
+    if (p < 0)
+        return NULL;
+    if (p >= w->nparts) {
+        int32_t n = p + 1;
+        part_t *a = realloc(w->parts, (size_t)n * sizeof(*a));
+        if (!a)
+            return NULL;
+        for (int32_t i = w->nparts; i < n; i++) {
+            a[i].epoch = 0;
+            fs_plan_init(&a[i].plan, i);
+        }
+        w->parts = a;
+        w->nparts = n;
+    }
+    return &w->parts[p];
+}
+
+/* ---- dead letters ----------------------------------------------------- */
+
+static void dead_letter(fs_worker_t *w, const rd_kafka_message_t *m, const char *reason)
+{
+    fs_dead_letter_t dl = {.reason = reason,
+                           .source = "worker",
+                           .at_ms = now_ms(),
+                           .raw = m->payload,
+                           .raw_len = m->len,
+                           .topic = w->topic,
+                           .partition = m->partition,
+                           .offset = m->offset};
+    char err[256];
+    fs_buf_reset(&w->scratch);
+    if (fs_codec_encode_dead_letter(w->codec, &dl, &w->scratch, err, sizeof(err)) ||
+        fs_producer_send_dlq(w->dlq, NULL, w->scratch.data, w->scratch.len, NULL, err,
+                             sizeof(err))) {
+        /* Not durable: do not let the offset move past this record. */
+        FS_ERROR(w->lg, "dead letter for %s [%" PRId32 "] @%" PRId64 " not written: %s",
+                 w->topic, m->partition, m->offset, err);
+        w->fatal = 1;
+        return;
+    }
+    w->dlq_pending++;
+    w->st_dlq++;
+    FS_WARN(w->lg, "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s", w->topic, m->partition,
+            m->offset, reason);
+}
+
+static void on_dlq_delivery(void *app, void *msg, rd_kafka_resp_err_t err)
+{
+    fs_worker_t *w = app;
+    (void)msg;
+    if (err) {
+        FS_ERROR(w->lg, "dead letter delivery failed: %s", rd_kafka_err2str(err));
+        w->fatal = 1;
+    }
+}
+
+/* ---- one message ------------------------------------------------------ */
+
+static void handle_message(fs_worker_t *w, rd_kafka_message_t *m)
+{
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            FS_WARN(w->lg, "consumer: %s", rd_kafka_message_errstr(m));
+        return;
+    }
+    part_t *pt = part_get(w, m->partition);
+    if (!pt || !pt->epoch)
+        return; /* not ours (any more): the owner will read it */
+    w->st_msgs++;
+    fs_event_t ev;
+    memset(&ev, 0, sizeof(ev));
+    char err[512];
+    fs_err_t e = fs_codec_decode_event(w->codec, m->payload, m->len, &ev, err, sizeof(err));
+    if (e == FS_OK) {
+        e = fs_plan_add(&pt->plan, w->def, &ev, m->offset);
+        if (e == FS_ERR_NOT_FOUND)
+            snprintf(err, sizeof(err), "type: \"%.200s\" is not in the worker's funnel "
+                                       "definition", ev.type);
+        else if (e)
+            w->fatal = 1;
+    }
+    fs_event_clear(&ev);
+    if (e == FS_ERR_CORRUPT || e == FS_ERR_UNKNOWN_SCHEMA || e == FS_ERR_NOT_FOUND ||
+        e == FS_ERR_INVALID) {
+        fs_plan_skip(&pt->plan, m->offset);
+        dead_letter(w, m, err);
+    }
+}
+
+/* ---- applying a batch ------------------------------------------------- */
+
+/* Applies every gathered plan; then commits the offsets to Kafka (for lag
+ * tools; Redis stays the source of truth).  Returns -1 when stopping
+ * interrupted a retry (nothing is lost: the next owner resumes from Redis). */
+static int apply_batches(fs_worker_t *w)
+{
+    if (w->dlq_pending) {
+        /* Dead letters must be durable before their offsets are applied. */
+        if (fs_producer_flush(w->dlq, 30000) != FS_OK) {
+            FS_ERROR(w->lg, "dead letters not acknowledged by Kafka in 30 s");
+            w->fatal = 1;
+        }
+        w->dlq_pending = 0;
+    }
+    if (w->fatal)
+        return -1;
+    rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new(8);
+    for (int32_t p = 0; p < w->nparts; p++) {
+        part_t *pt = &w->parts[p];
+        if (pt->plan.last_offset < 0)
+            continue;
+        fs_sink_result_t res;
+        char err[512];
+        fs_err_t e;
+        int delay_ms = 100;
+        while ((e = fs_sink_apply(w->sink, &pt->plan, pt->epoch, &res, err, sizeof(err))) ==
+                   FS_ERR_TRANSIENT &&
+               !fs_signal_stop_requested()) {
+            FS_WARN(w->lg, "partition %" PRId32 ": %s; retrying in %d ms", p, err, delay_ms);
+            usleep((useconds_t)delay_ms * 1000);
+            delay_ms = delay_ms < 5000 ? delay_ms * 2 : 5000;
+        }
+        if (e == FS_OK) {
+            w->st_batches++;
+            w->st_applied += (uint64_t)res.applied;
+            w->st_dups += (uint64_t)res.duplicates;
+            w->st_apply_ms += fs_sink_last_apply_ms(w->sink);
+            if (commit)
+                rd_kafka_topic_partition_list_add(commit, w->topic, p)->offset =
+                    pt->plan.last_offset + 1;
+        } else if (e == FS_ERR_FENCED) {
+            FS_WARN(w->lg, "%s; dropping its batch", err);
+            pt->epoch = 0;
+        } else {
+            FS_ERROR(w->lg, "partition %" PRId32 ": %s", p, err);
+            if (e != FS_ERR_TRANSIENT)
+                w->fatal = 1;
+            fs_plan_clear(&pt->plan);
+            if (commit)
+                rd_kafka_topic_partition_list_destroy(commit);
+            return -1;
+        }
+        fs_plan_clear(&pt->plan);
+    }
+    if (commit) {
+        if (commit->cnt > 0)
+            (void)rd_kafka_commit(w->rk, commit, 1); /* async; failure only delays lag */
+        rd_kafka_topic_partition_list_destroy(commit);
+    }
+    return 0;
+}
+
+/* ---- rebalancing ------------------------------------------------------ */
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    fs_worker_t *w = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &parts->elems[i];
+            part_t *pt = part_get(w, tp->partition);
+            char e[512];
+            int64_t epoch = 0, next = -2;
+            fs_err_t ce;
+            while ((ce = fs_sink_claim(w->sink, tp->partition, &epoch, &next, e,
+                                       sizeof(e))) == FS_ERR_TRANSIENT &&
+                   !fs_signal_stop_requested()) {
+                FS_WARN(w->lg, "claiming partition %" PRId32 ": %s; retrying", tp->partition,
+                        e);
+                sleep(1);
+            }
+            if (ce || !pt) {
+                FS_ERROR(w->lg, "cannot claim partition %" PRId32 ": %s", tp->partition,
+                         ce ? e : "out of memory");
+                w->fatal = 1;
+                tp->offset = RD_KAFKA_OFFSET_END; /* read nothing we cannot apply */
+                continue;
+            }
+            pt->epoch = epoch;
+            fs_plan_clear(&pt->plan);
+            tp->offset = next;
+            FS_INFO(w->lg, "assigned %s [%" PRId32 "] epoch %" PRId64 " from offset %s%" PRId64,
+                    w->topic, tp->partition, epoch, next < 0 ? "(beginning) " : "",
+                    next < 0 ? 0 : next);
+        }
+        rd_kafka_assign(rk, parts);
+    } else {
+        int lost = rd_kafka_assignment_lost(rk);
+        if (!lost)
+            (void)apply_batches(w); /* still the owner: finish what was gathered */
+        for (int i = 0; i < parts->cnt; i++) {
+            part_t *pt = part_get(w, parts->elems[i].partition);
+            if (pt) {
+                pt->epoch = 0;
+                fs_plan_clear(&pt->plan);
+            }
+        }
+        FS_INFO(w->lg, "%s %d partitions", lost ? "lost" : "revoked", parts->cnt);
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def, fs_log_t *lg,
+                           const fs_worker_opts_t *opts, char *errstr, size_t sz)
+{
+    const char *const defaults[] = {
+        "group.id", fs_conf_str(conf, "kafka.group"), "enable.auto.commit", "false",
+        "enable.auto.offset.store", "false", "auto.offset.reset", "earliest",
+        /* A stopped or partitioned member loses its partitions within 10 s. */
+        "session.timeout.ms", "10000", "heartbeat.interval.ms", "2000",
+        "max.poll.interval.ms", "120000", NULL};
+    fs_worker_t *w = calloc(1, sizeof(*w));
+    rd_kafka_conf_t *kc = NULL;
+    rd_kafka_topic_partition_list_t *sub = NULL;
+    if (!w) {
+        snprintf(errstr, sz, "out of memory");
+        return NULL;
+    }
+    w->opts = *opts;
+    w->def = def;
+    w->lg = lg;
+    snprintf(w->topic, sizeof(w->topic), "%s", fs_conf_str(conf, "kafka.topic"));
+    if (!(w->codec = fs_codec_new(NULL, errstr, sz)) ||
+        !(w->sink = fs_sink_new(conf, w->topic, opts->dedup_ttl_s, errstr, sz)) ||
+        !(w->dlq = fs_producer_new(conf, 30000, errstr, sz)) ||
+        !(kc = fs_kafka_conf_new(conf, defaults, errstr, sz)))
+        goto fail;
+    fs_producer_set_delivery(w->dlq, on_dlq_delivery, w);
+    rd_kafka_conf_set_opaque(kc, w);
+    rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
+    char err[512];
+    if (!(w->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)))) {
+        snprintf(errstr, sz, "kafka consumer: %s", err);
+        goto fail;
+    }
+    kc = NULL; /* now owned by rk */
+    rd_kafka_poll_set_consumer(w->rk);
+    sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, w->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t se = rd_kafka_subscribe(w->rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (se) {
+        snprintf(errstr, sz, "subscribe %s: %s", w->topic, rd_kafka_err2str(se));
+        goto fail;
+    }
+    return w;
+fail:
+    if (kc)
+        rd_kafka_conf_destroy(kc);
+    fs_worker_destroy(w);
+    return NULL;
+}
+
+static void stats(fs_worker_t *w, double secs)
+{
+    FS_INFO(w->lg,
+            "%.0f msgs/s, %" PRIu64 " counted, %" PRIu64 " duplicates, %" PRIu64
+            " dead letters, %" PRIu64 " batches, %.2f ms per Redis apply",
+            w->st_msgs / secs, w->st_applied, w->st_dups, w->st_dlq, w->st_batches,
+            w->st_batches ? w->st_apply_ms / (double)w->st_batches : 0.0);
+    w->st_msgs = w->st_applied = w->st_dups = w->st_dlq = w->st_batches = 0;
+    w->st_apply_ms = 0;
+}
+
+int fs_worker_run(fs_worker_t *w)
+{
+    double last_stats = mono_s();
+    while (!fs_signal_stop_requested() && !w->fatal) {
+        double deadline = mono_s() + w->opts.batch_ms / 1000.0;
+        for (int n = 0; n < w->opts.batch_max && !w->fatal;) {
+            int left_ms = (int)((deadline - mono_s()) * 1000);
+            if (left_ms <= 0)
+                break;
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, left_ms);
+            if (!m)
+                continue;
+            handle_message(w, m);
+            rd_kafka_message_destroy(m);
+            n++;
+        }
+        (void)apply_batches(w);
+        fs_producer_poll(w->dlq, 0);
+        if (w->opts.stats_every_s && mono_s() - last_stats >= w->opts.stats_every_s) {
+            stats(w, mono_s() - last_stats);
+            last_stats = mono_s();
+        }
+    }
+    if (!w->fatal)
+        (void)apply_batches(w);
+    /* Leaving the group runs the revoke callback, which applies the rest. */
+    rd_kafka_resp_err_t ce = rd_kafka_consumer_close(w->rk);
+    if (ce)
+        FS_WARN(w->lg, "leaving the group: %s", rd_kafka_err2str(ce));
+    return w->fatal ? 1 : 0;
+}
+
+void fs_worker_destroy(fs_worker_t *w)
+{
+    if (!w)
+        return;
+    if (w->rk)
+        rd_kafka_destroy(w->rk);
+    for (int32_t p = 0; p < w->nparts; p++)
+        fs_plan_clear(&w->parts[p].plan);
+    free(w->parts);
+    fs_producer_destroy(w->dlq, 10000);
+    fs_sink_destroy(w->sink);
+    fs_codec_destroy(w->codec);
+    fs_buf_free(&w->scratch);
+    free(w);
+}

@@ -1,0 +1,111 @@
+/*
+ * intake.c — request body → validated events (see intake.h).
+ */
+#include "intake.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#define RAW_MAX 8192 /* bytes of a rejected element kept for the dead letter */
+
+void fs_intake_clear(fs_intake_t *in)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        fs_event_clear(&in->items[i].ev);
+        free(in->items[i].raw);
+    }
+    free(in->items);
+    memset(in, 0, sizeof(*in));
+}
+
+static void reject(fs_intake_item_t *it, json_t *elem, const char *error)
+{
+    it->ok = 0;
+    snprintf(it->error, sizeof(it->error), "%s", error);
+    char *raw = json_dumps(elem, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (raw && strlen(raw) > RAW_MAX)
+        raw[RAW_MAX] = '\0';
+    it->raw = raw; /* NULL on OOM: the dead letter then has no raw text */
+}
+
+fs_err_t fs_intake_parse(const fs_validate_ctx_t *ctx, const char *body, size_t len,
+                         size_t max_events, fs_intake_t *out, char *errstr, size_t sz)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    json_t *list = NULL;
+    fs_err_t err = FS_OK;
+    memset(out, 0, sizeof(*out));
+    if (!root) {
+        snprintf(errstr, sz, "body: not valid JSON (line %d column %d: %s)",
+                 jerr.line, jerr.column, jerr.text);
+        return FS_ERR_INVALID;
+    }
+    if (json_is_array(root)) {
+        list = root;
+    } else if (json_is_object(root) && json_object_size(root) == 1 &&
+               json_object_get(root, "batch")) {
+        list = json_object_get(root, "batch");
+        if (!json_is_array(list)) {
+            snprintf(errstr, sz, "batch: must be an array of events");
+            err = FS_ERR_INVALID;
+            goto done;
+        }
+    } else if (!json_is_object(root)) {
+        snprintf(errstr, sz,
+                 "body: expected an event object, an array of events or {\"batch\": [...]}");
+        err = FS_ERR_INVALID;
+        goto done;
+    }
+    size_t n = list ? json_array_size(list) : 1;
+    if (n == 0) {
+        snprintf(errstr, sz, "body: no events");
+        err = FS_ERR_INVALID;
+        goto done;
+    }
+    if (n > max_events) {
+        snprintf(errstr, sz, "body: %zu events, at most %zu per request", n, max_events);
+        err = FS_ERR_INVALID;
+        goto done;
+    }
+    out->items = calloc(n, sizeof(*out->items));
+    if (!out->items) {
+        snprintf(errstr, sz, "out of memory");
+        err = FS_ERR_NOMEM;
+        goto done;
+    }
+    out->n = n;
+    for (size_t i = 0; i < n; i++) {
+        json_t *elem = list ? json_array_get(list, i) : root;
+        fs_intake_item_t *it = &out->items[i];
+        if (!json_is_object(elem)) {
+            reject(it, elem, "event: must be a JSON object");
+            continue;
+        }
+        /* The 32 KiB limit is on the serialized form of the event. */
+        char *text = json_dumps(elem, JSON_COMPACT);
+        size_t tlen = text ? strlen(text) : 0;
+        free(text);
+        if (tlen > FS_EVENT_MAX_BYTES) {
+            reject(it, elem, "event: larger than 32 KiB");
+            continue;
+        }
+        fs_err_t verr = fs_validate_json(ctx, elem, &it->ev, it->error, sizeof(it->error));
+        if (verr == FS_OK) {
+            it->ok = 1;
+            out->accepted++;
+        } else {
+            char e[sizeof(it->error)];
+            memcpy(e, it->error, sizeof(e));
+            reject(it, elem, e);
+        }
+    }
+done:
+    json_decref(root);
+    if (err)
+        fs_intake_clear(out);
+    return err;
+}

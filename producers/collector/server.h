@@ -1,0 +1,49 @@
+/*
+ * server.h — the collector's HTTP server (SPEC §4).
+ *
+ * Owns: the libmicrohttpd daemon, the in-flight requests and the Kafka
+ * poll thread.  A POST is parsed and validated on the HTTP thread, its
+ * events are produced, and the connection is suspended until the delivery
+ * reports of all of them are in; only then is it answered (200 = durable
+ * with acks=all, 503 = nothing the client can rely on, retry with the same
+ * event_ids).  Rejected events go to the dead-letter topic.
+ *
+ * Borrows the producer, codec, definition and log given at construction;
+ * they must outlive the server.  The codec is used only on the HTTP thread.
+ */
+#ifndef FS_SERVER_H
+#define FS_SERVER_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "fs_codec.h"
+#include "fs_definition.h"
+#include "fs_log.h"
+#include "fs_producer.h"
+
+typedef struct fs_server_opts {
+    const char *listen;        /* "host:port" */
+    size_t max_body_bytes;     /* 413 above */
+    size_t max_events;         /* 400 above */
+    unsigned conn_timeout_s;   /* idle/slow connection timeout */
+    int retry_after_s;         /* Retry-After of a 503 */
+} fs_server_opts_t;
+
+typedef struct fs_server fs_server_t;
+
+/** Starts listening and takes over @p producer's delivery reports; NULL with @p errstr on failure (e.g. address in use). */
+fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer,
+                           fs_codec_t *codec, const fs_definition_t *def, fs_log_t *lg,
+                           char *errstr, size_t errstr_size);
+
+/** The port actually bound (useful with port 0). */
+int fs_server_port(const fs_server_t *srv);
+
+/**
+ * Graceful stop: stops accepting, waits up to @p drain_ms for in-flight
+ * requests to be answered, stops the daemon and the poll thread.  Then
+ * frees the server.  NULL is a no-op.
+ */
+void fs_server_destroy(fs_server_t *srv, int drain_ms);
+
+#endif

@@ -1,0 +1,248 @@
+/*
+ * store.c — Redis reads of funnel-query (see store.h).
+ *
+ * A query of N days costs one round trip per batch of BATCH_DAYS days:
+ * each day is HMGET of exactly the five stage fields of the events hash,
+ * the same of the users hash, and EXISTS of the users hash (an HMGET
+ * cannot tell a missing hash from missing fields).
+ */
+#include "store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "fs_day.h"
+#include "fs_redis.h"
+
+#define TIMEOUT_MS 5000 /* connect, and each round trip */
+/* 128 days = 384 commands per round trip: the longest query (3660 days) takes 29
+ * round trips, about 0.2 s against a local Redis even in the ASan build. */
+#define BATCH_DAYS 128
+#define FIELD_MAX 600 /* "sk:" + stage + ":" + 128 characters of up to 4 bytes */
+#define KEY_MAX 128   /* namespace (<= 64) + ":v1:events:" + day */
+
+struct fs_qstore {
+    redisContext *c;
+    char ns[65];
+};
+
+fs_qstore_t *fs_qstore_open(const fs_conf_t *conf, char *errstr, size_t sz)
+{
+    const char *ns = fs_conf_str(conf, "namespace");
+    char reason[400];
+    fs_qstore_t *qs = calloc(1, sizeof(*qs));
+    if (!qs) {
+        snprintf(errstr, sz, "out of memory");
+        return NULL;
+    }
+    /* fs_conf_check_namespace() allows 64 characters: this cannot truncate. */
+    snprintf(qs->ns, sizeof(qs->ns), "%s", ns);
+    if (!(qs->c = fs_redis_connect(conf, TIMEOUT_MS, reason, sizeof(reason)))) {
+        snprintf(errstr, sz, "cannot connect to Redis: %s", reason);
+        fs_qstore_destroy(qs);
+        return NULL;
+    }
+    return qs;
+}
+
+void fs_qstore_destroy(fs_qstore_t *qs)
+{
+    if (!qs)
+        return;
+    if (qs->c)
+        redisFree(qs->c);
+    free(qs);
+}
+
+/* The hash fields of the five stages under @p filter. */
+static fs_err_t stage_fields(const fs_filter_t *filter, char fields[][FIELD_MAX],
+                             char *errstr, size_t sz)
+{
+    for (int s = 0; s < FS_STAGE__COUNT; s++) {
+        const char *stage = fs_stage_name((fs_stage_t)s);
+        int n;
+        if (filter->kind == FS_FILTER_CHANNEL)
+            n = snprintf(fields[s], FIELD_MAX, "sc:%s:%s", stage, filter->value);
+        else if (filter->kind == FS_FILTER_CAMPAIGN)
+            n = snprintf(fields[s], FIELD_MAX, "sk:%s:%s", stage, filter->value);
+        else
+            n = snprintf(fields[s], FIELD_MAX, "s:%s", stage);
+        if (n < 0 || n >= FIELD_MAX) {
+            snprintf(errstr, sz, "%s: value too long",
+                     filter->kind == FS_FILTER_CHANNEL ? "--channel" : "--campaign");
+            return FS_ERR_INVALID;
+        }
+    }
+    return FS_OK;
+}
+
+static void day_key(const fs_qstore_t *qs, const char *what, int64_t day,
+                    char key[KEY_MAX])
+{
+    char d[11];
+    fs_day_format(day, d);
+    snprintf(key, KEY_MAX, "%s:v1:%s:%s", qs->ns, what, d);
+}
+
+static fs_err_t append_day(fs_qstore_t *qs, int64_t day, char fields[][FIELD_MAX],
+                           char *errstr, size_t sz)
+{
+    char events_key[KEY_MAX], users_key[KEY_MAX];
+    const char *argv[2 + FS_STAGE__COUNT];
+    day_key(qs, "events", day, events_key);
+    day_key(qs, "users", day, users_key);
+    argv[0] = "HMGET";
+    for (int s = 0; s < FS_STAGE__COUNT; s++)
+        argv[2 + s] = fields[s];
+    /* hiredis copies the arguments into its output buffer: locals may go. */
+    argv[1] = events_key;
+    int rc = redisAppendCommandArgv(qs->c, 2 + FS_STAGE__COUNT, argv, NULL);
+    argv[1] = users_key;
+    if (rc == REDIS_OK)
+        rc = redisAppendCommandArgv(qs->c, 2 + FS_STAGE__COUNT, argv, NULL);
+    const char *exists[2] = {"EXISTS", users_key};
+    if (rc == REDIS_OK)
+        rc = redisAppendCommandArgv(qs->c, 2, exists, NULL);
+    if (rc != REDIS_OK) {
+        snprintf(errstr, sz, "Redis: queueing reads of %s: %s", events_key,
+                 qs->c->errstr);
+        return FS_ERR_NOMEM; /* appending only fails when hiredis cannot allocate */
+    }
+    return FS_OK;
+}
+
+/* Parses a stored count: decimal digits only, no sign, fits in 64 bits. */
+static int parse_count(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t n = 0;
+    if (len == 0 || len > 20)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9' || n > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+            return -1;
+        n = n * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = n;
+    return 0;
+}
+
+/*
+ * Reads the next reply of @p what ("HMGET key").  On success the caller
+ * owns *replyp.  A NULL reply (broken connection, timeout) and
+ * REDIS_REPLY_ERROR (WRONGTYPE, NOAUTH, ...) are errors.
+ */
+static fs_err_t next_reply(fs_qstore_t *qs, const char *what, redisReply **replyp,
+                           char *errstr, size_t sz)
+{
+    void *p = NULL;
+    char reason[400];
+    *replyp = NULL;
+    if (redisGetReply(qs->c, &p) != REDIS_OK)
+        p = NULL; /* hiredis sets no reply then; be explicit */
+    if (fs_redis_reply_ok(qs->c, p, what, reason, sizeof(reason)) != 0) {
+        snprintf(errstr, sz, "Redis: %s", reason);
+        if (p)
+            freeReplyObject(p);
+        return p ? FS_ERR_IO : FS_ERR_TRANSIENT;
+    }
+    *replyp = p;
+    return FS_OK;
+}
+
+/* Adds the HMGET reply of @p key to @p sums (one per stage). */
+static fs_err_t add_hmget(const redisReply *reply, const char *key,
+                          char fields[][FIELD_MAX], uint64_t sums[], char *errstr,
+                          size_t sz)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != FS_STAGE__COUNT) {
+        snprintf(errstr, sz, "Redis: unexpected reply type %d to HMGET %s", reply->type,
+                 key);
+        return FS_ERR_CORRUPT;
+    }
+    for (int s = 0; s < FS_STAGE__COUNT; s++) {
+        const redisReply *e = reply->element[s];
+        uint64_t n;
+        if (e->type == REDIS_REPLY_NIL)
+            continue;
+        if (e->type != REDIS_REPLY_STRING || parse_count(e->str, e->len, &n) != 0) {
+            snprintf(errstr, sz, "%s field %s: \"%.*s\" is not a count", key, fields[s],
+                     e->type == REDIS_REPLY_STRING ? (int)(e->len > 40 ? 40 : e->len) : 0,
+                     e->type == REDIS_REPLY_STRING ? e->str : "");
+            return FS_ERR_CORRUPT;
+        }
+        if (n > UINT64_MAX - sums[s]) {
+            snprintf(errstr, sz, "%s field %s: the sum over the range overflows", key,
+                     fields[s]);
+            return FS_ERR_CORRUPT;
+        }
+        sums[s] += n;
+    }
+    return FS_OK;
+}
+
+/* Reads the three replies of @p day (see append_day()) into the sums. */
+static fs_err_t read_day(fs_qstore_t *qs, int64_t day, char fields[][FIELD_MAX],
+                         uint64_t events[], uint64_t users[], int *users_exist,
+                         char *errstr, size_t sz)
+{
+    char events_key[KEY_MAX], users_key[KEY_MAX], what[KEY_MAX + 8];
+    redisReply *reply = NULL;
+    fs_err_t err;
+    day_key(qs, "events", day, events_key);
+    day_key(qs, "users", day, users_key);
+
+    snprintf(what, sizeof(what), "HMGET %s", events_key);
+    if ((err = next_reply(qs, what, &reply, errstr, sz)))
+        return err;
+    err = add_hmget(reply, events_key, fields, events, errstr, sz);
+    freeReplyObject(reply);
+    snprintf(what, sizeof(what), "HMGET %s", users_key);
+    if (err || (err = next_reply(qs, what, &reply, errstr, sz)))
+        return err;
+    err = add_hmget(reply, users_key, fields, users, errstr, sz);
+    freeReplyObject(reply);
+    snprintf(what, sizeof(what), "EXISTS %s", users_key);
+    if (err || (err = next_reply(qs, what, &reply, errstr, sz)))
+        return err;
+    if (reply->type != REDIS_REPLY_INTEGER) {
+        snprintf(errstr, sz, "Redis: unexpected reply type %d to EXISTS %s", reply->type,
+                 users_key);
+        err = FS_ERR_CORRUPT;
+    } else if (reply->integer > 0) {
+        *users_exist = 1;
+    }
+    freeReplyObject(reply);
+    return err;
+}
+
+fs_err_t fs_qstore_read_funnel(fs_qstore_t *qs, fs_funnel_report_t *r, char *errstr,
+                               size_t sz)
+{
+    char fields[FS_STAGE__COUNT][FIELD_MAX];
+    uint64_t events[FS_STAGE__COUNT] = {0}, users[FS_STAGE__COUNT] = {0};
+    int users_exist = 0;
+    fs_err_t err;
+
+    if ((err = stage_fields(&r->filter, fields, errstr, sz)))
+        return err;
+    for (int64_t start = r->from; start <= r->to; start += BATCH_DAYS) {
+        int64_t end = r->to - start >= BATCH_DAYS ? start + BATCH_DAYS - 1 : r->to;
+        for (int64_t day = start; day <= end; day++)
+            if ((err = append_day(qs, day, fields, errstr, sz)))
+                return err;
+        for (int64_t day = start; day <= end; day++)
+            if ((err =
+                     read_day(qs, day, fields, events, users, &users_exist, errstr, sz)))
+                return err;
+    }
+    for (int s = 0; s < FS_STAGE__COUNT; s++) {
+        r->rows[s].events = events[s];
+        r->rows[s].users = users_exist ? users[s] : 0;
+        r->rows[s].users_known = users_exist;
+    }
+    return FS_OK;
+}

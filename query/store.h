@@ -1,0 +1,51 @@
+/*
+ * store.h — the aggregates funnel-query reads from Redis.
+ *
+ * Owns one blocking hiredis connection (opened by common/fs_redis.h) and
+ * the knowledge of which keys and fields of docs/redis-keys.md answer a
+ * query.
+ * Called by query/main.c only.  Reads and never writes; knows nothing of
+ * output formats (report.c renders) nor of Kafka.  Not thread-safe: one
+ * caller at a time.
+ */
+#ifndef FS_QUERY_STORE_H
+#define FS_QUERY_STORE_H
+
+#include <stddef.h>
+
+#include "fs_conf.h"
+#include "fs_err.h"
+#include "report.h"
+
+typedef struct fs_qstore fs_qstore_t;
+
+/**
+ * Connects with fs_redis_connect() (redis.url, redis.password_file: AUTH
+ * and SELECT) and reads keys under the configured namespace.  @p conf is
+ * borrowed for the call only.
+ * @returns a store the caller destroys, or NULL when Redis cannot be
+ *          reached or refuses AUTH/SELECT, or memory runs out; @p errstr
+ *          then says why (never with the password).
+ */
+fs_qstore_t *fs_qstore_open(const fs_conf_t *conf, char *errstr, size_t errstr_size);
+
+/** Closes the connection.  NULL is a no-op. */
+void fs_qstore_destroy(fs_qstore_t *qs);
+
+/**
+ * Fills r->rows with the counts of days r->from..r->to under r->filter:
+ * events from `<ns>:v1:events:<day>` and, when at least one day of the
+ * range has a `<ns>:v1:users:<day>` hash, users from those hashes (a day
+ * without one counts zero); otherwise users_known stays 0.  Fields: `s:`
+ * unfiltered, `sc:<stage>:<channel>`, `sk:<stage>:<campaign>`.  Days are
+ * read in pipelined batches.
+ * @returns FS_OK; FS_ERR_TRANSIENT / FS_ERR_IO when the connection fails
+ *          or Redis answers an error (e.g. WRONGTYPE, NOAUTH);
+ *          FS_ERR_CORRUPT when a field is not a non-negative integer or a
+ *          sum overflows.  On failure @p errstr names the key, r->rows is
+ *          unspecified and @p qs must only be destroyed.
+ */
+fs_err_t fs_qstore_read_funnel(fs_qstore_t *qs, fs_funnel_report_t *r, char *errstr,
+                               size_t errstr_size) FS_WUR;
+
+#endif

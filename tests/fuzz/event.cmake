@@ -1,0 +1,3 @@
+# Fuzz targets of common/ fs_event (seed corpora in corpus/validate, corpus/definition).
+fs_fuzz_target(fuzz_validate SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_validate.c LIBS fs_event)
+fs_fuzz_target(fuzz_definition SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_definition.c LIBS fs_event)

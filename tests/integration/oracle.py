@@ -1,0 +1,108 @@
+"""Independent model of SPEC §5 (default funnel definition) and §6 `events`
+aggregates, written from the SPEC text only.
+
+    expected_events(events) -> {day: {field: count}}
+
+with `day` the UTC calendar day (YYYY-MM-DD) of `occurred_at`, and fields
+`s:<stage>`, `sc:<stage>:<channel>`, `sk:<stage>:<campaign>`, `t:<type>` as
+described in docs/redis-keys.md.  Events are dicts as a client sends them
+(JSON shape of SPEC §3); `event_id` is required here (the tests always set
+it).  A repeated event_id counts once, the first one in list order wins;
+`identity`-role events count nowhere.
+"""
+
+import datetime
+import re
+
+STAGES = ["awareness", "interest", "desire", "action", "loyalty"]
+
+# SPEC §5, the built-in default: type -> (stage, department, role, milestone)
+DEFAULT_DEFINITION = {
+    "ad_impression": ("awareness", "marketing", "none", None),
+    "ad_click": ("awareness", "marketing", "touch", None),
+    "social_engagement": ("awareness", "marketing", "touch", None),
+    "page_view": ("interest", "marketing", "none", None),
+    "content_download": ("interest", "marketing", "touch", None),
+    "email_signup": ("interest", "marketing", "touch", "lead"),
+    "email_open": ("interest", "marketing", "none", None),
+    "email_click": ("interest", "marketing", "touch", None),
+    "webinar_attended": ("desire", "marketing", "touch", None),
+    "demo_requested": ("desire", "sales", "touch", None),
+    "sales_call": ("desire", "sales", "touch", None),
+    "demo_attended": ("desire", "sales", "touch", "opportunity"),
+    "quote_sent": ("desire", "sales", "touch", None),
+    "sale": ("action", "sales", "conversion", None),
+    "repeat_purchase": ("loyalty", "sales", "conversion", None),
+    "referral": ("loyalty", "marketing", "touch", None),
+    "identify": (None, None, "identity", None),
+}
+
+NONE = "(none)"
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def occurred_at_ms(value):
+    """RFC 3339 with offset or integer epoch ms -> epoch ms (UTC)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    m = _RFC3339.match(value.strip())
+    if not m:
+        raise ValueError(f"oracle: cannot read occurred_at {value!r}")
+    y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
+    frac = m.group(7) or ""
+    ms = int((frac[1:] + "000")[:3]) if frac else 0
+    off = m.group(8)
+    offset_min = 0
+    if off not in ("Z", "z"):
+        sign = -1 if off[0] == "-" else 1
+        offset_min = sign * (int(off[1:3]) * 60 + int(off[4:6]))
+    days = (datetime.date(y, mo, d) - datetime.date(1970, 1, 1)).days
+    return ((days * 86400 + h * 3600 + mi * 60 + s) - offset_min * 60) * 1000 + ms
+
+
+def utc_day(ms):
+    return (datetime.date(1970, 1, 1) + datetime.timedelta(days=ms // 86_400_000)).isoformat()
+
+
+def _text(value):
+    """SPEC §3: text fields are trimmed; empty counts as absent."""
+    if value is None:
+        return None
+    value = value.strip().strip("\ufeff").strip()
+    return value or None
+
+
+def expected_events(events, definition=DEFAULT_DEFINITION):
+    seen = set()
+    out = {}
+    for ev in events:
+        eid = _text(ev["event_id"])
+        if eid in seen:
+            continue
+        seen.add(eid)
+        etype = _text(ev["type"])
+        stage, _dept, role, _milestone = definition[etype]
+        if role == "identity":
+            continue
+        day = utc_day(occurred_at_ms(ev["occurred_at"]))
+        channel = _text(ev.get("channel")) or NONE
+        campaign = _text(ev.get("campaign")) or NONE
+        h = out.setdefault(day, {})
+        for field in (f"s:{stage}", f"sc:{stage}:{channel}", f"sk:{stage}:{campaign}",
+                      f"t:{etype}"):
+            h[field] = h.get(field, 0) + 1
+    return out
+
+
+def stage_totals(expected, days=None):
+    """Events per stage, summed over `days` (default: all)."""
+    tot = {s: 0 for s in STAGES}
+    for day, h in expected.items():
+        if days is not None and day not in days:
+            continue
+        for s in STAGES:
+            tot[s] += h.get(f"s:{s}", 0)
+    return [tot[s] for s in STAGES]

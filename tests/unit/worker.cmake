@@ -1,0 +1,2 @@
+fs_unit_test(test_plan SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_plan.c LIBS fs_worker)
+fs_unit_test(test_intake SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_intake.c LIBS fs_collector)
