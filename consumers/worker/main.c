@@ -25,6 +25,8 @@ static const fs_conf_def_t worker_defs[] = {
      "longest a batch gathers messages (bounds latency)"},
     {"worker.dedup_days", "dedup-days", "FUNNEL_DEDUP_DAYS", FS_CONF_INT, "8", 7, 365, NULL,
      "how long event_ids are remembered for de-duplication"},
+    {"worker.person_days", "person-days", "FUNNEL_PERSON_DAYS", FS_CONF_INT, "400", 1, 3650,
+     NULL, "how long a person's first-reached times are kept after their last event"},
     {"worker.stats_s", "stats-s", NULL, FS_CONF_INT, "10", 0, 3600, NULL,
      "seconds between stats log lines (0 = none)"},
 };
@@ -58,6 +60,7 @@ int main(int argc, char **argv)
         .batch_max = (int)fs_conf_int(conf, "worker.batch_max"),
         .batch_ms = (int)fs_conf_int(conf, "worker.batch_ms"),
         .dedup_ttl_s = (int)fs_conf_int(conf, "worker.dedup_days") * 86400,
+        .person_ttl_s = (int)fs_conf_int(conf, "worker.person_days") * 86400,
         .stats_every_s = (int)fs_conf_int(conf, "worker.stats_s"),
     };
     if (!(w = fs_worker_new(conf, def, lg, &opts, err, sizeof(err)))) {

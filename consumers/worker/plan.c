@@ -48,8 +48,11 @@ fs_err_t fs_plan_add(fs_plan_t *plan, const fs_definition_t *def, const fs_event
         plan->args = a;
         plan->cap = cap;
     }
-    char off[24], day[11];
+    char off[24], day[11], ms[24], anon[FS_PERSON_MAX];
     snprintf(off, sizeof(off), "%" PRId64, offset);
+    snprintf(ms, sizeof(ms), "%" PRId64, ev->occurred_at_ms);
+    if (!ev->user_id)
+        snprintf(anon, sizeof(anon), "anon:%s", ev->anonymous_id ? ev->anonymous_id : "");
     fs_day_format(fs_day_from_ms(ev->occurred_at_ms), day);
     const char *fields[FS_PLAN_FIELDS] = {
         off,
@@ -59,6 +62,8 @@ fs_err_t fs_plan_add(fs_plan_t *plan, const fs_definition_t *def, const fs_event
         ev->channel ? ev->channel : "(none)",
         ev->campaign ? ev->campaign : "(none)",
         ev->type,
+        ev->user_id ? ev->user_id : anon,
+        ms,
     };
     size_t base = plan->nargs;
     for (size_t i = 0; i < FS_PLAN_FIELDS; i++) {

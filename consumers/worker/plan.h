@@ -3,8 +3,10 @@
  *
  * Owns the mapping from decoded events to the arguments of the apply
  * script (sink.c): for one partition batch, the list of (offset, event_id,
- * day, stage, channel, campaign, type) tuples the script de-duplicates and
- * counts.  Pure: no Kafka, no Redis, no clock.  Events of role `identity`
+ * day, stage, channel, campaign, type, person, occurred_at ms) tuples the
+ * script de-duplicates and counts.  The person of an event is its user_id,
+ * else "anon:" + its anonymous_id (identity links are resolved by the
+ * script, which alone sees every partition's links).  Pure: no Kafka, no Redis, no clock.  Events of role `identity`
  * are counted nowhere (SPEC §5) and are left out; the batch's last offset
  * still advances past them.
  */
@@ -18,7 +20,8 @@
 #include "fs_err.h"
 #include "fs_event.h"
 
-#define FS_PLAN_FIELDS 7 /* strings per planned event */
+#define FS_PLAN_FIELDS 9 /* strings per planned event */
+#define FS_PERSON_MAX 1024 /* "anon:" + an anonymous_id of up to 128 UTF-8 characters */
 
 typedef struct fs_plan {
     int32_t partition;

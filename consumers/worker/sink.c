@@ -22,11 +22,17 @@ static const char claim_lua[] =
     "local o = redis.call('HGET', pre .. 'offsets', ARGV[2])\n"
     "return {e, tonumber(o or '-1')}\n";
 
-/* ARGV: ns, "topic:partition", epoch, last offset, dedup ttl, then groups of
- * 7: offset, event_id, day, stage, channel, campaign, type.
- * Returns {status, applied, duplicates}: status 1 applied, 0 already
- * applied, -1 fenced.  Increments are summed in Lua first so each hash
- * field is written once per batch. */
+/* ARGV: ns, "topic:partition", epoch, last offset, dedup ttl, person ttl,
+ * then groups of 9: offset, event_id, day, stage, channel, campaign, type,
+ * person, occurred_at ms.  Returns {status, applied, duplicates}: status 1
+ * applied, 0 already applied, -1 fenced.
+ *
+ * Per counted event: its de-duplication mark; event counts; for each of the
+ * person's (stage), (stage, channel), (stage, campaign) the earliest time
+ * seen, moving the person's "users" count from the old day to the new one
+ * when an earlier event arrives late; the person in the stage's HyperLogLog.
+ * Increments are summed in Lua first so each hash field is written once per
+ * batch. */
 static const char apply_lua[] =
     "local pre = ARGV[1] .. ':v1:'\n"
     "local tp = ARGV[2]\n"
@@ -34,31 +40,81 @@ static const char apply_lua[] =
     "local cur = tonumber(redis.call('HGET', pre .. 'offsets', tp) or '-1')\n"
     "local last = tonumber(ARGV[4])\n"
     "if last <= cur then return {0, 0, 0} end\n"
-    "local ttl = ARGV[5]\n"
-    "local incr = {}\n"
+    "local ttl, pttl = ARGV[5], ARGV[6]\n"
+    "local ev, us, hll = {}, {}, {}\n"
     "local applied, dups = 0, 0\n"
-    "local function add(h, f) h[f] = (h[f] or 0) + 1 end\n"
-    "for i = 6, #ARGV, 7 do\n"
+    "local floor = math.floor\n"
+    "local function add(t, key, f, n)\n"
+    "  local h = t[key]\n"
+    "  if not h then h = {}; t[key] = h end\n"
+    "  h[f] = (h[f] or 0) + n\n"
+    "end\n"
+    /* The UTC day of epoch milliseconds, as fs_day_format() computes it. */
+    "local function civil(ms)\n"
+    "  local z = floor(ms / 86400000) + 719468\n"
+    "  local era = floor(z / 146097)\n"
+    "  local doe = z - era * 146097\n"
+    "  local yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524)\n"
+    "                    - floor(doe / 146096)) / 365)\n"
+    "  local doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100))\n"
+    "  local mp = floor((5 * doy + 2) / 153)\n"
+    "  local d = doy - floor((153 * mp + 2) / 5) + 1\n"
+    "  local m = mp < 10 and mp + 3 or mp - 9\n"
+    "  local y = yoe + era * 400\n"
+    "  if m <= 2 then y = y + 1 end\n"
+    "  return string.format('%04d-%02d-%02d', y, m, d)\n"
+    "end\n"
+    "local function first(pkey, f, ms, day)\n"
+    "  local old = redis.call('HGET', pkey, f)\n"
+    "  if old then\n"
+    "    old = tonumber(old)\n"
+    "    if ms >= old then return end\n"
+    "    add(us, pre .. 'users:' .. civil(old), f, -1)\n"
+    "  end\n"
+    "  redis.call('HSET', pkey, f, ms)\n"
+    "  add(us, pre .. 'users:' .. day, f, 1)\n"
+    "end\n"
+    "for i = 7, #ARGV, 9 do\n"
     "  if tonumber(ARGV[i]) > cur then\n"
     "    if redis.call('SET', pre .. 'seen:' .. ARGV[i + 1], '1', 'NX', 'EX', ttl) then\n"
     "      applied = applied + 1\n"
-    "      local key = pre .. 'events:' .. ARGV[i + 2]\n"
-    "      local h = incr[key]\n"
-    "      if not h then h = {}; incr[key] = h end\n"
-    "      local st = ARGV[i + 3]\n"
+    "      local day, st = ARGV[i + 2], ARGV[i + 3]\n"
+    "      local ekey = pre .. 'events:' .. day\n"
+    "      add(ev, ekey, 't:' .. ARGV[i + 6], 1)\n"
     "      if st ~= '' then\n"
-    "        add(h, 's:' .. st)\n"
-    "        add(h, 'sc:' .. st .. ':' .. ARGV[i + 4])\n"
-    "        add(h, 'sk:' .. st .. ':' .. ARGV[i + 5])\n"
+    "        local person = ARGV[i + 7]\n"
+    "        local pkey = pre .. 'p:' .. person\n"
+    "        local ms = tonumber(ARGV[i + 8])\n"
+    "        local fs = {'s:' .. st, 'sc:' .. st .. ':' .. ARGV[i + 4],\n"
+    "                    'sk:' .. st .. ':' .. ARGV[i + 5]}\n"
+    "        for _, f in ipairs(fs) do\n"
+    "          add(ev, ekey, f, 1)\n"
+    "          first(pkey, f, ms, day)\n"
+    "        end\n"
+    "        redis.call('EXPIRE', pkey, pttl)\n"
+    "        local hk = pre .. 'hll:' .. day .. ':' .. st\n"
+    "        local hl = hll[hk]\n"
+    "        if not hl then hl = {}; hll[hk] = hl end\n"
+    "        hl[#hl + 1] = person\n"
     "      end\n"
-    "      add(h, 't:' .. ARGV[i + 6])\n"
     "    else\n"
     "      dups = dups + 1\n"
     "    end\n"
     "  end\n"
     "end\n"
-    "for key, h in pairs(incr) do\n"
+    "for key, h in pairs(ev) do\n"
     "  for f, n in pairs(h) do redis.call('HINCRBY', key, f, n) end\n"
+    "end\n"
+    "for key, h in pairs(us) do\n"
+    "  for f, n in pairs(h) do\n"
+    "    if n ~= 0 then redis.call('HINCRBY', key, f, n) end\n"
+    "  end\n"
+    "end\n"
+    /* PFADD in slices: unpack() of a long list would overflow Lua's C stack. */
+    "for key, l in pairs(hll) do\n"
+    "  for j = 1, #l, 1000 do\n"
+    "    redis.call('PFADD', key, unpack(l, j, math.min(j + 999, #l)))\n"
+    "  end\n"
     "end\n"
     "redis.call('HSET', pre .. 'offsets', tp, last)\n"
     "return {1, applied, dups}\n";
@@ -68,7 +124,8 @@ struct fs_sink {
     redisContext *c;       /* NULL while disconnected */
     char ns[80];
     char topic[256];
-    char ttl[16];
+    char ttl[16];  /* de-duplication marks, seconds */
+    char pttl[16]; /* person state, seconds */
     char claim_sha[48], apply_sha[48];
     double last_apply_ms;
 };
@@ -120,7 +177,7 @@ static fs_err_t ensure(fs_sink_t *s, char *errstr, size_t sz)
 }
 
 fs_sink_t *fs_sink_new(const fs_conf_t *conf, const char *topic, int dedup_ttl_s,
-                       char *errstr, size_t sz)
+                       int person_ttl_s, char *errstr, size_t sz)
 {
     fs_sink_t *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -131,6 +188,7 @@ fs_sink_t *fs_sink_new(const fs_conf_t *conf, const char *topic, int dedup_ttl_s
     snprintf(s->ns, sizeof(s->ns), "%s", fs_conf_str(conf, "namespace"));
     snprintf(s->topic, sizeof(s->topic), "%s", topic);
     snprintf(s->ttl, sizeof(s->ttl), "%d", dedup_ttl_s);
+    snprintf(s->pttl, sizeof(s->pttl), "%d", person_ttl_s);
     if (ensure(s, errstr, sz) != FS_OK) {
         fs_sink_destroy(s);
         return NULL;
@@ -222,7 +280,7 @@ fs_err_t fs_sink_apply(fs_sink_t *s, const fs_plan_t *plan, int64_t epoch,
     memset(res, 0, sizeof(*res));
     if (plan->last_offset < 0)
         return FS_OK;
-    size_t argc = 8 + plan->nargs;
+    size_t argc = 9 + plan->nargs;
     const char **argv = malloc(argc * sizeof(*argv));
     if (!argv) {
         snprintf(errstr, sz, "out of memory");
@@ -239,8 +297,9 @@ fs_err_t fs_sink_apply(fs_sink_t *s, const fs_plan_t *plan, int64_t epoch,
     argv[5] = ep;
     argv[6] = last;
     argv[7] = s->ttl;
+    argv[8] = s->pttl;
     for (size_t i = 0; i < plan->nargs; i++)
-        argv[8 + i] = plan->args[i];
+        argv[9 + i] = plan->args[i];
     double t0 = mono_ms();
     fs_err_t err;
     redisReply *r = evalsha(s, s->apply_sha, (int)argc, argv, errstr, sz, &err);

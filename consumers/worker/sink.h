@@ -24,9 +24,13 @@ typedef struct fs_sink_result {
     int64_t duplicates;  /* events skipped as already seen */
 } fs_sink_result_t;
 
-/** Connects using redis.url / redis.password_file / namespace of @p conf. */
+/**
+ * Connects using redis.url / redis.password_file / namespace of @p conf.
+ * @p dedup_ttl_s: how long event_ids are remembered; @p person_ttl_s: how
+ * long a person's first-reached times live after their last event.
+ */
 fs_sink_t *fs_sink_new(const fs_conf_t *conf, const char *topic, int dedup_ttl_s,
-                       char *errstr, size_t errstr_size);
+                       int person_ttl_s, char *errstr, size_t errstr_size);
 void fs_sink_destroy(fs_sink_t *sink);
 
 /**

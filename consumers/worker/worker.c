@@ -287,7 +287,7 @@ fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def, fs
     w->lg = lg;
     snprintf(w->topic, sizeof(w->topic), "%s", fs_conf_str(conf, "kafka.topic"));
     if (!(w->codec = fs_codec_new(NULL, errstr, sz)) ||
-        !(w->sink = fs_sink_new(conf, w->topic, opts->dedup_ttl_s, errstr, sz)) ||
+        !(w->sink = fs_sink_new(conf, w->topic, opts->dedup_ttl_s, opts->person_ttl_s, errstr, sz)) ||
         !(w->dlq = fs_producer_new(conf, 30000, errstr, sz)) ||
         !(kc = fs_kafka_conf_new(conf, defaults, errstr, sz)))
         goto fail;

@@ -23,6 +23,7 @@ typedef struct fs_worker_opts {
     int batch_max;     /* most messages per batch */
     int batch_ms;      /* longest a batch gathers */
     int dedup_ttl_s;   /* how long event_ids are remembered */
+    int person_ttl_s;  /* how long person state outlives the person's last event */
     int stats_every_s; /* period of the stats log line, 0 = never */
 } fs_worker_opts_t;
 

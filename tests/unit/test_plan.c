@@ -31,6 +31,9 @@ static void test_plan_fields(void)
     fs_event_t a = make("e1", "ad_click", 1795823999999LL, "paid_search");
     fs_event_t b = make("e2", "identify", 1795823999999LL, NULL);
     fs_event_t c = make("e3", "sale", 1795824000000LL, NULL);
+    free(c.user_id); /* an anonymous person */
+    c.user_id = NULL;
+    c.anonymous_id = strdup("a9");
     fs_event_t d = make("e4", "no_such_type", 1795824000000LL, NULL);
     ASSERT_EQ(fs_plan_add(&plan, def, &a, 10), FS_OK);
     ASSERT_EQ(fs_plan_add(&plan, def, &b, 11), FS_OK); /* identity: counted nowhere */
@@ -40,9 +43,10 @@ static void test_plan_fields(void)
     ASSERT_EQ(plan.nargs, 2 * FS_PLAN_FIELDS);
     ASSERT_EQ(plan.last_offset, 13); /* identity and unknown still advance it */
 
-    const char *want_a[] = {"10", "e1", "2026-11-27", "awareness", "paid_search", "(none)",
-                            "ad_click"};
-    const char *want_c[] = {"12", "e3", "2026-11-28", "action", "(none)", "(none)", "sale"};
+    const char *want_a[] = {"10",     "e1", "2026-11-27", "awareness",    "paid_search",
+                            "(none)", "ad_click", "u1", "1795823999999"};
+    const char *want_c[] = {"12",     "e3",   "2026-11-28", "action",       "(none)",
+                            "(none)", "sale", "anon:a9",    "1795824000000"};
     for (int i = 0; i < FS_PLAN_FIELDS; i++) {
         ASSERT_STR_EQ(plan.args[i], want_a[i]);
         ASSERT_STR_EQ(plan.args[FS_PLAN_FIELDS + i], want_c[i]);
