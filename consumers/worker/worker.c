@@ -317,13 +317,43 @@ fail:
     return NULL;
 }
 
+/* Lag of each owned partition from librdkafka's cached high watermark (no
+ * broker round trip): how far this member is behind, for autoscaling. */
+static int64_t lag_text(fs_worker_t *w, char *out, size_t sz)
+{
+    int64_t total = 0;
+    size_t n = 0;
+    out[0] = '\0';
+    for (int32_t p = 0; p < w->nparts; p++) {
+        if (!w->parts[p].epoch)
+            continue;
+        int64_t lo = 0, hi = 0;
+        rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_new(1);
+        if (!pos)
+            break;
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(pos, w->topic, p);
+        if (rd_kafka_get_watermark_offsets(w->rk, w->topic, p, &lo, &hi) == 0 &&
+            rd_kafka_position(w->rk, pos) == 0 && tp->offset >= 0 && hi >= tp->offset) {
+            total += hi - tp->offset;
+            if (n < sz)
+                n += (size_t)snprintf(out + n, sz - n, "%s%" PRId32 ":%" PRId64,
+                                      n ? "," : "", p, hi - tp->offset);
+        }
+        rd_kafka_topic_partition_list_destroy(pos);
+    }
+    return total;
+}
+
 static void stats(fs_worker_t *w, double secs)
 {
+    char lag[512];
+    int64_t total = lag_text(w, lag, sizeof(lag));
     FS_INFO(w->lg,
-            "%.0f msgs/s, %" PRIu64 " counted, %" PRIu64 " duplicates, %" PRIu64
-            " dead letters, %" PRIu64 " batches, %.2f ms per Redis apply",
+            "stats: %.0f msgs/s, %" PRIu64 " counted, %" PRIu64 " duplicates, %" PRIu64
+            " dead letters, %" PRIu64 " batches, %.2f ms per Redis apply, lag %" PRId64
+            " [%s]",
             w->st_msgs / secs, w->st_applied, w->st_dups, w->st_dlq, w->st_batches,
-            w->st_batches ? w->st_apply_ms / (double)w->st_batches : 0.0);
+            w->st_batches ? w->st_apply_ms / (double)w->st_batches : 0.0, total, lag);
     w->st_msgs = w->st_applied = w->st_dups = w->st_dlq = w->st_batches = 0;
     w->st_apply_ms = 0;
 }
