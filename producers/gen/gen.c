@@ -243,7 +243,7 @@ enum { ID_USER = 1, ID_ANON = 2, ID_B2B = 4 };    /* ev.ids */
 enum { TS_Z, TS_EPOCH, TS_OFFSET };               /* ev.tsfmt */
 enum { F_LATE = 1, F_DUP = 2, F_REV_NUMBER = 4 }; /* ev.flags */
 
-/* One event, compact (64 bytes): strings are indices into strs[]. */
+/* One event, compact (56 bytes): strings are indices into strs[]. */
 typedef struct ev {
     int64_t emit_ms; /* heap key: when the line is written */
     int64_t at_ms;   /* occurred_at */
@@ -261,8 +261,10 @@ struct fs_gen {
     ev_t *heap;
     size_t nheap, cap;
     uint64_t ord;
-    uint32_t next_n;    /* next event number */
-    uint32_t next_user; /* next journey to generate */
+    uint32_t next_n;          /* next event number */
+    uint32_t next_user;       /* next journey to generate */
+    uint32_t next_start_user; /* next_start is the start of this journey (cache) */
+    int64_t next_start;
     uint32_t currency_total;
     fs_gen_stats_t st;
 };
@@ -935,7 +937,7 @@ fs_gen_t *fs_gen_new(const fs_gen_opts_t *opts, char *errstr, size_t sz)
         snprintf(errstr, sz, "days: %lu outside 1..3650", (unsigned long)opts->days);
     else if (end_day > today)
         snprintf(errstr, sz,
-                 "end: %s is after today (UTC): its events would lie in the future", day);
+                 "--end (end): %s is after today (UTC): its events would lie in the future", day);
     else if (start_ms < epoch_2000)
         snprintf(errstr, sz, "days: the window would start before 2000-01-01");
     else if (opts->duplicate_ppm > FS_GEN_PPM || opts->late_ppm > FS_GEN_PPM ||
@@ -955,6 +957,7 @@ fs_gen_t *fs_gen_new(const fs_gen_opts_t *opts, char *errstr, size_t sz)
     }
     g->o = *opts;
     g->start_ms = start_ms;
+    g->next_start_user = UINT32_MAX;
     g->end_ms = end_ms;
     for (size_t i = 0; i < g->o.ncurrencies; i++)
         g->currency_total += g->o.currencies[i].weight;
@@ -980,8 +983,11 @@ int fs_gen_next(fs_gen_t *g, fs_buf_t *line)
         return 0;
     for (;;) {
         int more_users = g->next_user < g->o.users;
-        if (g->nheap &&
-            (!more_users || g->heap[0].emit_ms <= user_start(g, g->next_user))) {
+        if (more_users && g->next_start_user != g->next_user) {
+            g->next_start = user_start(g, g->next_user);
+            g->next_start_user = g->next_user;
+        }
+        if (g->nheap && (!more_users || g->heap[0].emit_ms <= g->next_start)) {
             if (render(g, &g->heap[0], line) != FS_OK)
                 return -1;
             ev_t e = heap_pop(g);

@@ -13,7 +13,7 @@
  * end day after today is refused (its events would lie in the future).
  *
  * Memory: events of journeys that have started but are not yet written
- * wait in a heap, about 48 bytes each; with the default windows that is
+ * wait in a heap, about 56 bytes each; with the default windows that is
  * nearly every event of the run (--users 1000000 needs about 0.5 GB).
  */
 #ifndef FS_GEN_H
@@ -45,15 +45,14 @@ typedef struct fs_gen_opts {
     uint64_t seed;
     uint32_t users; /* 1..FS_GEN_MAX_USERS journeys */
     uint32_t days;  /* journeys start within these UTC days, the last being end_day */
-    int64_t
-        end_day;    /* days since 1970-01-01, or FS_GEN_END_NOW: the window ends at now */
+    /* Days since 1970-01-01, or FS_GEN_END_NOW: the window ends at now_ms. */
+    int64_t end_day;
     int64_t now_ms; /* wall clock (epoch ms); end_day must not be after its day */
     fs_gen_scenario_t scenario;
     uint32_t duplicate_ppm; /* share of events written twice (same id and content) */
     uint32_t late_ppm;      /* share of events written out of time order */
-    uint32_t
-        anonymous_ppm;  /* share of users browsing anonymously before they are known */
-    size_t ncurrencies; /* 1..FS_GEN_MAX_CURRENCIES */
+    uint32_t anonymous_ppm; /* share of users anonymous until they sign up */
+    size_t ncurrencies;     /* 1..FS_GEN_MAX_CURRENCIES */
     fs_gen_currency_t currencies[FS_GEN_MAX_CURRENCIES];
     uint64_t max_events; /* stop after this many lines; 0 = no limit */
 } fs_gen_opts_t;

@@ -121,7 +121,8 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_REALTIME, &now); /* the one reading of "now" */
     int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 
-    fs_conf_t *conf = fs_conf_new("funnel-gen", "funnel-gen [options]   (NDJSON on stdout, or --post URL)");
+    fs_conf_t *conf = fs_conf_new(
+        "funnel-gen", "funnel-gen [options]   (NDJSON on stdout, or --post URL)");
     if (!conf || fs_conf_use(conf, shared) ||
         fs_conf_add(conf, gen_defs, sizeof(gen_defs) / sizeof(gen_defs[0]))) {
         fprintf(stderr, "funnel-gen: out of memory\n");

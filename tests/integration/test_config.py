@@ -99,7 +99,13 @@ BAD_FLAGS = [
     ("collector", ["--max-events", "501"], "--max-events"),
     ("query", ["--redis-url", "redis://h:70000"], "--redis-url"),
     ("query", ["--format", "yaml"], "--format"),
-]
+] + ([
+    ("gen", ["--users", "0"], "--users"),
+    ("gen", ["--duplicate-rate", "2"], "--duplicate-rate"),
+    ("gen", ["--post", "notaurl"], "--post"),
+    ("gen", ["--end", "2999-01-01"], "--end"),
+    ("gen", ["--batch", "501"], "--batch"),
+] if "gen" in PROGRAMS else [])
 
 
 @pytest.mark.parametrize("program, args, key", BAD_FLAGS,
@@ -121,7 +127,7 @@ BAD_ENV = [
     ("collector", "FUNNEL_ACK_TIMEOUT_MS", "x"),
     ("collector", "FUNNEL_KAFKA_BROKERS", "no-port-here"),
     ("query", "FUNNEL_REDIS_URL", "redis://h:70000"),
-] + [(p, "FUNNEL_LOOKBACK_DAYS", "0") for p in ("worker", "query")] + [
+] + ([("gen", "FUNNEL_COLLECTOR_URL", "notaurl")] if "gen" in PROGRAMS else []) + [(p, "FUNNEL_LOOKBACK_DAYS", "0") for p in ("worker", "query")] + [
     (p, "FUNNEL_HALF_LIFE_DAYS", "-1") for p in ("worker", "query")] + [
     (p, "FUNNEL_SLA_DAYS", "x") for p in ("worker", "query")]
 
@@ -129,7 +135,8 @@ BAD_ENV = [
 @pytest.mark.parametrize("program, var, value", BAD_ENV,
                          ids=[f"{p}:{v}={x}" for p, v, x in BAD_ENV])
 def test_bad_env_value_names_the_variable(program, var, value):
-    if var not in ("FUNNEL_REDIS_URL", "FUNNEL_KAFKA_BROKERS", "FUNNEL_LISTEN"):
+    if var not in ("FUNNEL_REDIS_URL", "FUNNEL_KAFKA_BROKERS", "FUNNEL_LISTEN",
+                   "FUNNEL_COLLECTOR_URL"):
         # attribution/handoff settings matter only to programs that use them;
         # a program uses a variable when its --help lists it
         if var not in run(program, "--help").stdout:
@@ -149,10 +156,10 @@ def test_unknown_flag_is_refused(program):
     assert "(see --help) (see --help)" not in p.stderr, p.stderr
 
 
-@pytest.mark.parametrize("program", ["worker", "collector", "query"])
+@pytest.mark.parametrize("program", PROGRAMS)
 def test_config_file_errors_name_file_line_and_key(program, tmp_path):
     key = {"worker": "worker.batch_max = 0", "collector": "collector.ack_timeout_ms = 1",
-           "query": "format = yaml"}[program]
+           "query": "format = yaml", "gen": "users = 0"}[program]
     bad = tmp_path / "bad.conf"
     bad.write_text("# comment\n\n" + key + "\n")
     p = run(program, "--config", str(bad))

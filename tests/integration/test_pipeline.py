@@ -408,8 +408,8 @@ def test_worker_counts_exactly(fs_ctx, fs_procs):
     events = gen_events(rng, 3000, fs_ctx["tag"], days)
     batches = batches_with_duplicates(rng, events, 100, 0.05)
     col = fs_procs.collector()
+    workers = [fs_procs.worker(), fs_procs.worker()]  # live: they count while we post
     sent = post_all(col.port, batches)
-    workers = [fs_procs.worker(), fs_procs.worker()]
     ends = fs_wait_offsets(fs_ctx, workers, timeout=120)
     assert sum(ends.values()) == sent
     check_counts(fs_ctx, [e for b in batches for e in b], days)
@@ -584,6 +584,7 @@ def test_graceful_shutdown(fs_ctx, fs_procs):
         for t in threads:
             t.join(60)
     assert before > 0, statuses
+    assert statuses[200] * 20 == len(ok_ids), statuses
     assert rc == 0, f"collector exited {rc} on SIGTERM ({statuses})"
     v2 = FsSchema("journey_event.v2.avsc")
     ids = collections.Counter(v2.decode(m.value())["event_id"]

@@ -459,7 +459,7 @@ static void test_max_events_and_bad_options(void)
     o = base_opts(1, 10);
     o.end_day = end_day() + 1; /* tomorrow: events in the future */
     ASSERT(fs_gen_new(&o, err, sizeof(err)) == NULL);
-    ASSERT_CONTAINS(err, "end:");
+    ASSERT_CONTAINS(err, "--end (end):");
     o = base_opts(1, 0);
     ASSERT(fs_gen_new(&o, err, sizeof(err)) == NULL);
     ASSERT_CONTAINS(err, "users");
