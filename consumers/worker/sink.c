@@ -144,13 +144,25 @@ static void disconnect(fs_sink_t *s)
     s->c = NULL;
 }
 
+/* An error reply that names a passing condition (LOADING, BUSY, READONLY,
+ * MASTERDOWN, TRYAGAIN, OOM...) is retriable; "ERR ..." (e.g. a script that
+ * does not compile) and authentication or permission errors are not. */
+static fs_err_t classify_error_reply(const redisReply *r)
+{
+    static const char *const fatal[] = {"ERR", "NOPERM", "NOAUTH", "WRONGPASS", "WRONGTYPE"};
+    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+        if (!strncmp(r->str, fatal[i], strlen(fatal[i])))
+            return FS_ERR_FATAL;
+    return FS_ERR_TRANSIENT;
+}
+
 static fs_err_t load_script(fs_sink_t *s, const char *lua, char sha[48], char *errstr,
                             size_t sz)
 {
     redisReply *r = redisCommand(s->c, "SCRIPT LOAD %s", lua);
     fs_err_t err = FS_OK;
     if (fs_redis_reply_ok(s->c, r, "SCRIPT LOAD", errstr, sz))
-        err = r ? FS_ERR_FATAL : FS_ERR_TRANSIENT;
+        err = r ? classify_error_reply(r) : FS_ERR_TRANSIENT;
     else if (r->type != REDIS_REPLY_STRING || r->len >= 48)
         err = FS_ERR_FATAL;
     else
@@ -189,7 +201,9 @@ fs_sink_t *fs_sink_new(const fs_conf_t *conf, const char *topic, int dedup_ttl_s
     snprintf(s->topic, sizeof(s->topic), "%s", topic);
     snprintf(s->ttl, sizeof(s->ttl), "%d", dedup_ttl_s);
     snprintf(s->pttl, sizeof(s->pttl), "%d", person_ttl_s);
-    if (ensure(s, errstr, sz) != FS_OK) {
+    /* Redis being down (or loading) at start-up is retried later like any
+     * outage; a refused password or a broken script is not. */
+    if (ensure(s, errstr, sz) == FS_ERR_FATAL) {
         fs_sink_destroy(s);
         return NULL;
     }
@@ -227,9 +241,8 @@ static redisReply *evalsha(fs_sink_t *s, const char *sha, int argc, const char *
         }
         if (r->type == REDIS_REPLY_ERROR) {
             snprintf(errstr, sz, "redis: %s", r->str);
+            *err = classify_error_reply(r);
             freeReplyObject(r);
-            /* LOADING / BUSY / READONLY / OOM are conditions that pass. */
-            *err = FS_ERR_TRANSIENT;
             return NULL;
         }
         *err = FS_OK;

@@ -106,3 +106,40 @@ def stage_totals(expected, days=None):
         for s in STAGES:
             tot[s] += h.get(f"s:{s}", 0)
     return [tot[s] for s in STAGES]
+
+
+def person_of(ev):
+    """SPEC §3 without identity links (the worker's scope before identity
+    stitching lands): the user_id, else "anon:" + the anonymous_id."""
+    user = _text(ev.get("user_id"))
+    return user if user else "anon:" + _text(ev.get("anonymous_id"))
+
+
+def expected_users(events, definition=DEFAULT_DEFINITION):
+    """SPEC §6 `users reaching a stage`: for each person P and stage s (and
+    per channel / campaign), t(P, s) = the earliest occurred_at of P's
+    distinct events of stage s; the count for day d is the number of persons
+    whose t falls on d.  Returns {day: {field: count}} with the same field
+    names as expected_events (zero counts left out)."""
+    seen = set()
+    first = {}  # (person, field) -> earliest ms
+    for ev in events:
+        eid = _text(ev["event_id"])
+        if eid in seen:
+            continue
+        seen.add(eid)
+        stage, _dept, role, _milestone = definition[_text(ev["type"])]
+        if role == "identity" or stage is None:
+            continue
+        ms = occurred_at_ms(ev["occurred_at"])
+        channel = _text(ev.get("channel")) or NONE
+        campaign = _text(ev.get("campaign")) or NONE
+        for field in (f"s:{stage}", f"sc:{stage}:{channel}", f"sk:{stage}:{campaign}"):
+            key = (person_of(ev), field)
+            if key not in first or ms < first[key]:
+                first[key] = ms
+    out = {}
+    for (_person, field), ms in first.items():
+        h = out.setdefault(utc_day(ms), {})
+        h[field] = h.get(field, 0) + 1
+    return out
