@@ -31,6 +31,47 @@ static void reject(fs_intake_item_t *it, json_t *elem, const char *error)
     it->raw = raw; /* NULL on OOM: the dead letter then has no raw text */
 }
 
+/* Validates @p elem into @p it; non-zero when accepted. */
+static int intake_item(const fs_validate_ctx_t *ctx, json_t *elem, fs_intake_item_t *it)
+{
+    if (!json_is_object(elem)) {
+        reject(it, elem, "event: must be a JSON object");
+        return 0;
+    }
+    /* The 32 KiB limit is on the serialized form of the event. */
+    char *text = json_dumps(elem, JSON_COMPACT);
+    size_t tlen = text ? strlen(text) : 0;
+    free(text);
+    if (tlen > FS_EVENT_MAX_BYTES) {
+        reject(it, elem, "event: larger than 32 KiB");
+        return 0;
+    }
+    if (fs_validate_json(ctx, elem, &it->ev, it->error, sizeof(it->error)) == FS_OK) {
+        it->ok = 1;
+        return 1;
+    }
+    char e[sizeof(it->error)];
+    memcpy(e, it->error, sizeof(e));
+    reject(it, elem, e);
+    return 0;
+}
+
+fs_err_t fs_intake_object(const fs_validate_ctx_t *ctx, const json_t *obj,
+                          const char *preset_error, fs_intake_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!(out->items = calloc(1, sizeof(*out->items))))
+        return FS_ERR_NOMEM;
+    out->n = 1;
+    /* jansson's API is not const-correct; obj is only read. */
+    json_t *elem = (json_t *)obj;
+    if (preset_error)
+        reject(&out->items[0], elem, preset_error);
+    else if (intake_item(ctx, elem, &out->items[0]))
+        out->accepted = 1;
+    return FS_OK;
+}
+
 fs_err_t fs_intake_parse(const fs_validate_ctx_t *ctx, const char *body, size_t len,
                          size_t max_events, fs_intake_t *out, char *errstr, size_t sz)
 {
@@ -40,8 +81,8 @@ fs_err_t fs_intake_parse(const fs_validate_ctx_t *ctx, const char *body, size_t 
     fs_err_t err = FS_OK;
     memset(out, 0, sizeof(*out));
     if (!root) {
-        snprintf(errstr, sz, "body: not valid JSON (line %d column %d: %s)",
-                 jerr.line, jerr.column, jerr.text);
+        snprintf(errstr, sz, "body: not valid JSON (line %d column %d: %s)", jerr.line,
+                 jerr.column, jerr.text);
         return FS_ERR_INVALID;
     }
     if (json_is_array(root)) {
@@ -55,8 +96,9 @@ fs_err_t fs_intake_parse(const fs_validate_ctx_t *ctx, const char *body, size_t 
             goto done;
         }
     } else if (!json_is_object(root)) {
-        snprintf(errstr, sz,
-                 "body: expected an event object, an array of events or {\"batch\": [...]}");
+        snprintf(
+            errstr, sz,
+            "body: expected an event object, an array of events or {\"batch\": [...]}");
         err = FS_ERR_INVALID;
         goto done;
     }
@@ -78,31 +120,9 @@ fs_err_t fs_intake_parse(const fs_validate_ctx_t *ctx, const char *body, size_t 
         goto done;
     }
     out->n = n;
-    for (size_t i = 0; i < n; i++) {
-        json_t *elem = list ? json_array_get(list, i) : root;
-        fs_intake_item_t *it = &out->items[i];
-        if (!json_is_object(elem)) {
-            reject(it, elem, "event: must be a JSON object");
-            continue;
-        }
-        /* The 32 KiB limit is on the serialized form of the event. */
-        char *text = json_dumps(elem, JSON_COMPACT);
-        size_t tlen = text ? strlen(text) : 0;
-        free(text);
-        if (tlen > FS_EVENT_MAX_BYTES) {
-            reject(it, elem, "event: larger than 32 KiB");
-            continue;
-        }
-        fs_err_t verr = fs_validate_json(ctx, elem, &it->ev, it->error, sizeof(it->error));
-        if (verr == FS_OK) {
-            it->ok = 1;
+    for (size_t i = 0; i < n; i++)
+        if (intake_item(ctx, list ? json_array_get(list, i) : root, &out->items[i]))
             out->accepted++;
-        } else {
-            char e[sizeof(it->error)];
-            memcpy(e, it->error, sizeof(e));
-            reject(it, elem, e);
-        }
-    }
 done:
     json_decref(root);
     if (err)

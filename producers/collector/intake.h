@@ -12,14 +12,16 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "fs_event.h"
 #include "fs_validate.h"
 
 typedef struct fs_intake_item {
-    int ok;            /* ev is valid and owned when non-zero */
+    int ok; /* ev is valid and owned when non-zero */
     fs_event_t ev;
-    char error[512];   /* "field: reason; ..." when !ok */
-    char *raw;         /* compact JSON of a rejected element (owned), or NULL */
+    char error[512]; /* "field: reason; ..." when !ok */
+    char *raw;       /* compact JSON of a rejected element (owned), or NULL */
 } fs_intake_item_t;
 
 typedef struct fs_intake {
@@ -37,6 +39,16 @@ typedef struct fs_intake {
 fs_err_t fs_intake_parse(const fs_validate_ctx_t *ctx, const char *body, size_t len,
                          size_t max_events, fs_intake_t *out, char *errstr,
                          size_t errstr_size) FS_WUR;
+
+/**
+ * One event given as an object (the tracking pixel's): @p out gets exactly
+ * one item, validated like an element of a body, or rejected with
+ * @p preset_error when that is not NULL (an error found before validation,
+ * e.g. a query parameter given twice).  @p obj is only read.  FS_OK, or
+ * FS_ERR_NOMEM (then @p out is empty).  @p out must be zeroed or cleared.
+ */
+fs_err_t fs_intake_object(const fs_validate_ctx_t *ctx, const json_t *obj,
+                          const char *preset_error, fs_intake_t *out) FS_WUR;
 
 void fs_intake_clear(fs_intake_t *in);
 

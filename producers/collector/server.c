@@ -2,11 +2,15 @@
  * server.c — collector HTTP server on libmicrohttpd (see server.h).
  *
  * Threads: MHD's one internal polling thread runs every handler (so the
- * codec needs no lock); the poll thread serves librdkafka delivery reports
- * and resumes suspended connections.  A request's pending count starts at
- * its number of produced events plus one reference held by the handler
- * itself, so a delivery that beats the handler cannot resume a connection
- * that is not suspended yet.
+ * codec and the rate limiter need no lock); the poll thread serves
+ * librdkafka delivery reports and resumes suspended connections.  A
+ * request's pending count starts at its number of produced events plus one
+ * reference held by the handler itself, so a delivery that beats the
+ * handler cannot resume a connection that is not suspended yet.
+ *
+ * Order of checks on /v1/events and the pixel: method → write key (401) →
+ * rate (429) → content type (415) → size (413) → body (400) → Kafka
+ * (200/503).  Unauthenticated requests learn nothing about the others.
  */
 #include "server.h"
 
@@ -25,16 +29,31 @@
 #include <microhttpd.h>
 
 #include "fs_buf.h"
-#include "fs_uuid.h"
 #include "fs_url.h"
+#include "fs_uuid.h"
 #include "intake.h"
+#include "metrics.h"
+#include "netaddr.h"
+#include "pixel.h"
+#include "ratelimit.h"
+
+#define PIXEL_PATH "/v1/pixel.gif"
+#define EVENTS_PATH "/v1/events"
+#define MAX_PIXEL_PARAMS 64
 
 enum req_state { REQ_RECEIVING, REQ_WAITING, REQ_DONE };
 
 typedef struct request {
     fs_server_t *srv;
     struct MHD_Connection *conn;
+    fs_endpoint_t ep;
     enum req_state state;
+    char method[8];
+    int64_t start_us;    /* monotonic: for the access log */
+    int64_t produced_us; /* monotonic: for the ack latency histogram */
+    unsigned status;     /* of the response queued, for the access log */
+    const char *origin;  /* allowed Origin to echo, or NULL (MHD's storage) */
+    char rate_key[FS_RATELIMIT_KEY_MAX + 1];
     fs_buf_t body;
     int too_large;
     fs_intake_t intake;
@@ -44,22 +63,20 @@ typedef struct request {
     char fail_reason[600];
 } request_t;
 
-enum { M_2XX, M_400, M_4XX, M_503, M_5XX, M__COUNT };
-
 struct fs_server {
     fs_server_opts_t opts;
     struct MHD_Daemon *mhd;
-    fs_producer_t *producer;     /* borrowed */
-    fs_codec_t *codec;           /* borrowed, HTTP thread only */
-    const fs_definition_t *def;  /* borrowed */
-    fs_log_t *lg;                /* borrowed */
+    fs_producer_t *producer;    /* borrowed */
+    fs_codec_t *codec;          /* borrowed, HTTP thread only */
+    const fs_definition_t *def; /* borrowed */
+    fs_log_t *lg;               /* borrowed */
+    fs_ratelimit_t *rl;         /* HTTP thread only; NULL = no limit */
+    fs_metrics_t *metrics;
     pthread_t poller;
     int poller_started;
     atomic_int stop_poller;
     atomic_int kafka_ready;
     atomic_int inflight;
-    atomic_ullong requests[M__COUNT];
-    atomic_ullong events_accepted, events_rejected, delivery_failures, dlq_failures;
     fs_buf_t scratch; /* HTTP thread only: encoding buffer */
 };
 
@@ -68,6 +85,13 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* ---- delivery reports (poll thread) ----------------------------------- */
@@ -81,21 +105,24 @@ static void request_release(request_t *req)
         MHD_resume_connection(req->conn);
 }
 
-static void fs_server_on_delivery(void *app_opaque, void *msg_opaque, rd_kafka_resp_err_t err)
+static void fs_server_on_delivery(void *app_opaque, void *msg_opaque,
+                                  rd_kafka_resp_err_t err)
 {
     fs_server_t *srv = app_opaque;
     request_t *req = msg_opaque;
     if (!req) { /* a dead letter: fire and forget, but counted */
         if (err)
-            atomic_fetch_add(&srv->dlq_failures, 1);
+            fs_metrics_dead_letter_failure(srv->metrics);
         return;
     }
+    fs_metrics_ack_latency(srv->metrics, (double)(mono_us() - req->produced_us) / 1e6);
     if (err) {
-        atomic_fetch_add(&srv->delivery_failures, 1);
+        fs_metrics_delivery_failure(srv->metrics);
         pthread_mutex_lock(&req->mu);
         if (!req->failed) {
             req->failed = 1;
-            snprintf(req->fail_reason, sizeof(req->fail_reason), "%s", rd_kafka_err2str(err));
+            snprintf(req->fail_reason, sizeof(req->fail_reason), "%s",
+                     rd_kafka_err2str(err));
         }
         pthread_mutex_unlock(&req->mu);
     }
@@ -111,7 +138,8 @@ static void *poll_main(void *arg)
         int64_t t = now_ms();
         if (t >= next_ping) {
             /* Readiness is checked here, off the HTTP thread: /readyz never blocks. */
-            atomic_store(&srv->kafka_ready, fs_producer_ping(srv->producer, 1000) == FS_OK);
+            atomic_store(&srv->kafka_ready,
+                         fs_producer_ping(srv->producer, 1000) == FS_OK);
             next_ping = t + 2000;
         }
     }
@@ -120,49 +148,94 @@ static void *poll_main(void *arg)
 
 /* ---- responses -------------------------------------------------------- */
 
-static enum MHD_Result respond(fs_server_t *srv, struct MHD_Connection *c, unsigned status,
-                               const char *ctype, const void *body, size_t len,
-                               int retry_after)
+static struct MHD_Response *make(const char *ctype, const void *body, size_t len)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (r && ctype)
+        MHD_add_response_header(r, "Content-Type", ctype);
+    return r;
+}
+
+/* Adds the headers every response gets, queues @p r with @p status, counts
+ * it and destroys @p r.  NULL @p r (out of memory) closes the connection. */
+static enum MHD_Result reply(request_t *req, unsigned status, struct MHD_Response *r)
+{
+    fs_server_t *srv = req->srv;
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", ctype);
     MHD_add_response_header(r, "Cache-Control", "no-store");
-    if (retry_after > 0) {
-        char ra[16];
-        snprintf(ra, sizeof(ra), "%d", retry_after);
-        MHD_add_response_header(r, "Retry-After", ra);
+    if ((req->ep == FS_EP_EVENTS || req->ep == FS_EP_PIXEL) &&
+        fs_cors_enabled(srv->opts.cors)) {
+        MHD_add_response_header(r, "Vary", "Origin");
+        if (req->origin) {
+            MHD_add_response_header(r, "Access-Control-Allow-Origin", req->origin);
+            MHD_add_response_header(r, "Access-Control-Expose-Headers", "Retry-After");
+        }
     }
-    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(r, "Allow", "POST, OPTIONS");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    enum MHD_Result ret = MHD_queue_response(req->conn, status, r);
     MHD_destroy_response(r);
-    int m = status < 300 ? M_2XX : status == 400 ? M_400 : status < 500 ? M_4XX
-                                 : status == 503 ? M_503 : M_5XX;
-    atomic_fetch_add(&srv->requests[m], 1);
+    req->status = status;
+    req->state = REQ_DONE;
+    fs_metrics_request(srv->metrics, req->ep, status);
     return ret;
 }
 
-static enum MHD_Result respond_json(fs_server_t *srv, struct MHD_Connection *c,
-                                    unsigned status, json_t *obj, int retry_after)
+static void add_retry_after(struct MHD_Response *r, int seconds)
+{
+    char ra[16];
+    snprintf(ra, sizeof(ra), "%d", seconds);
+    if (r && seconds > 0)
+        MHD_add_response_header(r, "Retry-After", ra);
+}
+
+/* JSON body (stolen) with an optional Retry-After and Allow. */
+static enum MHD_Result send_json(request_t *req, unsigned status, json_t *obj,
+                                 int retry_after, const char *allow)
 {
     char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (!text)
-        return respond(srv, c, 500, "application/json", "{\"error\":\"out of memory\"}", 25,
-                       0);
-    enum MHD_Result ret =
-        respond(srv, c, status, "application/json", text, strlen(text), retry_after);
+        return reply(req, 500,
+                     make("application/json", "{\"error\":\"out of memory\"}", 25));
+    struct MHD_Response *r = make("application/json", text, strlen(text));
     free(text);
-    return ret;
+    add_retry_after(r, retry_after);
+    if (r && allow)
+        MHD_add_response_header(r, "Allow", allow);
+    return reply(req, status, r);
 }
 
-static enum MHD_Result respond_error(fs_server_t *srv, struct MHD_Connection *c,
-                                     unsigned status, const char *msg, int retry_after)
+static enum MHD_Result send_error(request_t *req, unsigned status, const char *msg,
+                                  int retry_after)
 {
-    return respond_json(srv, c, status, json_pack("{s:s}", "error", msg), retry_after);
+    return send_json(req, status, json_pack("{s:s}", "error", msg), retry_after, NULL);
+}
+
+static enum MHD_Result send_405(request_t *req, const char *allow)
+{
+    char msg[64];
+    snprintf(msg, sizeof(msg), "method not allowed: use %s", allow);
+    return send_json(req, 405, json_pack("{s:s}", "error", msg), 0, allow);
+}
+
+/* The pixel always answers the GIF (an <img> shows nothing else); the
+ * status and X-Funnel-Error tell a developer looking at the network tab. */
+static enum MHD_Result send_gif(request_t *req, unsigned status, const char *error,
+                                int retry_after)
+{
+    struct MHD_Response *r = make("image/gif", fs_pixel_gif, sizeof(fs_pixel_gif));
+    add_retry_after(r, retry_after);
+    if (r && error) {
+        char clean[512];
+        size_t i = 0;
+        for (; error[i] && i < sizeof(clean) - 1; i++) /* never a header injection */
+            clean[i] =
+                (unsigned char)error[i] < 0x20 || error[i] == 0x7f ? '?' : error[i];
+        clean[i] = '\0';
+        MHD_add_response_header(r, "X-Funnel-Error", clean);
+    }
+    return reply(req, status, r);
 }
 
 /* The 200/400 body: accepted count and every rejected index with its reason. */
@@ -173,10 +246,74 @@ static json_t *result_json(const fs_intake_t *in)
         if (!in->items[i].ok)
             json_array_append_new(rejected, json_pack("{s:I,s:s}", "index", (json_int_t)i,
                                                       "error", in->items[i].error));
-    return json_pack("{s:I,s:o}", "accepted", (json_int_t)in->accepted, "rejected", rejected);
+    return json_pack("{s:I,s:o}", "accepted", (json_int_t)in->accepted, "rejected",
+                     rejected);
 }
 
-/* ---- the events endpoint ---------------------------------------------- */
+/* ---- checks shared by /v1/events and the pixel ------------------------ */
+
+/* The presented write key: the Basic user name, else ?write_key=. */
+static const char *presented_key(struct MHD_Connection *c, char buf[FS_WRITEKEY_MAX + 1])
+{
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (auth)
+        return fs_writekeys_basic_user(auth, buf) == FS_OK ? buf : NULL;
+    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "write_key");
+}
+
+/* Write key, then rate admission.  Returns MHD_YES with req->state still
+ * REQ_RECEIVING when the request may go on; otherwise it was answered. */
+static enum MHD_Result admit(request_t *req)
+{
+    fs_server_t *srv = req->srv;
+    char buf[FS_WRITEKEY_MAX + 1];
+    const char *key = NULL;
+    if (srv->opts.write_keys && fs_writekeys_count(srv->opts.write_keys) > 0) {
+        key = presented_key(req->conn, buf);
+        if (!fs_writekeys_match(srv->opts.write_keys, key)) {
+            if (req->ep == FS_EP_PIXEL) /* no Basic challenge: a mail client must never
+                                         * pop up a login dialog for an image */
+                return send_gif(req, 401, "unknown or missing write key", 0);
+            static const char body[] = "{\"error\":\"unknown or missing write key\"}";
+            struct MHD_Response *r = make("application/json", body, sizeof(body) - 1);
+            if (r)
+                MHD_add_response_header(r, "WWW-Authenticate",
+                                        "Basic realm=\"funnelstream\"");
+            return reply(req, 401, r);
+        }
+    }
+    if (!srv->rl)
+        return MHD_YES;
+    if (key) {
+        snprintf(req->rate_key, sizeof(req->rate_key), "k:%s", key);
+    } else {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        char ipkey[FS_NETADDR_STRLEN];
+        fs_netaddr_rate_key(ci ? ci->client_addr : NULL, ipkey);
+        snprintf(req->rate_key, sizeof(req->rate_key), "%s", ipkey);
+    }
+    int retry = 1;
+    if (fs_ratelimit_admit(srv->rl, req->rate_key, mono_us() / 1000, &retry))
+        return MHD_YES;
+    fs_metrics_rate_limited(srv->metrics, req->ep);
+    if (req->ep == FS_EP_PIXEL)
+        return send_gif(req, 429, "rate limit exceeded", retry);
+    char msg[160];
+    snprintf(msg, sizeof(msg),
+             "rate limit exceeded: %.0f events per second (burst %.0f) per %s; retry "
+             "after %d s",
+             srv->opts.rate_per_s, srv->opts.burst, key ? "write key" : "client address",
+             retry);
+    return send_error(req, 429, msg, retry);
+}
+
+static void charge(request_t *req, size_t events)
+{
+    if (req->srv->rl && req->rate_key[0])
+        fs_ratelimit_charge(req->srv->rl, req->rate_key, (double)events,
+                            mono_us() / 1000);
+}
 
 static int content_type_ok(struct MHD_Connection *c)
 {
@@ -201,46 +338,52 @@ static void send_dead_letter(fs_server_t *srv, const fs_intake_item_t *it, int64
     char err[256];
     fs_buf_reset(&srv->scratch);
     if (fs_codec_encode_dead_letter(srv->codec, &dl, &srv->scratch, err, sizeof(err)) ||
-        fs_producer_send_dlq(srv->producer, NULL, srv->scratch.data, srv->scratch.len, NULL,
-                             err, sizeof(err))) {
-        atomic_fetch_add(&srv->dlq_failures, 1);
+        fs_producer_send_dlq(srv->producer, NULL, srv->scratch.data, srv->scratch.len,
+                             NULL, err, sizeof(err))) {
+        fs_metrics_dead_letter_failure(srv->metrics);
         FS_WARN(srv->lg, "dead letter not written: %s", err);
     }
 }
 
-/* Validates, dead-letters the rejects and produces the rest.  Returns the
- * response to send now, or MHD_YES with the connection suspended. */
-static enum MHD_Result start_events(fs_server_t *srv, request_t *req)
+/* Dead-letters and counts the rejected events of req->intake. */
+static void reject_invalid(fs_server_t *srv, request_t *req, int64_t t)
 {
-    int64_t t = now_ms();
-    fs_validate_ctx_t vctx = {srv->def, t, "collector"};
-    char err[512];
-    if (fs_intake_parse(&vctx, (const char *)req->body.data, req->body.len,
-                        srv->opts.max_events, &req->intake, err, sizeof(err)) != FS_OK)
-        return respond_error(srv, req->conn, 400, err, 0);
-    fs_buf_free(&req->body);
-
     fs_intake_t *in = &req->intake;
-    atomic_fetch_add(&srv->events_rejected, in->n - in->accepted);
     for (size_t i = 0; i < in->n; i++)
-        if (!in->items[i].ok)
+        if (!in->items[i].ok) {
+            fs_metrics_rejected(srv->metrics, in->items[i].error);
             send_dead_letter(srv, &in->items[i], t);
-    if (in->accepted == 0)
-        return respond_json(srv, req->conn, 400, result_json(in), 0);
+        }
+}
 
+/* Produces the accepted events of req->intake and suspends the connection
+ * until every delivery report is in (finish() answers then). */
+static enum MHD_Result produce(fs_server_t *srv, request_t *req)
+{
+    fs_intake_t *in = &req->intake;
+    char err[512];
     req->pending = 1; /* the handler's own reference */
     req->state = REQ_WAITING;
+    req->produced_us = mono_us();
     MHD_suspend_connection(req->conn);
+    /* Every id first: a 503 lists them all for the client's retry. */
+    fs_err_t id_err = FS_OK;
+    for (size_t i = 0; i < in->n && !id_err; i++)
+        if (in->items[i].ok && !in->items[i].ev.event_id[0])
+            id_err = fs_uuid4_random(in->items[i].ev.event_id);
     for (size_t i = 0; i < in->n; i++) {
         fs_intake_item_t *it = &in->items[i];
         if (!it->ok)
             continue;
         fs_err_t e = FS_OK;
-        if (!it->ev.event_id[0])
-            e = fs_uuid4_random(it->ev.event_id);
+        if (id_err) {
+            snprintf(err, sizeof(err), "no randomness for an event_id");
+            e = FS_ERR_FATAL;
+        }
         fs_buf_reset(&srv->scratch);
         if (!e)
-            e = fs_codec_encode_event(srv->codec, &it->ev, &srv->scratch, err, sizeof(err));
+            e = fs_codec_encode_event(srv->codec, &it->ev, &srv->scratch, err,
+                                      sizeof(err));
         if (!e) {
             pthread_mutex_lock(&req->mu);
             req->pending++;
@@ -254,68 +397,219 @@ static enum MHD_Result start_events(fs_server_t *srv, request_t *req)
             }
         }
         if (e) {
+            /* E.g. librdkafka's local queue is full.  The request fails as a
+             * whole: nothing more is queued, and the answer (503) waits for
+             * the events already queued, so that the client's retry does not
+             * race them; their duplicates are removed downstream. */
             pthread_mutex_lock(&req->mu);
             if (!req->failed) {
                 req->failed = 1;
                 snprintf(req->fail_reason, sizeof(req->fail_reason), "%s", err);
             }
             pthread_mutex_unlock(&req->mu);
-            break; /* the request fails as a whole: nothing more to queue */
+            break;
         }
     }
     request_release(req);
     return MHD_YES;
 }
 
-static enum MHD_Result finish_events(fs_server_t *srv, request_t *req)
+/* Resumed: every delivery report of the request is in. */
+static enum MHD_Result finish(fs_server_t *srv, request_t *req)
 {
-    req->state = REQ_DONE;
     if (req->failed) {
-        char msg[800];
-        FS_WARN(srv->lg, "request of %zu events not acknowledged: %s", req->intake.accepted,
-                req->fail_reason);
-        snprintf(msg, sizeof(msg), "kafka did not acknowledge the events (%s); retry later "
-                                   "with the same event_ids", req->fail_reason);
-        return respond_error(srv, req->conn, 503, msg, srv->opts.retry_after_s);
+        FS_WARN(srv->lg, "request of %zu events not acknowledged: %s",
+                req->intake.accepted, req->fail_reason);
+        if (req->ep == FS_EP_PIXEL)
+            return send_gif(req, 503, "kafka did not acknowledge the event",
+                            srv->opts.retry_after_s);
+        char msg[900];
+        snprintf(
+            msg, sizeof(msg),
+            "kafka did not acknowledge the events (%s): none of them is accepted; retry "
+            "later with the same event_ids (duplicates are removed downstream by "
+            "event_id)",
+            req->fail_reason);
+        json_t *ids = json_array();
+        for (size_t i = 0; ids && i < req->intake.n; i++)
+            if (req->intake.items[i].ok && req->intake.items[i].ev.event_id[0])
+                json_array_append_new(ids, json_string(req->intake.items[i].ev.event_id));
+        return send_json(req, 503, json_pack("{s:s,s:o}", "error", msg, "event_ids", ids),
+                         srv->opts.retry_after_s, NULL);
     }
-    atomic_fetch_add(&srv->events_accepted, req->intake.accepted);
-    return respond_json(srv, req->conn, 200, result_json(&req->intake), 0);
+    fs_metrics_accepted(srv->metrics, req->intake.accepted);
+    if (req->ep == FS_EP_PIXEL)
+        return send_gif(req, 200, NULL, 0);
+    return send_json(req, 200, result_json(&req->intake), 0, NULL);
 }
 
-/* ---- other endpoints -------------------------------------------------- */
+/* ---- the endpoints ---------------------------------------------------- */
 
-static enum MHD_Result metrics(fs_server_t *srv, struct MHD_Connection *c)
+/* The whole body is in: validate, dead-letter the rejects, produce the rest. */
+static enum MHD_Result events_body(fs_server_t *srv, request_t *req)
 {
-    static const char *const codes[M__COUNT] = {"2xx", "400", "4xx", "503", "5xx"};
+    int64_t t = now_ms();
+    fs_validate_ctx_t vctx = {srv->def, t, "collector"};
+    char err[512];
+    fs_err_t e = fs_intake_parse(&vctx, (const char *)req->body.data, req->body.len,
+                                 srv->opts.max_events, &req->intake, err, sizeof(err));
+    fs_buf_free(&req->body);
+    if (e == FS_ERR_NOMEM)
+        return send_error(req, 500, "out of memory", 0);
+    if (e != FS_OK) {
+        charge(req, 1);
+        return send_error(req, 400, err, 0);
+    }
+    charge(req, req->intake.n);
+    reject_invalid(srv, req, t);
+    if (req->intake.accepted == 0)
+        return send_json(req, 400, result_json(&req->intake), 0, NULL);
+    return produce(srv, req);
+}
+
+typedef struct params {
+    fs_pixel_param_t p[MAX_PIXEL_PARAMS];
+    size_t n;
+    int overflow;
+} params_t;
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    params_t *ps = cls;
+    (void)kind;
+    if (ps->n == MAX_PIXEL_PARAMS) {
+        ps->overflow = 1;
+        return MHD_NO;
+    }
+    ps->p[ps->n++] = (fs_pixel_param_t){key, value};
+    return MHD_YES;
+}
+
+static enum MHD_Result pixel(fs_server_t *srv, request_t *req)
+{
+    params_t ps = {.n = 0};
+    json_t *obj = NULL;
+    char err[512];
+    int64_t t = now_ms();
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
+    fs_err_t e = fs_pixel_event(ps.p, ps.n, &obj, err, sizeof(err));
+    if (!e && ps.overflow) {
+        snprintf(err, sizeof(err), "query: more than %d parameters", MAX_PIXEL_PARAMS);
+        e = FS_ERR_INVALID;
+    }
+    fs_validate_ctx_t vctx = {srv->def, t, "collector"};
+    if (e == FS_ERR_NOMEM ||
+        fs_intake_object(&vctx, obj, e ? err : NULL, &req->intake) != FS_OK) {
+        json_decref(obj);
+        return send_gif(req, 500, "out of memory", 0);
+    }
+    json_decref(obj);
+    charge(req, 1);
+    reject_invalid(srv, req, t);
+    if (req->intake.accepted == 0)
+        return send_gif(req, 400, req->intake.items[0].error, 0);
+    return produce(srv, req);
+}
+
+static enum MHD_Result preflight(request_t *req)
+{
+    fs_server_t *srv = req->srv;
+    const char *origin =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Origin");
+    if (!origin) { /* a plain OPTIONS, not CORS */
+        struct MHD_Response *r = make(NULL, "", 0);
+        if (r)
+            MHD_add_response_header(r, "Allow", "POST, OPTIONS");
+        return reply(req, 204, r);
+    }
+    if (!req->origin)
+        return send_error(req, 403, "origin not allowed", 0);
+    char age[16];
+    snprintf(age, sizeof(age), "%d", srv->opts.cors_max_age_s);
+    struct MHD_Response *r = make(NULL, "", 0);
+    if (r) {
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "POST, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                "Content-Type, Authorization");
+        MHD_add_response_header(r, "Access-Control-Max-Age", age);
+    }
+    return reply(req, 204, r);
+}
+
+static enum MHD_Result metrics(request_t *req)
+{
+    fs_server_t *srv = req->srv;
     fs_buf_t b = FS_BUF_INIT;
-    fs_err_t e = fs_buf_puts(&b, "# TYPE funnel_collector_requests_total counter\n");
-    for (int i = 0; !e && i < M__COUNT; i++)
-        e = fs_buf_printf(&b, "funnel_collector_requests_total{status=\"%s\"} %llu\n",
-                          codes[i], (unsigned long long)atomic_load(&srv->requests[i]));
-    if (!e)
-        e = fs_buf_printf(
-            &b,
-            "# TYPE funnel_collector_events_accepted_total counter\n"
-            "funnel_collector_events_accepted_total %llu\n"
-            "# TYPE funnel_collector_events_rejected_total counter\n"
-            "funnel_collector_events_rejected_total %llu\n"
-            "# TYPE funnel_collector_delivery_failures_total counter\n"
-            "funnel_collector_delivery_failures_total %llu\n"
-            "# TYPE funnel_collector_dead_letter_failures_total counter\n"
-            "funnel_collector_dead_letter_failures_total %llu\n"
-            "# TYPE funnel_collector_kafka_queue_messages gauge\n"
-            "funnel_collector_kafka_queue_messages %d\n"
-            "# TYPE funnel_collector_inflight_requests gauge\n"
-            "funnel_collector_inflight_requests %d\n",
-            (unsigned long long)atomic_load(&srv->events_accepted),
-            (unsigned long long)atomic_load(&srv->events_rejected),
-            (unsigned long long)atomic_load(&srv->delivery_failures),
-            (unsigned long long)atomic_load(&srv->dlq_failures),
-            fs_producer_queue_len(srv->producer), atomic_load(&srv->inflight));
-    enum MHD_Result r = e ? respond_error(srv, c, 500, "out of memory", 0)
-                          : respond(srv, c, 200, "text/plain; version=0.0.4", b.data, b.len, 0);
+    enum MHD_Result r;
+    if (fs_metrics_render(srv->metrics, fs_producer_queue_len(srv->producer),
+                          atomic_load(&srv->inflight), &b) != FS_OK) {
+        r = send_error(req, 500, "out of memory", 0);
+    } else {
+        struct MHD_Response *resp =
+            make("text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+        r = reply(req, 200, resp);
+    }
     fs_buf_free(&b);
     return r;
+}
+
+static fs_endpoint_t endpoint_of(const char *url)
+{
+    if (!strcmp(url, EVENTS_PATH))
+        return FS_EP_EVENTS;
+    if (!strcmp(url, PIXEL_PATH))
+        return FS_EP_PIXEL;
+    if (!strcmp(url, "/healthz"))
+        return FS_EP_HEALTHZ;
+    if (!strcmp(url, "/readyz"))
+        return FS_EP_READYZ;
+    if (!strcmp(url, "/metrics"))
+        return FS_EP_METRICS;
+    return FS_EP_OTHER;
+}
+
+/* The first call of a request: headers only.  Answers at once when the
+ * headers decide; MHD_YES with state REQ_RECEIVING to read the body. */
+static enum MHD_Result on_headers(fs_server_t *srv, request_t *req, const char *method)
+{
+    struct MHD_Connection *c = req->conn;
+    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    if (req->ep == FS_EP_EVENTS || req->ep == FS_EP_PIXEL) {
+        const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+        if (fs_cors_allowed(srv->opts.cors, origin))
+            req->origin = origin;
+    }
+    switch (req->ep) {
+    case FS_EP_EVENTS:
+        if (!strcmp(method, "OPTIONS"))
+            return preflight(req);
+        if (strcmp(method, "POST"))
+            return send_405(req, "POST, OPTIONS");
+        enum MHD_Result r = admit(req);
+        if (r != MHD_YES || req->state == REQ_DONE)
+            return r;
+        if (!content_type_ok(c))
+            return send_error(req, 415,
+                              "Content-Type must be application/json or text/plain", 0);
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > srv->opts.max_body_bytes)
+            return send_error(req, 413, "body: larger than 512 KiB", 0);
+        return MHD_YES;
+    case FS_EP_PIXEL:
+        if (!get)
+            return send_405(req, "GET, HEAD");
+        if (!strcmp(method, "HEAD")) /* link checkers and prefetchers: no event */
+            return send_gif(req, 200, NULL, 0);
+        return admit(req); /* the event is built once the request is complete */
+    case FS_EP_OTHER:
+        return send_error(req, 404, "not found", 0);
+    default:
+        if (!get)
+            return send_405(req, "GET, HEAD");
+        return MHD_YES;
+    }
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -326,10 +620,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     fs_server_t *srv = cls;
     request_t *req = *con_cls;
     (void)version;
-    int is_events = !strcmp(url, "/v1/events");
-    int is_post = !strcmp(method, "POST");
 
-    if (!req) { /* first call: headers only */
+    if (!req) {
         req = calloc(1, sizeof(*req));
         if (!req || pthread_mutex_init(&req->mu, NULL) != 0) {
             free(req);
@@ -337,48 +629,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         }
         req->srv = srv;
         req->conn = c;
+        req->start_us = mono_us();
+        req->ep = endpoint_of(url);
+        snprintf(req->method, sizeof(req->method), "%s", method);
         *con_cls = req;
         atomic_fetch_add(&srv->inflight, 1);
-        if (is_events && is_post) {
-            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-            if (cl && strtoull(cl, NULL, 10) > srv->opts.max_body_bytes)
-                return respond_error(srv, c, 413, "body: larger than 512 KiB", 0);
-            if (!content_type_ok(c))
-                return respond_error(srv, c, 415,
-                                     "Content-Type must be application/json or text/plain", 0);
-        }
+        return on_headers(srv, req, method);
+    }
+    if (req->state == REQ_DONE) {
+        *upload_data_size = 0; /* answered already: discard the rest of the body */
         return MHD_YES;
     }
-    if (req->state == REQ_DONE)
-        return MHD_YES; /* a response is already queued */
-
-    if (!is_events) {
-        if (*upload_data_size) { /* ignore bodies sent to other endpoints */
+    if (req->state == REQ_WAITING) /* resumed: every delivery report is in */
+        return finish(srv, req);
+    if (*upload_data_size) {
+        if (req->ep != FS_EP_EVENTS) { /* ignore bodies sent to other endpoints */
             *upload_data_size = 0;
             return MHD_YES;
         }
-        req->state = REQ_DONE;
-        if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-            return respond_error(srv, c, 405, "method not allowed", 0);
-        if (!strcmp(url, "/healthz"))
-            return respond(srv, c, 200, "application/json", "{\"status\":\"ok\"}", 15, 0);
-        if (!strcmp(url, "/readyz"))
-            return atomic_load(&srv->kafka_ready)
-                       ? respond(srv, c, 200, "application/json", "{\"status\":\"ready\"}",
-                                 18, 0)
-                       : respond_error(srv, c, 503, "kafka unreachable", 1);
-        if (!strcmp(url, "/metrics"))
-            return metrics(srv, c);
-        return respond_error(srv, c, 404, "not found", 0);
-    }
-    if (!is_post) {
-        req->state = REQ_DONE;
-        return respond_error(srv, c, 405, "method not allowed: use POST", 0);
-    }
-    if (req->state == REQ_WAITING) /* resumed: every delivery report is in */
-        return finish_events(srv, req);
-    if (*upload_data_size) {
-        if (!req->too_large && req->body.len + *upload_data_size > srv->opts.max_body_bytes) {
+        if (!req->too_large &&
+            req->body.len + *upload_data_size > srv->opts.max_body_bytes) {
             req->too_large = 1;
             fs_buf_free(&req->body);
         }
@@ -388,14 +658,47 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (req->too_large) {
-        req->state = REQ_DONE;
-        return respond_error(srv, c, 413, "body: larger than 512 KiB", 0);
+    switch (req->ep) {
+    case FS_EP_EVENTS:
+        if (req->too_large)
+            return send_error(req, 413, "body: larger than 512 KiB", 0);
+        return events_body(srv, req);
+    case FS_EP_PIXEL:
+        return pixel(srv, req);
+    case FS_EP_HEALTHZ:
+        return reply(req, 200, make("application/json", "{\"status\":\"ok\"}", 15));
+    case FS_EP_READYZ:
+        if (atomic_load(&srv->kafka_ready))
+            return reply(req, 200,
+                         make("application/json", "{\"status\":\"ready\"}", 18));
+        return send_error(req, 503, "kafka unreachable", 1);
+    case FS_EP_METRICS:
+        return metrics(req);
+    default:
+        return send_error(req, 404, "not found", 0);
     }
-    enum MHD_Result r = start_events(srv, req);
-    if (req->state == REQ_RECEIVING)
-        req->state = REQ_DONE; /* answered at once (400) */
-    return r;
+}
+
+/* One debug line per request: no query string, body, key or full address. */
+static void access_log(fs_server_t *srv, request_t *req, struct MHD_Connection *c,
+                       enum MHD_RequestTerminationCode toe)
+{
+    if (!fs_log_enabled(srv->lg, FS_LOG_DEBUG))
+        return;
+    const union MHD_ConnectionInfo *ci =
+        c ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    char ip[FS_NETADDR_STRLEN], status[16];
+    fs_netaddr_log_prefix(ci ? ci->client_addr : NULL, ip);
+    if (req->status)
+        snprintf(status, sizeof(status), "%u", req->status);
+    else
+        snprintf(status, sizeof(status), "-(%s)",
+                 toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout" : "closed");
+    static const char *const paths[] = {EVENTS_PATH, PIXEL_PATH, "/healthz",
+                                        "/readyz",   "/metrics", "(other)"};
+    FS_DEBUG(srv->lg, "%s %s %s events=%zu ms=%.1f client=%s", req->method,
+             paths[req->ep < FS_EP__COUNT ? req->ep : FS_EP_OTHER], status, req->intake.n,
+             (double)(mono_us() - req->start_us) / 1000.0, ip);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -403,10 +706,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     fs_server_t *srv = cls;
     request_t *req = *con_cls;
-    (void)c;
-    (void)toe;
     if (!req)
         return;
+    access_log(srv, req, c, toe);
     fs_buf_free(&req->body);
     fs_intake_clear(&req->intake);
     pthread_mutex_destroy(&req->mu);
@@ -446,10 +748,13 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
         return NULL;
     }
     fs_server_t *srv = calloc(1, sizeof(*srv));
-    if (!srv) {
+    if (!srv || !(srv->metrics = fs_metrics_new()) ||
+        (opts->rate_per_s > 0 &&
+         !(srv->rl =
+               fs_ratelimit_new(opts->rate_per_s, opts->burst, opts->rate_table_size)))) {
         freeaddrinfo(ai);
         snprintf(errstr, sz, "out of memory");
-        return NULL;
+        goto fail;
     }
     srv->opts = *opts;
     srv->producer = producer;
@@ -464,7 +769,8 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
     srv->mhd = MHD_start_daemon(
         flags, (uint16_t)hp.port, NULL, NULL, handle, srv, MHD_OPTION_NOTIFY_COMPLETED,
         completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, opts->conn_timeout_s,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->conn_memory_limit, MHD_OPTION_SOCK_ADDR,
+        ai->ai_addr, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
         MHD_OPTION_END);
     freeaddrinfo(ai);
@@ -501,7 +807,8 @@ void fs_server_destroy(fs_server_t *srv, int drain_ms)
         MHD_socket lsock = MHD_quiesce_daemon(srv->mhd);
         if (lsock != MHD_INVALID_SOCKET)
             close(lsock);
-        for (int waited = 0; atomic_load(&srv->inflight) > 0 && waited < drain_ms; waited += 10)
+        for (int waited = 0; atomic_load(&srv->inflight) > 0 && waited < drain_ms;
+             waited += 10)
             usleep(10 * 1000);
         MHD_stop_daemon(srv->mhd);
     }
@@ -509,6 +816,8 @@ void fs_server_destroy(fs_server_t *srv, int drain_ms)
         atomic_store(&srv->stop_poller, 1);
         pthread_join(srv->poller, NULL);
     }
+    fs_ratelimit_destroy(srv->rl);
+    fs_metrics_destroy(srv->metrics);
     fs_buf_free(&srv->scratch);
     free(srv);
 }

@@ -1,15 +1,19 @@
 /*
  * server.h — the collector's HTTP server (SPEC §4).
  *
- * Owns: the libmicrohttpd daemon, the in-flight requests and the Kafka
- * poll thread.  A POST is parsed and validated on the HTTP thread, its
- * events are produced, and the connection is suspended until the delivery
- * reports of all of them are in; only then is it answered (200 = durable
- * with acks=all, 503 = nothing the client can rely on, retry with the same
- * event_ids).  Rejected events go to the dead-letter topic.
+ * Owns: the libmicrohttpd daemon, the in-flight requests, the Kafka poll
+ * thread, the rate limiter and the metrics; routes every endpoint of
+ * SPEC §4 (events, pixel, CORS preflight, health, metrics).  A POST (or a
+ * pixel) is authenticated, rate-limited, parsed and validated on the HTTP
+ * thread, its events are produced, and the connection is suspended until
+ * the delivery reports of all of them are in; only then is it answered
+ * (200 = durable with acks=all, 503 = nothing the client can rely on, retry
+ * with the same event_ids).  Rejected events go to the dead-letter topic.
+ * docs/collector.md describes every status code and header.
  *
- * Borrows the producer, codec, definition and log given at construction;
- * they must outlive the server.  The codec is used only on the HTTP thread.
+ * Borrows the producer, codec, definition, log, write keys and origins
+ * given at construction; they must outlive the server.  The codec and the
+ * rate limiter are used only on the HTTP thread.
  */
 #ifndef FS_SERVER_H
 #define FS_SERVER_H
@@ -21,17 +25,28 @@
 #include "fs_log.h"
 #include "fs_producer.h"
 
+#include "cors.h"
+#include "writekeys.h"
+
 typedef struct fs_server_opts {
-    const char *listen;        /* "host:port" */
-    size_t max_body_bytes;     /* 413 above */
-    size_t max_events;         /* 400 above */
-    unsigned conn_timeout_s;   /* idle/slow connection timeout */
-    int retry_after_s;         /* Retry-After of a 503 */
+    const char *listen;         /* "host:port" */
+    size_t max_body_bytes;      /* 413 above */
+    size_t max_events;          /* 400 above */
+    unsigned conn_timeout_s;    /* idle/slow connection timeout */
+    size_t conn_memory_limit;   /* MHD's per-connection pool: bounds headers (431) */
+    int retry_after_s;          /* Retry-After of a 503 */
+    double rate_per_s;          /* events per second per key/IP; 0 = no limit */
+    double burst;               /* bucket size, >= 1 when rate_per_s > 0 */
+    size_t rate_table_size;     /* most clients tracked at once */
+    fs_writekeys_t *write_keys; /* borrowed; NULL or empty = no key required */
+    fs_cors_t *cors;            /* borrowed; NULL = no CORS */
+    int cors_max_age_s;         /* Access-Control-Max-Age of a preflight */
 } fs_server_opts_t;
 
 typedef struct fs_server fs_server_t;
 
-/** Starts listening and takes over @p producer's delivery reports; NULL with @p errstr on failure (e.g. address in use). */
+/** Starts listening and takes over @p producer's delivery reports; NULL with @p errstr on
+ * failure (e.g. address in use). */
 fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer,
                            fs_codec_t *codec, const fs_definition_t *def, fs_log_t *lg,
                            char *errstr, size_t errstr_size);

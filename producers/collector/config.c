@@ -1,0 +1,196 @@
+/*
+ * config.c — the collector's settings table and its translation into
+ * server options (see config.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cors.h"
+#include "writekeys.h"
+
+#define KEYS_FILE_MAX (1 << 20)
+
+/* Reads all of @p path (at most KEYS_FILE_MAX bytes) into a new string. */
+static char *slurp(const char *path, char *errstr, size_t sz)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    if (!f) {
+        snprintf(errstr, sz, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    text = malloc(KEYS_FILE_MAX + 1);
+    size_t n = text ? fread(text, 1, KEYS_FILE_MAX + 1, f) : 0;
+    if (!text)
+        snprintf(errstr, sz, "out of memory");
+    else if (ferror(f))
+        snprintf(errstr, sz, "%s: read error", path);
+    else if (n > KEYS_FILE_MAX)
+        snprintf(errstr, sz, "%s: larger than 1 MiB", path);
+    else if (memchr(text, '\0', n))
+        snprintf(errstr, sz, "%s: contains a NUL byte (not a text file)", path);
+    else {
+        text[n] = '\0';
+        fclose(f);
+        return text;
+    }
+    free(text);
+    fclose(f);
+    return NULL;
+}
+
+/* Loads @p list and the file @p path (either may be NULL) into a new set;
+ * a configured source without any key is an error, so that an empty file
+ * never silently turns authentication off. */
+static fs_writekeys_t *load_keys(const char *list, const char *path, const char **bad_key,
+                                 char *errstr, size_t sz)
+{
+    char e[300];
+    fs_writekeys_t *wk = fs_writekeys_new();
+    char *text = NULL;
+    if (!wk) {
+        snprintf(errstr, sz, "out of memory");
+        return NULL;
+    }
+    if (list) {
+        *bad_key = "collector.write_keys";
+        if (fs_writekeys_add_list(wk, list, e, sizeof(e)) != FS_OK) {
+            snprintf(errstr, sz, "%s", e);
+            goto fail;
+        }
+        if (fs_writekeys_count(wk) == 0) {
+            snprintf(errstr, sz, "no key in the list");
+            goto fail;
+        }
+    }
+    if (path) {
+        size_t before = fs_writekeys_count(wk);
+        *bad_key = "collector.write_keys_file";
+        if (!(text = slurp(path, errstr, sz)))
+            goto fail;
+        if (fs_writekeys_add_text(wk, text, e, sizeof(e)) != FS_OK) {
+            snprintf(errstr, sz, "%s: %s", path, e);
+            goto fail;
+        }
+        if (fs_writekeys_count(wk) == before) {
+            snprintf(errstr, sz, "%s: no key in the file", path);
+            goto fail;
+        }
+    }
+    free(text);
+    return wk;
+fail:
+    free(text);
+    fs_writekeys_destroy(wk);
+    return NULL;
+}
+
+static fs_err_t check_keys_list(const char *v, char *errstr, size_t sz)
+{
+    const char *which;
+    fs_writekeys_t *wk = load_keys(v, NULL, &which, errstr, sz);
+    fs_writekeys_destroy(wk);
+    return wk ? FS_OK : FS_ERR_INVALID;
+}
+
+static fs_err_t check_keys_file(const char *v, char *errstr, size_t sz)
+{
+    const char *which;
+    fs_writekeys_t *wk = load_keys(NULL, v, &which, errstr, sz);
+    fs_writekeys_destroy(wk);
+    return wk ? FS_OK : FS_ERR_INVALID;
+}
+
+const fs_conf_def_t fs_collector_defs[] = {
+    {"collector.ack_timeout_ms", "ack-timeout-ms", "FUNNEL_ACK_TIMEOUT_MS", FS_CONF_INT,
+     "10000", 100, 300000, NULL,
+     "how long Kafka may take to acknowledge events before the request gets 503"},
+    {"collector.max_body_bytes", "max-body-bytes", NULL, FS_CONF_INT, "524288", 1024,
+     524288, NULL, "largest request body (413 above)"},
+    {"collector.max_events", "max-events", NULL, FS_CONF_INT, "500", 1, 500, NULL,
+     "most events per request (400 above)"},
+    {"collector.conn_timeout_s", "conn-timeout-s", NULL, FS_CONF_INT, "30", 1, 3600, NULL,
+     "idle or slow client connections are closed after this"},
+    {"collector.conn_memory_limit", "conn-memory-limit", NULL, FS_CONF_INT, "65536", 8192,
+     16777216, NULL,
+     "bytes of memory per connection for the request line, headers and read buffer; a "
+     "request whose headers do not fit gets 431"},
+    {"collector.drain_ms", "drain-ms", NULL, FS_CONF_INT, "15000", 0, 600000, NULL,
+     "on SIGTERM, how long in-flight requests may take to finish"},
+    {"collector.write_keys", "write-keys", "FUNNEL_WRITE_KEYS", FS_CONF_STRING, NULL, 0,
+     0, check_keys_list,
+     "comma-separated write keys; when set (or write_keys_file), POST /v1/events and the "
+     "pixel need one as the HTTP Basic user name or ?write_key= (401 otherwise)"},
+    {"collector.write_keys_file", "write-keys-file", "FUNNEL_WRITE_KEYS_FILE",
+     FS_CONF_STRING, NULL, 0, 0, check_keys_file,
+     "file of write keys, one per line, # comments; adds to collector.write_keys"},
+    {"collector.rate_per_s", "rate-per-s", NULL, FS_CONF_INT, "0", 0, 10000000, NULL,
+     "events per second allowed per write key (or per client IP without one); 0 = no "
+     "limit; above it requests get 429 with Retry-After"},
+    {"collector.burst", "burst", NULL, FS_CONF_INT, "0", 0, 100000000, NULL,
+     "events a client may send at once before rate_per_s applies; 0 = one second's worth "
+     "(rate_per_s)"},
+    {"collector.rate_table_size", "rate-table-size", NULL, FS_CONF_INT, "65536", 16,
+     16777216, NULL,
+     "most clients whose rate is tracked at once (about 100 bytes each); the least "
+     "recently seen is forgotten first"},
+    {"collector.cors_origins", "cors-origins", "FUNNEL_CORS_ORIGINS", FS_CONF_STRING,
+     NULL, 0, 0, fs_cors_check,
+     "comma-separated browser origins (scheme://host[:port]) allowed to call /v1/events "
+     "and "
+     "the pixel, or * for any; unset = no CORS headers"},
+    {"collector.cors_max_age_s", "cors-max-age-s", NULL, FS_CONF_INT, "600", 0, 86400,
+     NULL, "how long browsers may cache a CORS preflight answer"},
+};
+const size_t fs_collector_ndefs =
+    sizeof(fs_collector_defs) / sizeof(fs_collector_defs[0]);
+
+fs_err_t fs_collector_opts(const fs_conf_t *conf, fs_server_opts_t *opts, char *errstr,
+                           size_t sz)
+{
+    char e[400];
+    const char *which = "collector.write_keys";
+    memset(opts, 0, sizeof(*opts));
+    opts->listen = fs_conf_str(conf, "listen");
+    opts->max_body_bytes = (size_t)fs_conf_int(conf, "collector.max_body_bytes");
+    opts->max_events = (size_t)fs_conf_int(conf, "collector.max_events");
+    opts->conn_timeout_s = (unsigned)fs_conf_int(conf, "collector.conn_timeout_s");
+    opts->conn_memory_limit = (size_t)fs_conf_int(conf, "collector.conn_memory_limit");
+    opts->retry_after_s = 2;
+    opts->rate_per_s = (double)fs_conf_int(conf, "collector.rate_per_s");
+    opts->burst = (double)fs_conf_int(conf, "collector.burst");
+    if (opts->burst == 0)
+        opts->burst = opts->rate_per_s;
+    opts->rate_table_size = (size_t)fs_conf_int(conf, "collector.rate_table_size");
+    opts->cors_max_age_s = (int)fs_conf_int(conf, "collector.cors_max_age_s");
+    const char *list = fs_conf_str(conf, "collector.write_keys");
+    const char *path = fs_conf_str(conf, "collector.write_keys_file");
+    if (list || path) {
+        opts->write_keys = load_keys(list, path, &which, e, sizeof(e));
+        if (!opts->write_keys) {
+            snprintf(errstr, sz, "%s: %s", which, e);
+            goto fail;
+        }
+    }
+    opts->cors = fs_cors_new(fs_conf_str(conf, "collector.cors_origins"), e, sizeof(e));
+    if (!opts->cors) {
+        snprintf(errstr, sz, "collector.cors_origins: %s", e);
+        goto fail;
+    }
+    return FS_OK;
+fail:
+    fs_collector_opts_clear(opts);
+    return FS_ERR_INVALID;
+}
+
+void fs_collector_opts_clear(fs_server_opts_t *opts)
+{
+    fs_writekeys_destroy(opts->write_keys);
+    fs_cors_destroy(opts->cors);
+    opts->write_keys = NULL;
+    opts->cors = NULL;
+}
