@@ -21,6 +21,8 @@
 #include "plan.h"
 #include "sink.h"
 
+#define LEAVE_TIMEOUT_S 8 /* longest a stopping worker waits to leave the group */
+
 typedef struct part {
     int64_t epoch; /* 0 when this member does not own the partition */
     fs_plan_t plan;
@@ -365,6 +367,34 @@ static void stats(fs_worker_t *w, double secs)
     w->st_apply_ms = 0;
 }
 
+/* Leaves the group: the revoke callback applies what was gathered.  The
+ * close runs on a queue we serve ourselves, bounded in time: a broker that
+ * does not answer must not keep a stopping worker alive (the measured case
+ * was a close hanging > 15 s right after a Redis restart).  Leaving without
+ * a goodbye is safe: offsets live in Redis and the partitions move to
+ * another member after the session timeout. */
+static void leave_group(fs_worker_t *w)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(w->rk);
+    if (!q) {
+        FS_WARN(w->lg, "leaving the group: out of memory");
+        return;
+    }
+    rd_kafka_error_t *error = rd_kafka_consumer_close_queue(w->rk, q);
+    if (error) {
+        FS_WARN(w->lg, "leaving the group: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    } else {
+        double deadline = mono_s() + LEAVE_TIMEOUT_S;
+        while (!rd_kafka_consumer_closed(w->rk) && mono_s() < deadline)
+            rd_kafka_queue_poll_callback(q, 100);
+        if (!rd_kafka_consumer_closed(w->rk))
+            FS_WARN(w->lg, "leaving the group took more than %d s; exiting anyway",
+                    LEAVE_TIMEOUT_S);
+    }
+    rd_kafka_queue_destroy(q);
+}
+
 int fs_worker_run(fs_worker_t *w)
 {
     double last_stats = mono_s();
@@ -390,10 +420,7 @@ int fs_worker_run(fs_worker_t *w)
     }
     if (!w->fatal)
         (void)apply_batches(w);
-    /* Leaving the group runs the revoke callback, which applies the rest. */
-    rd_kafka_resp_err_t ce = rd_kafka_consumer_close(w->rk);
-    if (ce)
-        FS_WARN(w->lg, "leaving the group: %s", rd_kafka_err2str(ce));
+    leave_group(w);
     return w->fatal ? 1 : 0;
 }
 
