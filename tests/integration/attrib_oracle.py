@@ -219,7 +219,7 @@ def expected_attribution(events, model, by, lookback_days=30, half_life_days=7,
                          definition=DEFAULT_DEFINITION):
     """Steps 1-5: {(key, conversion day, currency): [revenue cents,
     conversion millionths]} for `model` by `by` (channel, campaign,
-    department or type).  `events` are dicts shaped like SPEC §3 with
+    department or type); keys credited nothing at all are left out.  `events` are dicts shaped like SPEC §3 with
     `event_id` set and `occurred_at` in epoch ms; a repeated event_id counts
     once (the first in list order)."""
     seen, distinct = set(), []
@@ -251,7 +251,8 @@ def expected_attribution(events, model, by, lookback_days=30, half_life_days=7,
             cell = out.setdefault((touch[by], day, currency), [0, 0])
             cell[0] += rev
             cell[1] += cnv
-    return out
+    # a touch credited nothing (e.g. first_touch's later touches) is no row
+    return {k: v for k, v in out.items() if v != [0, 0]}
 
 
 def main():

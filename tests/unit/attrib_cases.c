@@ -117,7 +117,8 @@ int main(int argc, char **argv)
                 at = conv_ms - lookback - 1; /* 1 ms out */
                 break;
             case 2:
-                at = conv_ms + (int64_t)below(&r, 2 * DAY_MS); /* after T (or at T) */
+                at = below(&r, 2) ? conv_ms + 1 /* 1 ms after T */
+                                  : conv_ms + (int64_t)below(&r, 2 * DAY_MS);
                 break;
             case 3:
             case 4:

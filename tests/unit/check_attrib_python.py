@@ -83,7 +83,7 @@ def main():
             seen["edge_in"] += 1
         if any(t["occurred_at"] == conv_ms - lookback - 1 for t in touches):
             seen["edge_out"] += 1
-        if any(t["occurred_at"] > conv_ms for t in touches):
+        if any(t["occurred_at"] == conv_ms + 1 for t in touches):
             seen["after_t"] += 1
         if len({t["occurred_at"] for t in sel}) < len(sel):
             seen["time_tie"] += 1

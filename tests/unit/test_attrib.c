@@ -229,7 +229,7 @@ static void test_time_decay(void)
     EXPECT(FS_MODEL_TIME_DECAY, t, h, 700, 100, 200, 400);
     /* 142857.14, 285714.29, 571428.57: the largest remainder is t3's */
     EXPECT(FS_MODEL_TIME_DECAY, t, h, 1000000, 142857, 285714, 571429);
-    /* 14.29, 28.57, 57.14: t2 (.57) then t3 (.14)... one unit left: t2 */
+    /* 14.29, 28.57, 57.14: floors 99, the one unit left goes to t2 (.57) */
     EXPECT(FS_MODEL_TIME_DECAY, t, h, 100, 14, 29, 57);
 
     /* Same time: equal weights, 50.5 each — the tie goes to the earlier touch. */
