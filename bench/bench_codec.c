@@ -22,13 +22,13 @@
 #include "fs_codec.h"
 #include "fs_embedded_schemas.h"
 
-#define CHECK(c)                                                                       \
-    do {                                                                               \
-        if (!(c)) {                                                                    \
-            fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #c,          \
-                    avro_strerror());                                                  \
-            exit(1);                                                                   \
-        }                                                                              \
+#define CHECK(c)                                                                         \
+    do {                                                                                 \
+        if (!(c)) {                                                                      \
+            fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #c,            \
+                    avro_strerror());                                                    \
+            exit(1);                                                                     \
+        }                                                                                \
     } while (0)
 
 static double now_ns(void)
@@ -39,10 +39,8 @@ static double now_ns(void)
 }
 
 static fs_prop_t props[] = {
-    {"plan", FS_PROP_STRING, {.s = "enterprise"}},
-    {"seats", FS_PROP_LONG, {.l = 250}},
-    {"score", FS_PROP_DOUBLE, {.d = 0.87}},
-    {"trial", FS_PROP_BOOL, {.b = 0}},
+    {"plan", FS_PROP_STRING, {.s = "enterprise"}}, {"seats", FS_PROP_LONG, {.l = 250}},
+    {"score", FS_PROP_DOUBLE, {.d = 0.87}},        {"trial", FS_PROP_BOOL, {.b = 0}},
     {"region", FS_PROP_STRING, {.s = "emea"}},
 };
 
@@ -179,8 +177,8 @@ int main(int argc, char **argv)
         v2++;
     CHECK(v2 < fs_embedded_schema_count);
     avro_schema_t schema;
-    CHECK(avro_schema_from_json_length(fs_embedded_schemas[v2], fs_embedded_schema_lens[v2],
-                                       &schema) == 0);
+    CHECK(avro_schema_from_json_length(fs_embedded_schemas[v2],
+                                       fs_embedded_schema_lens[v2], &schema) == 0);
     avro_value_iface_t *klass = avro_generic_class_from_schema(schema);
     avro_value_t wval, rval;
     CHECK(klass && avro_generic_value_new(klass, &wval) == 0 &&
@@ -191,7 +189,8 @@ int main(int argc, char **argv)
 
     fs_event_t ev = sample();
     fs_buf_t buf = FS_BUF_INIT;
-    double best[4] = {1e30, 1e30, 1e30, 1e30}; /* bare enc, ours enc, bare dec, ours dec */
+    double best[4] = {1e30, 1e30, 1e30,
+                      1e30}; /* bare enc, ours enc, bare dec, ours dec */
     size_t sink = 0, body_len = 0;
     for (int round = 0; round < 5; round++) {
         double t0 = now_ns();
@@ -233,7 +232,8 @@ int main(int argc, char **argv)
             if (t[k] / (double)iters < best[k])
                 best[k] = t[k] / (double)iters;
     }
-    if (buf.len != body_len + FS_CODEC_HEADER_LEN || memcmp(buf.data + 10, body, body_len)) {
+    if (buf.len != body_len + FS_CODEC_HEADER_LEN ||
+        memcmp(buf.data + 10, body, body_len)) {
         fprintf(stderr, "ours and bare bodies differ\n");
         return 1;
     }

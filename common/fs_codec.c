@@ -98,19 +98,27 @@ typedef struct slot {
 /* ---- the store ---------------------------------------------------------- */
 
 typedef struct entry {
-    char *name;      /* file name, "journey_event.v2.avsc" */
-    char *family;    /* "journey_event" */
-    long version;    /* 2 */
-    char *json;      /* the schema text as loaded */
+    char *name;   /* file name, "journey_event.v2.avsc" */
+    char *family; /* "journey_event" */
+    long version; /* 2 */
+    char *json;   /* the schema text as loaded */
     size_t json_len;
     char *canonical; /* Parsing Canonical Form */
     uint64_t fp;     /* CRC-64-AVRO of canonical */
     avro_schema_t schema;
     avro_value_iface_t *klass; /* generic class of schema */
-    avro_value_t value;        /* generic instance: encode scratch, reader target */
+    avro_value_t value;        /* generic instance: target of decoding */
+    /* Generic instance filled by encoding.  Kept apart from value so an
+     * encode never overwrites the wrapped buffers avro_value_read() gave
+     * the reader value, and a decode never sees what an encode left. */
+    avro_value_t wvalue;
     /* Decoding data written with this schema into the family's reader: */
-    avro_value_iface_t *resolver; /* NULL when this entry is the reader */
-    avro_value_t resolved;        /* resolved-writer instance wrapping the target */
+    /* NULL when this entry is the reader.  Its instances are made per
+     * decode: avro-c 1.11's resolved map/array writers append a wrapper per
+     * item to an array that neither reset nor set_dest clears, so a reused
+     * instance grows without bound (measured: 200k v1 decodes did not finish
+     * in 5 minutes); a fresh instance frees them when released. */
+    avro_value_iface_t *resolver;
     /* avro-c 1.11 cannot fill a reader field the writer lacks from its
      * default ("Reader field X doesn't appear in writer").  For such a
      * writer the target is proj, the reader schema without those fields,
@@ -119,10 +127,10 @@ typedef struct entry {
     struct entry *proj;
     json_t *dropped;
     /* JourneyEvent entries: */
-    slot_t *slots;          /* one per record field */
+    slot_t *slots; /* one per record field */
     size_t nslots;
-    int prop_branch[4];     /* union branch per fs_prop_kind_t, -1 absent */
-    char *unwritable;       /* why encode_event cannot use it, NULL if it can */
+    int prop_branch[4]; /* union branch per fs_prop_kind_t, -1 absent */
+    char *unwritable;   /* why encode_event cannot use it, NULL if it can */
 } entry_t;
 
 typedef struct family {
@@ -326,7 +334,10 @@ static int scan_value(scan_t *s, avro_schema_t sc, int depth)
     case AVRO_INT32:
         if (scan_long(s, &v, "int") != 0)
             return -1;
-        if (v < INT32_MIN || v > INT32_MAX) {
+        /* avro-c reads at most 5 bytes for an int: a longer (non-minimal)
+         * encoding would make it fail half-way through a record, and a
+         * failed avro_value_read() leaks what it had allocated. */
+        if (v < INT32_MIN || v > INT32_MAX || SCAN_OFF(s) - at > 5) {
             set_err(s->errstr, s->errstr_size, "body: int at offset %zu out of range",
                     at);
             return -1;
@@ -430,7 +441,8 @@ static int shape_slot(entry_t *e, avro_schema_t fs, kind_t k, slot_t *slot, char
         if (slot->null_branch >= 0 && slot->val_branch >= 0)
             return 0;
     }
-    set_err(why, why_size, "must be %s%s", k == K_OPT_STR || k == K_OPT_LONG ? "null or " : "",
+    set_err(why, why_size, "must be %s%s",
+            k == K_OPT_STR || k == K_OPT_LONG ? "null or " : "",
             want == AVRO_INT64 ? "long" : "string");
     return -1;
 }
@@ -467,7 +479,8 @@ static fs_err_t map_event_schema(entry_t *e)
             continue;
         }
         char fwhy[120];
-        if (shape_slot(e, fs, event_fields[slot->id].kind, slot, fwhy, sizeof fwhy) != 0) {
+        if (shape_slot(e, fs, event_fields[slot->id].kind, slot, fwhy, sizeof fwhy) !=
+            0) {
             slot->id = -1;
             if (!why[0])
                 set_err(why, sizeof why, "field %s %s", fname, fwhy);
@@ -490,12 +503,12 @@ static void entry_done(entry_t *e)
     }
     json_decref(e->dropped);
     free(e->json);
-    if (e->resolved.self)
-        avro_value_decref(&e->resolved);
     if (e->resolver)
         avro_value_iface_decref(e->resolver);
     if (e->value.self)
         avro_value_decref(&e->value);
+    if (e->wvalue.self)
+        avro_value_decref(&e->wvalue);
     if (e->klass)
         avro_value_iface_decref(e->klass);
     if (e->schema)
@@ -547,8 +560,8 @@ static fs_err_t add_schema(fs_codec_t *codec, const char *name, const char *json
     char why[256];
     fs_err_t err = FS_ERR_INVALID;
     if (parse_file_name(name, &e.family, &e.version) != 0) {
-        set_err(errstr, errstr_size, "%s/%s: schema files are named FAMILY.vN.avsc", where,
-                name);
+        set_err(errstr, errstr_size, "%s/%s: schema files are named FAMILY.vN.avsc",
+                where, name);
         goto fail;
     }
     e.name = strdup(name);
@@ -576,8 +589,9 @@ static fs_err_t add_schema(fs_codec_t *codec, const char *name, const char *json
         }
         if (strcmp(o->name, name) == 0 ||
             (strcmp(o->family, e.family) == 0 && o->version == e.version)) {
-            set_err(errstr, errstr_size, "%s/%s: differs from the schema %s already loaded",
-                    where, name, o->name);
+            set_err(errstr, errstr_size,
+                    "%s/%s: differs from the schema %s already loaded", where, name,
+                    o->name);
             goto fail;
         }
         if (o->fp == e.fp) {
@@ -595,6 +609,11 @@ static fs_err_t add_schema(fs_codec_t *codec, const char *name, const char *json
     if (!e.klass || avro_generic_value_new(e.klass, &e.value) != 0) {
         set_err(errstr, errstr_size, "%s/%s: avro-c: %s", where, name, avro_strerror());
         e.value.self = NULL;
+        goto fail;
+    }
+    if (avro_generic_value_new(e.klass, &e.wvalue) != 0) {
+        set_err(errstr, errstr_size, "%s/%s: avro-c: %s", where, name, avro_strerror());
+        e.wvalue.self = NULL;
         goto fail;
     }
     if (strcmp(e.family, EVENT_FAMILY) == 0 && (err = map_event_schema(&e)) != FS_OK) {
@@ -641,7 +660,9 @@ static fs_err_t load_dir(fs_codec_t *codec, const char *dir, char *errstr,
         size_t len = text ? fread(text, 1, MAX_SCHEMA_FILE, f) : 0;
         if (!f || !text || ferror(f) || len == MAX_SCHEMA_FILE) {
             set_err(errstr, errstr_size, "%s: %s", path,
-                    !f ? strerror(errno) : !text ? "out of memory" : "unreadable or over 1 MiB");
+                    !f      ? strerror(errno)
+                    : !text ? "out of memory"
+                            : "unreadable or over 1 MiB");
             err = !text && f ? FS_ERR_NOMEM : FS_ERR_IO;
         } else {
             err = add_schema(codec, name, text, len, dir, errstr, errstr_size);
@@ -665,7 +686,8 @@ static fs_err_t build_projection(entry_t *e, const entry_t *reader, char *errstr
     json_t *root = NULL, *kept = NULL;
     char *text = NULL;
     entry_t *proj = NULL;
-    if (avro_typeof(e->schema) != AVRO_RECORD || avro_typeof(reader->schema) != AVRO_RECORD)
+    if (avro_typeof(e->schema) != AVRO_RECORD ||
+        avro_typeof(reader->schema) != AVRO_RECORD)
         return FS_OK; /* nothing to project: avro-c resolves the rest */
     root = json_loadb(reader->json, reader->json_len, 0, NULL);
     json_t *fields = root ? json_object_get(root, "fields") : NULL;
@@ -773,12 +795,6 @@ static fs_err_t setup_family(fs_codec_t *codec, const char *family_name, family_
                     e->name, fam->reader->name, avro_strerror());
             return FS_ERR_INVALID;
         }
-        if (avro_resolved_writer_new_value(e->resolver, &e->resolved) != 0) {
-            e->resolved.self = NULL;
-            set_err(errstr, errstr_size, "%s: avro-c: %s", e->name, avro_strerror());
-            return FS_ERR_NOMEM;
-        }
-        avro_resolved_writer_set_dest(&e->resolved, &target->value);
     }
     return FS_OK;
 }
@@ -824,15 +840,6 @@ void fs_codec_destroy(fs_codec_t *codec)
 {
     if (!codec)
         return;
-    /* Resolved values hold references to the readers' values: drop them
-     * first. */
-    for (size_t i = 0; i < codec->nentries; i++) {
-        entry_t *e = &codec->entries[i];
-        if (e->resolved.self) {
-            avro_value_decref(&e->resolved);
-            e->resolved.self = NULL;
-        }
-    }
     for (size_t i = 0; i < codec->nentries; i++)
         entry_done(&codec->entries[i]);
     free(codec->entries);
@@ -904,12 +911,13 @@ static fs_err_t write_framed(fs_codec_t *codec, entry_t *e, size_t bound, fs_buf
             h[2 + i] = (uint8_t)(e->fp >> (8 * i));
         avro_writer_memory_set_dest(codec->writer, (const char *)h + FS_CODEC_HEADER_LEN,
                                     (int64_t)bound);
-        if (avro_value_write(codec->writer, &e->value) == 0) {
-            out->len = start + FS_CODEC_HEADER_LEN + (size_t)avro_writer_tell(codec->writer);
+        if (avro_value_write(codec->writer, &e->wvalue) == 0) {
+            out->len =
+                start + FS_CODEC_HEADER_LEN + (size_t)avro_writer_tell(codec->writer);
             return FS_OK;
         }
         size_t exact;
-        if (attempt > 0 || avro_value_sizeof(&e->value, &exact) != 0 || exact <= bound) {
+        if (attempt > 0 || avro_value_sizeof(&e->wvalue, &exact) != 0 || exact <= bound) {
             set_err(errstr, errstr_size, "avro-c: %s", avro_strerror());
             return FS_ERR_FATAL;
         }
@@ -953,7 +961,7 @@ fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t
         const char *base = (const char *)ev + ef->off;
         avro_value_t f, v;
         field = ef->name;
-        if (avro_value_get_by_index(&e->value, i, &f, NULL) != 0)
+        if (avro_value_get_by_index(&e->wvalue, i, &f, NULL) != 0)
             goto avro_fail;
         int rc;
         switch (ef->kind) {
@@ -975,7 +983,8 @@ fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t
                 goto avro_fail;
             if (rc == 0) {
                 size_t n = ef->kind == K_CHARS ? strnlen(s, ef->cap) : strlen(s);
-                if ((ef->kind == K_CHARS && n == ef->cap) || !utf8_ok((const uint8_t *)s, n)) {
+                if ((ef->kind == K_CHARS && n == ef->cap) ||
+                    !utf8_ok((const uint8_t *)s, n)) {
                     set_err(errstr, errstr_size, "%s: not UTF-8 text", ef->name);
                     return FS_ERR_INVALID;
                 }
@@ -1008,7 +1017,8 @@ fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t
                 const fs_prop_t *pr = &ev->props[p];
                 avro_value_t elem, br;
                 size_t klen;
-                if (!pr->key || !utf8_ok((const uint8_t *)pr->key, klen = strlen(pr->key))) {
+                if (!pr->key ||
+                    !utf8_ok((const uint8_t *)pr->key, klen = strlen(pr->key))) {
                     set_err(errstr, errstr_size, "properties: key %zu is not UTF-8 text",
                             p);
                     return FS_ERR_INVALID;
@@ -1104,15 +1114,25 @@ static fs_err_t read_framed(fs_codec_t *codec, family_t *fam, const char *what,
     /* The value read into: the reader's (directly, or through the resolver
      * when @p e is an older version) or the projection's. */
     entry_t *dest = e->proj ? e->proj : fam->reader;
-    avro_value_t *target = e->resolver ? &e->resolved : &dest->value;
+    avro_value_t resolved = {NULL, NULL}, *target = &dest->value;
+    if (e->resolver) {
+        if (avro_resolved_writer_new_value(e->resolver, &resolved) != 0) {
+            set_err(errstr, errstr_size, "avro-c: %s", avro_strerror());
+            return FS_ERR_NOMEM;
+        }
+        avro_resolved_writer_set_dest(&resolved, &dest->value);
+        target = &resolved;
+    }
     avro_reader_memory_set_source(codec->reader, (const char *)s.base,
                                   (int64_t)(s.end - s.base));
-    /* Reset through the resolver when there is one: it also clears its own
-     * per-map/array wrappers, which resetting the destination leaks. */
-    if (avro_value_reset(target) != 0 || avro_value_read(codec->reader, target) != 0) {
+    int rc = avro_value_reset(&dest->value) != 0 ||
+             avro_value_read(codec->reader, target) != 0;
+    if (rc)
         set_err(errstr, errstr_size, "body does not decode: avro-c: %s", avro_strerror());
+    if (resolved.self)
+        avro_value_decref(&resolved);
+    if (rc)
         return FS_ERR_CORRUPT;
-    }
     *layout = dest;
     *dropped = e->dropped;
     return FS_OK;
@@ -1193,7 +1213,8 @@ static fs_err_t get_props(avro_value_t *map, fs_event_t *out, char *errstr,
             p->v.b = b != 0;
             break;
         default:
-            set_err(errstr, errstr_size, "properties.%s: value of an unsupported type", key);
+            set_err(errstr, errstr_size, "properties.%s: value of an unsupported type",
+                    key);
             return FS_ERR_CORRUPT;
         }
     }
@@ -1356,7 +1377,8 @@ fs_err_t fs_codec_encode_dead_letter(fs_codec_t *codec, const fs_dead_letter_t *
         set_err(errstr, errstr_size, "no DeadLetter schema loaded");
         return FS_ERR_INVALID;
     }
-    if (!dl->reason || !dl->source || !utf8_ok((const void *)dl->reason, strlen(dl->reason)) ||
+    if (!dl->reason || !dl->source ||
+        !utf8_ok((const void *)dl->reason, strlen(dl->reason)) ||
         !utf8_ok((const void *)dl->source, strlen(dl->source)) ||
         (dl->topic && !utf8_ok((const void *)dl->topic, strlen(dl->topic)))) {
         set_err(errstr, errstr_size,
@@ -1365,7 +1387,7 @@ fs_err_t fs_codec_encode_dead_letter(fs_codec_t *codec, const fs_dead_letter_t *
     }
     size_t raw_len = dl->raw ? dl->raw_len : 0;
     size_t kept = raw_len > FS_DEAD_LETTER_RAW_MAX ? FS_DEAD_LETTER_RAW_MAX : raw_len;
-    avro_value_t *rec = &e->value, v;
+    avro_value_t *rec = &e->wvalue, v;
     int rc = 0;
     /* Each call: 1 = field absent from this version (fine), -1 = error. */
     if ((rc = dl_field(rec, "reason", AVRO_STRING, 1, &v)) == 0)
@@ -1384,7 +1406,8 @@ fs_err_t fs_codec_encode_dead_letter(fs_codec_t *codec, const fs_dead_letter_t *
         (rc = dl_field(rec, "fingerprint", AVRO_INT64, dl->has_fingerprint, &v)) == 0 &&
         dl->has_fingerprint)
         rc = avro_value_set_long(&v, (int64_t)dl->fingerprint);
-    if (rc >= 0 && (rc = dl_field(rec, "topic", AVRO_STRING, dl->topic != NULL, &v)) == 0 &&
+    if (rc >= 0 &&
+        (rc = dl_field(rec, "topic", AVRO_STRING, dl->topic != NULL, &v)) == 0 &&
         dl->topic)
         rc = set_string(&v, dl->topic, strlen(dl->topic));
     if (rc >= 0 &&

@@ -122,10 +122,10 @@ typedef struct fs_dead_letter {
     int64_t at_ms;      /* when it was dead-lettered, epoch ms */
     const void *raw;    /* the input; encode keeps FS_DEAD_LETTER_RAW_MAX bytes */
     size_t raw_len;
-    size_t raw_total;   /* decode: length of the original input; encode: ignored */
-    const char *topic;  /* Kafka origin, NULL when none */
-    int32_t partition;  /* -1 when absent */
-    int64_t offset;     /* -1 when absent */
+    size_t raw_total;    /* decode: length of the original input; encode: ignored */
+    const char *topic;   /* Kafka origin, NULL when none */
+    int32_t partition;   /* -1 when absent */
+    int64_t offset;      /* -1 when absent */
     int has_fingerprint; /* non-zero: raw was in our framing with this fingerprint */
     uint64_t fingerprint;
 } fs_dead_letter_t;

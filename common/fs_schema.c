@@ -176,8 +176,8 @@ static int is_primitive(const char *t)
 /* [A-Za-z_][A-Za-z0-9_]* */
 static int is_simple_name(const char *s, size_t n)
 {
-    if (n == 0 || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
-                    s[0] == '_'))
+    if (n == 0 ||
+        !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
         return 0;
     for (size_t i = 1; i < n; i++) {
         char ch = s[i];

@@ -23,23 +23,22 @@ static json_t *event_json(const fs_event_t *ev)
     json_t *props = json_object();
     for (size_t i = 0; i < ev->nprops; i++) {
         const fs_prop_t *p = &ev->props[i];
-        json_t *v = p->kind == FS_PROP_STRING ? json_string(p->v.s)
-                    : p->kind == FS_PROP_LONG ? json_integer(p->v.l)
+        json_t *v = p->kind == FS_PROP_STRING   ? json_string(p->v.s)
+                    : p->kind == FS_PROP_LONG   ? json_integer(p->v.l)
                     : p->kind == FS_PROP_DOUBLE ? json_real(p->v.d)
                                                 : json_boolean(p->v.b);
         json_object_set_new(props, p->key, v);
     }
-    return json_pack("{s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:o}",
-                     "event_id", ev->event_id, "type", ev->type, "user_id", opt(ev->user_id),
-                     "anonymous_id", opt(ev->anonymous_id), "occurred_at",
-                     (json_int_t)ev->occurred_at_ms, "received_at",
-                     (json_int_t)ev->received_at_ms, "channel", opt(ev->channel),
-                     "campaign", opt(ev->campaign), "source", opt(ev->source), "medium",
-                     opt(ev->medium), "content", opt(ev->content), "term", opt(ev->term),
-                     "revenue_cents",
-                     ev->has_revenue ? json_integer(ev->revenue_cents) : json_null(),
-                     "currency", ev->currency, "properties", props, "ingest_source",
-                     opt(ev->ingest_source));
+    return json_pack(
+        "{s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:o}", "event_id",
+        ev->event_id, "type", ev->type, "user_id", opt(ev->user_id), "anonymous_id",
+        opt(ev->anonymous_id), "occurred_at", (json_int_t)ev->occurred_at_ms,
+        "received_at", (json_int_t)ev->received_at_ms, "channel", opt(ev->channel),
+        "campaign", opt(ev->campaign), "source", opt(ev->source), "medium",
+        opt(ev->medium), "content", opt(ev->content), "term", opt(ev->term),
+        "revenue_cents", ev->has_revenue ? json_integer(ev->revenue_cents) : json_null(),
+        "currency", ev->currency, "properties", props, "ingest_source",
+        opt(ev->ingest_source));
 }
 
 int main(int argc, char **argv)
@@ -85,10 +84,13 @@ int main(int argc, char **argv)
     for (int i = 0; i < 12 && rc == 0; i++) {
         fs_event_t ev;
         memset(&ev, 0, sizeof ev);
-        snprintf(ev.event_id, sizeof ev.event_id, "evt-%02d:%s", i, i == 5 ? "a.b_c-d" : "");
+        snprintf(ev.event_id, sizeof ev.event_id, "evt-%02d:%s", i,
+                 i == 5 ? "a.b_c-d" : "");
         if (i == 6)
             memset(ev.event_id, 'E', FS_EVENT_ID_MAX); /* 64 characters */
-        ev.type = (char *)(i % 3 == 0 ? "sale" : i % 3 == 1 ? "ad_click" : "email_signup");
+        ev.type = (char *)(i % 3 == 0   ? "sale"
+                           : i % 3 == 1 ? "ad_click"
+                                        : "email_signup");
         ev.user_id = (char *)(i % 2 ? "user-\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80" : NULL);
         ev.anonymous_id = (char *)(i % 2 ? NULL : "anon-1");
         if (i == 4)
@@ -126,10 +128,12 @@ int main(int argc, char **argv)
             rc = 1;
             break;
         }
-        json_t *line = json_pack("{s:s,s:o}", "writer",
-                                 writer == v2 ? "journey_event.v2.avsc" : "journey_event.v1.avsc",
-                                 "event", event_json(&ev));
-        char *text = line ? json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        json_t *line =
+            json_pack("{s:s,s:o}", "writer",
+                      writer == v2 ? "journey_event.v2.avsc" : "journey_event.v1.avsc",
+                      "event", event_json(&ev));
+        char *text =
+            line ? json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
         if (!text) {
             fprintf(stderr, "out of memory\n");
             rc = 1;

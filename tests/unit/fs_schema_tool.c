@@ -45,7 +45,8 @@ static char *slurp(const char *path, size_t *len)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3 || (strcmp(argv[1], "canonical") != 0 && strcmp(argv[1], "fingerprint") != 0)) {
+    if (argc < 3 ||
+        (strcmp(argv[1], "canonical") != 0 && strcmp(argv[1], "fingerprint") != 0)) {
         fprintf(stderr, "usage: fs-schema-tool canonical|fingerprint FILE...\n");
         return 2;
     }

@@ -132,8 +132,8 @@ static void roundtrip(fs_codec_t *codec, const fs_event_t *ev)
     ASSERT_EQ(fs_codec_encode_event(codec, ev, &buf, err, sizeof err), FS_OK);
     ASSERT(memcmp(buf.data, "xyz\xc3\x01", 5) == 0);
     fs_event_t got;
-    fs_err_t rc = fs_codec_decode_event(codec, buf.data + 3, buf.len - 3, &got, err,
-                                        sizeof err);
+    fs_err_t rc =
+        fs_codec_decode_event(codec, buf.data + 3, buf.len - 3, &got, err, sizeof err);
     if (rc)
         fprintf(stderr, "decode: %s\n", err);
     ASSERT_EQ(rc, FS_OK);
@@ -276,12 +276,14 @@ static void test_evolution(void)
     ASSERT_EQ(fs_codec_set_event_writer(codec, v1), FS_OK);
     ASSERT_U64_EQ(fs_codec_event_writer_fingerprint(codec), v1);
     ASSERT_EQ(fs_codec_encode_event(codec, &ev, &buf, err, sizeof err), FS_OK);
-    ASSERT_EQ(fs_codec_decode_event(codec, buf.data, buf.len, &got, err, sizeof err), FS_OK);
+    ASSERT_EQ(fs_codec_decode_event(codec, buf.data, buf.len, &got, err, sizeof err),
+              FS_OK);
     assert_same(&ev, &got, 0);
     ASSERT(got.ingest_source == NULL);
     fs_event_clear(&got);
     /* Repeated resolved reads reuse the resolver cleanly. */
-    ASSERT_EQ(fs_codec_decode_event(codec, buf.data, buf.len, &got, err, sizeof err), FS_OK);
+    ASSERT_EQ(fs_codec_decode_event(codec, buf.data, buf.len, &got, err, sizeof err),
+              FS_OK);
     fs_event_clear(&got);
     uint64_t v2 = fp_of(codec, "journey_event.v2.avsc");
     ASSERT_EQ(fs_codec_set_event_writer(codec, v2), FS_OK);
@@ -400,7 +402,8 @@ static void test_corrupt(void)
             memcpy(copy, buf.data, buf.len);
             copy[i] ^= (uint8_t)(1u << bit);
             fs_event_t got;
-            fs_err_t rc = fs_codec_decode_event(codec, copy, buf.len, &got, err, sizeof err);
+            fs_err_t rc =
+                fs_codec_decode_event(codec, copy, buf.len, &got, err, sizeof err);
             ASSERT(rc == FS_OK || rc == FS_ERR_CORRUPT);
             corrupt += rc == FS_ERR_CORRUPT;
             fs_event_clear(&got);
@@ -507,8 +510,8 @@ static size_t body_with_id(fs_codec_t *codec, uint8_t *rec, size_t id_len)
     n += id_len;
     /* type "t", 2 null ids, 2 longs, 6 null texts, null revenue, "USD",
      * empty map, null ingest_source */
-    const uint8_t rest[] = {0x02, 't', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                            0x06, 'U', 'S', 'D', 0, 0};
+    const uint8_t rest[] = {0x02, 't', 0, 0,    0,   0,   0,   0, 0, 0,
+                            0,    0,   0, 0x06, 'U', 'S', 'D', 0, 0};
     memcpy(rec + n, rest, sizeof rest);
     return n + sizeof rest;
 }
@@ -561,8 +564,8 @@ static void test_dead_letter(void)
     ASSERT_U64_EQ(got.fingerprint, 0xfedcba9876543210ULL);
 
     /* Producer-side: no Kafka origin, no raw. */
-    fs_dead_letter_t p = {.reason = "type: unknown", .source = "collector",
-                          .partition = -1, .offset = -1};
+    fs_dead_letter_t p = {
+        .reason = "type: unknown", .source = "collector", .partition = -1, .offset = -1};
     fs_buf_reset(&buf);
     ASSERT_EQ(fs_codec_encode_dead_letter(codec, &p, &buf, err, sizeof err), FS_OK);
     ASSERT_EQ(fs_codec_decode_dead_letter(codec, buf.data, buf.len, &got, &storage, err,
@@ -582,7 +585,8 @@ static void test_dead_letter(void)
                                               sizeof err),
                   FS_ERR_CORRUPT);
     p.reason = NULL;
-    ASSERT_EQ(fs_codec_encode_dead_letter(codec, &p, &buf, err, sizeof err), FS_ERR_INVALID);
+    ASSERT_EQ(fs_codec_encode_dead_letter(codec, &p, &buf, err, sizeof err),
+              FS_ERR_INVALID);
     fs_buf_free(&buf);
     fs_buf_free(&storage);
     fs_codec_destroy(codec);
@@ -601,7 +605,8 @@ static void test_bad_schema_dir(void)
     FILE *f = fopen(path, "w");
     ASSERT(f != NULL);
     fputs("{\"type\":\"record\",\"name\":\"funnelstream.JourneyEvent\",\"fields\":["
-          "{\"name\":\"event_id\",\"type\":\"string\"},{\"name\":\"nope\",\"type\":\"int\"}]}",
+          "{\"name\":\"event_id\",\"type\":\"string\"},{\"name\":\"nope\",\"type\":"
+          "\"int\"}]}",
           f);
     ASSERT_EQ(fclose(f), 0);
     ASSERT(fs_codec_new(dir, err, sizeof err) == NULL); /* highest must be writable */

@@ -22,27 +22,81 @@ typedef struct pinned {
 
 static const pinned_t pinned[] = {
     {"schemas/dead_letter.v1.avsc", 0xc775289bd7d6d285ULL,
-     "{\"name\":\"funnelstream.DeadLetter\",\"type\":\"record\",\"fields\":[{\"name\":\"reason\",\"type\":\"string\"},{\"name\":\"source\",\"type\":\"string\"},{\"name\":\"at\",\"type\":\"long\"},{\"name\":\"raw\",\"type\":\"bytes\"},{\"name\":\"raw_truncated\",\"type\":\"boolean\"},{\"name\":\"raw_length\",\"type\":\"long\"},{\"name\":\"fingerprint\",\"type\":[\"null\",\"long\"]},{\"name\":\"topic\",\"type\":[\"null\",\"string\"]},{\"name\":\"partition\",\"type\":[\"null\",\"int\"]},{\"name\":\"offset\",\"type\":[\"null\",\"long\"]}]}"},
+     "{\"name\":\"funnelstream.DeadLetter\",\"type\":\"record\",\"fields\":[{\"name\":"
+     "\"reason\",\"type\":\"string\"},{\"name\":\"source\",\"type\":\"string\"},{"
+     "\"name\":\"at\",\"type\":\"long\"},{\"name\":\"raw\",\"type\":\"bytes\"},{\"name\":"
+     "\"raw_truncated\",\"type\":\"boolean\"},{\"name\":\"raw_length\",\"type\":\"long\"}"
+     ",{\"name\":\"fingerprint\",\"type\":[\"null\",\"long\"]},{\"name\":\"topic\","
+     "\"type\":[\"null\",\"string\"]},{\"name\":\"partition\",\"type\":[\"null\",\"int\"]"
+     "},{\"name\":\"offset\",\"type\":[\"null\",\"long\"]}]}"},
     {"schemas/journey_event.v1.avsc", 0x1edb3d66b72d1641ULL,
-     "{\"name\":\"funnelstream.JourneyEvent\",\"type\":\"record\",\"fields\":[{\"name\":\"event_id\",\"type\":\"string\"},{\"name\":\"type\",\"type\":\"string\"},{\"name\":\"user_id\",\"type\":[\"null\",\"string\"]},{\"name\":\"anonymous_id\",\"type\":[\"null\",\"string\"]},{\"name\":\"occurred_at\",\"type\":\"long\"},{\"name\":\"received_at\",\"type\":\"long\"},{\"name\":\"channel\",\"type\":[\"null\",\"string\"]},{\"name\":\"campaign\",\"type\":[\"null\",\"string\"]},{\"name\":\"source\",\"type\":[\"null\",\"string\"]},{\"name\":\"medium\",\"type\":[\"null\",\"string\"]},{\"name\":\"content\",\"type\":[\"null\",\"string\"]},{\"name\":\"term\",\"type\":[\"null\",\"string\"]},{\"name\":\"revenue_cents\",\"type\":[\"null\",\"long\"]},{\"name\":\"currency\",\"type\":\"string\"},{\"name\":\"properties\",\"type\":{\"type\":\"map\",\"values\":[\"string\",\"long\",\"double\",\"boolean\"]}}]}"},
+     "{\"name\":\"funnelstream.JourneyEvent\",\"type\":\"record\",\"fields\":[{\"name\":"
+     "\"event_id\",\"type\":\"string\"},{\"name\":\"type\",\"type\":\"string\"},{"
+     "\"name\":\"user_id\",\"type\":[\"null\",\"string\"]},{\"name\":\"anonymous_id\","
+     "\"type\":[\"null\",\"string\"]},{\"name\":\"occurred_at\",\"type\":\"long\"},{"
+     "\"name\":\"received_at\",\"type\":\"long\"},{\"name\":\"channel\",\"type\":["
+     "\"null\",\"string\"]},{\"name\":\"campaign\",\"type\":[\"null\",\"string\"]},{"
+     "\"name\":\"source\",\"type\":[\"null\",\"string\"]},{\"name\":\"medium\",\"type\":["
+     "\"null\",\"string\"]},{\"name\":\"content\",\"type\":[\"null\",\"string\"]},{"
+     "\"name\":\"term\",\"type\":[\"null\",\"string\"]},{\"name\":\"revenue_cents\","
+     "\"type\":[\"null\",\"long\"]},{\"name\":\"currency\",\"type\":\"string\"},{"
+     "\"name\":\"properties\",\"type\":{\"type\":\"map\",\"values\":[\"string\",\"long\","
+     "\"double\",\"boolean\"]}}]}"},
     {"schemas/journey_event.v2.avsc", 0x587959f25dd45e32ULL,
-     "{\"name\":\"funnelstream.JourneyEvent\",\"type\":\"record\",\"fields\":[{\"name\":\"event_id\",\"type\":\"string\"},{\"name\":\"type\",\"type\":\"string\"},{\"name\":\"user_id\",\"type\":[\"null\",\"string\"]},{\"name\":\"anonymous_id\",\"type\":[\"null\",\"string\"]},{\"name\":\"occurred_at\",\"type\":\"long\"},{\"name\":\"received_at\",\"type\":\"long\"},{\"name\":\"channel\",\"type\":[\"null\",\"string\"]},{\"name\":\"campaign\",\"type\":[\"null\",\"string\"]},{\"name\":\"source\",\"type\":[\"null\",\"string\"]},{\"name\":\"medium\",\"type\":[\"null\",\"string\"]},{\"name\":\"content\",\"type\":[\"null\",\"string\"]},{\"name\":\"term\",\"type\":[\"null\",\"string\"]},{\"name\":\"revenue_cents\",\"type\":[\"null\",\"long\"]},{\"name\":\"currency\",\"type\":\"string\"},{\"name\":\"properties\",\"type\":{\"type\":\"map\",\"values\":[\"string\",\"long\",\"double\",\"boolean\"]}},{\"name\":\"ingest_source\",\"type\":[\"null\",\"string\"]}]}"},
+     "{\"name\":\"funnelstream.JourneyEvent\",\"type\":\"record\",\"fields\":[{\"name\":"
+     "\"event_id\",\"type\":\"string\"},{\"name\":\"type\",\"type\":\"string\"},{"
+     "\"name\":\"user_id\",\"type\":[\"null\",\"string\"]},{\"name\":\"anonymous_id\","
+     "\"type\":[\"null\",\"string\"]},{\"name\":\"occurred_at\",\"type\":\"long\"},{"
+     "\"name\":\"received_at\",\"type\":\"long\"},{\"name\":\"channel\",\"type\":["
+     "\"null\",\"string\"]},{\"name\":\"campaign\",\"type\":[\"null\",\"string\"]},{"
+     "\"name\":\"source\",\"type\":[\"null\",\"string\"]},{\"name\":\"medium\",\"type\":["
+     "\"null\",\"string\"]},{\"name\":\"content\",\"type\":[\"null\",\"string\"]},{"
+     "\"name\":\"term\",\"type\":[\"null\",\"string\"]},{\"name\":\"revenue_cents\","
+     "\"type\":[\"null\",\"long\"]},{\"name\":\"currency\",\"type\":\"string\"},{"
+     "\"name\":\"properties\",\"type\":{\"type\":\"map\",\"values\":[\"string\",\"long\","
+     "\"double\",\"boolean\"]}},{\"name\":\"ingest_source\",\"type\":[\"null\","
+     "\"string\"]}]}"},
     {"tests/unit/schemas/enum_fixed_top.avsc", 0xbcb51ba5b16d3489ULL,
-     "{\"name\":\"cards.Suit\",\"type\":\"enum\",\"symbols\":[\"SPADES\",\"HEARTS\",\"DIAMONDS\",\"CLUBS\"]}"},
+     "{\"name\":\"cards.Suit\",\"type\":\"enum\",\"symbols\":[\"SPADES\",\"HEARTS\","
+     "\"DIAMONDS\",\"CLUBS\"]}"},
     {"tests/unit/schemas/escapes_whitespace.avsc", 0x8be6460431550331ULL,
-     "{\"name\":\"ws.Escaped\",\"type\":\"record\",\"fields\":[{\"name\":\"f1\",\"type\":{\"type\":\"array\",\"items\":\"int\"}}]}"},
+     "{\"name\":\"ws.Escaped\",\"type\":\"record\",\"fields\":[{\"name\":\"f1\",\"type\":"
+     "{\"type\":\"array\",\"items\":\"int\"}}]}"},
     {"tests/unit/schemas/named_in_containers.avsc", 0x43c5cf8b1d764c6eULL,
-     "{\"name\":\"c.ns.Container\",\"type\":\"record\",\"fields\":[{\"name\":\"arr\",\"type\":{\"type\":\"array\",\"items\":{\"name\":\"c.ns.Item\",\"type\":\"record\",\"fields\":[{\"name\":\"k\",\"type\":{\"name\":\"c.ns.Kind\",\"type\":\"enum\",\"symbols\":[\"X\",\"Y\",\"Z\"]}}]}}},{\"name\":\"map\",\"type\":{\"type\":\"map\",\"values\":\"c.ns.Item\"}},{\"name\":\"u\",\"type\":[\"null\",\"c.ns.Item\",{\"name\":\"c.ns.F4\",\"type\":\"fixed\",\"size\":4},\"c.ns.Kind\"]},{\"name\":\"self\",\"type\":[\"null\",\"c.ns.Container\"]}]}"},
+     "{\"name\":\"c.ns.Container\",\"type\":\"record\",\"fields\":[{\"name\":\"arr\","
+     "\"type\":{\"type\":\"array\",\"items\":{\"name\":\"c.ns.Item\",\"type\":\"record\","
+     "\"fields\":[{\"name\":\"k\",\"type\":{\"name\":\"c.ns.Kind\",\"type\":\"enum\","
+     "\"symbols\":[\"X\",\"Y\",\"Z\"]}}]}}},{\"name\":\"map\",\"type\":{\"type\":\"map\","
+     "\"values\":\"c.ns.Item\"}},{\"name\":\"u\",\"type\":[\"null\",\"c.ns.Item\",{"
+     "\"name\":\"c.ns.F4\",\"type\":\"fixed\",\"size\":4},\"c.ns.Kind\"]},{\"name\":"
+     "\"self\",\"type\":[\"null\",\"c.ns.Container\"]}]}"},
     {"tests/unit/schemas/nested_namespaces.avsc", 0x4831bc303c7e5f80ULL,
-     "{\"name\":\"com.example.Outer\",\"type\":\"record\",\"fields\":[{\"name\":\"inner\",\"type\":{\"name\":\"com.example.Inner\",\"type\":\"record\",\"fields\":[{\"name\":\"x\",\"type\":\"int\"}]}},{\"name\":\"other\",\"type\":{\"name\":\"org.other.Other\",\"type\":\"record\",\"fields\":[{\"name\":\"deep\",\"type\":{\"name\":\"org.other.Deep\",\"type\":\"enum\",\"symbols\":[\"A\",\"B\"]}},{\"name\":\"again\",\"type\":\"org.other.Deep\"},{\"name\":\"outer_ref\",\"type\":\"com.example.Inner\"}]}},{\"name\":\"dotted\",\"type\":{\"name\":\"net.dot.Hash\",\"type\":\"fixed\",\"size\":16}},{\"name\":\"dotted_ref\",\"type\":\"net.dot.Hash\"},{\"name\":\"inner_ref\",\"type\":\"com.example.Inner\"},{\"name\":\"null_ns\",\"type\":{\"name\":\"Bare\",\"type\":\"record\",\"fields\":[{\"name\":\"y\",\"type\":\"long\"}]}}]}"},
-    {"tests/unit/schemas/primitive_top.avsc", 0x8f014872634503c7ULL,
-     "\"string\""},
+     "{\"name\":\"com.example.Outer\",\"type\":\"record\",\"fields\":[{\"name\":"
+     "\"inner\",\"type\":{\"name\":\"com.example.Inner\",\"type\":\"record\",\"fields\":["
+     "{\"name\":\"x\",\"type\":\"int\"}]}},{\"name\":\"other\",\"type\":{\"name\":\"org."
+     "other.Other\",\"type\":\"record\",\"fields\":[{\"name\":\"deep\",\"type\":{"
+     "\"name\":\"org.other.Deep\",\"type\":\"enum\",\"symbols\":[\"A\",\"B\"]}},{"
+     "\"name\":\"again\",\"type\":\"org.other.Deep\"},{\"name\":\"outer_ref\",\"type\":"
+     "\"com.example.Inner\"}]}},{\"name\":\"dotted\",\"type\":{\"name\":\"net.dot.Hash\","
+     "\"type\":\"fixed\",\"size\":16}},{\"name\":\"dotted_ref\",\"type\":\"net.dot."
+     "Hash\"},{\"name\":\"inner_ref\",\"type\":\"com.example.Inner\"},{\"name\":\"null_"
+     "ns\",\"type\":{\"name\":\"Bare\",\"type\":\"record\",\"fields\":[{\"name\":\"y\","
+     "\"type\":\"long\"}]}}]}"},
+    {"tests/unit/schemas/primitive_top.avsc", 0x8f014872634503c7ULL, "\"string\""},
     {"tests/unit/schemas/primitives_object_form.avsc", 0x253935591cbecc74ULL,
-     "{\"name\":\"Prims\",\"type\":\"record\",\"fields\":[{\"name\":\"a\",\"type\":\"int\"},{\"name\":\"b\",\"type\":\"bytes\"},{\"name\":\"c\",\"type\":\"string\"},{\"name\":\"d\",\"type\":\"float\"},{\"name\":\"e\",\"type\":\"double\"},{\"name\":\"f\",\"type\":\"null\"},{\"name\":\"g\",\"type\":\"long\"},{\"name\":\"h\",\"type\":\"int\"}]}"},
+     "{\"name\":\"Prims\",\"type\":\"record\",\"fields\":[{\"name\":\"a\",\"type\":"
+     "\"int\"},{\"name\":\"b\",\"type\":\"bytes\"},{\"name\":\"c\",\"type\":\"string\"},{"
+     "\"name\":\"d\",\"type\":\"float\"},{\"name\":\"e\",\"type\":\"double\"},{\"name\":"
+     "\"f\",\"type\":\"null\"},{\"name\":\"g\",\"type\":\"long\"},{\"name\":\"h\","
+     "\"type\":\"int\"}]}"},
     {"tests/unit/schemas/union_top.avsc", 0x4b8fcbfa2e1b06feULL,
-     "[\"null\",{\"name\":\"md5\",\"type\":\"fixed\",\"size\":16},{\"type\":\"array\",\"items\":\"md5\"}]"},
+     "[\"null\",{\"name\":\"md5\",\"type\":\"fixed\",\"size\":16},{\"type\":\"array\","
+     "\"items\":\"md5\"}]"},
     {"tests/unit/schemas/unions_defaults.avsc", 0xdcb66bc67671cc0dULL,
-     "{\"name\":\"t.Defaults\",\"type\":\"record\",\"fields\":[{\"name\":\"u\",\"type\":[\"null\",\"string\",{\"type\":\"array\",\"items\":\"long\"}]},{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":{\"type\":\"map\",\"values\":\"double\"}}},{\"name\":\"b\",\"type\":\"boolean\"},{\"name\":\"s\",\"type\":\"string\"}]}"},
+     "{\"name\":\"t.Defaults\",\"type\":\"record\",\"fields\":[{\"name\":\"u\",\"type\":["
+     "\"null\",\"string\",{\"type\":\"array\",\"items\":\"long\"}]},{\"name\":\"m\","
+     "\"type\":{\"type\":\"map\",\"values\":{\"type\":\"map\",\"values\":\"double\"}}},{"
+     "\"name\":\"b\",\"type\":\"boolean\"},{\"name\":\"s\",\"type\":\"string\"}]}"},
 };
 
 static char *slurp(const char *rel, size_t *len)
@@ -134,8 +188,9 @@ static void test_primitives_and_strip(void)
      * input order; INTEGERS: 1.6e1 is not an integer size. */
     expect_canon("{\"size\":16,\"type\":\"fixed\",\"name\":\"F\",\"namespace\":\"n\"}",
                  "{\"name\":\"n.F\",\"type\":\"fixed\",\"size\":16}");
-    expect_canon("{\"symbols\":[\"A\"],\"name\":\"E\",\"type\":\"enum\",\"aliases\":[\"x\"]}",
-                 "{\"name\":\"E\",\"type\":\"enum\",\"symbols\":[\"A\"]}");
+    expect_canon(
+        "{\"symbols\":[\"A\"],\"name\":\"E\",\"type\":\"enum\",\"aliases\":[\"x\"]}",
+        "{\"name\":\"E\",\"type\":\"enum\",\"symbols\":[\"A\"]}");
     /* STRINGS: escapes become UTF-8 (names are ASCII, so \u escapes of ASCII). */
     expect_canon("\"\\u0069nt\"", "\"int\"");
 }
@@ -144,33 +199,41 @@ static void test_namespaces(void)
 {
     /* Inherited by nested named types, overridden by a nested namespace,
      * ignored when the name is dotted, null with "". */
-    expect_canon("{\"type\":\"record\",\"name\":\"R\",\"namespace\":\"a\",\"fields\":["
-                 "{\"name\":\"f\",\"type\":{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"X\"]}},"
-                 "{\"name\":\"g\",\"type\":{\"type\":\"fixed\",\"name\":\"F\",\"namespace\":\"b\",\"size\":1}},"
-                 "{\"name\":\"h\",\"type\":{\"type\":\"fixed\",\"name\":\"c.G\",\"namespace\":\"z\",\"size\":2}},"
-                 "{\"name\":\"i\",\"type\":\"E\"},{\"name\":\"j\",\"type\":\"b.F\"},"
-                 "{\"name\":\"k\",\"type\":{\"type\":\"record\",\"name\":\"N\",\"namespace\":\"\","
-                 "\"fields\":[{\"name\":\"l\",\"type\":\"a.E\"}]}}]}",
-                 "{\"name\":\"a.R\",\"type\":\"record\",\"fields\":["
-                 "{\"name\":\"f\",\"type\":{\"name\":\"a.E\",\"type\":\"enum\",\"symbols\":[\"X\"]}},"
-                 "{\"name\":\"g\",\"type\":{\"name\":\"b.F\",\"type\":\"fixed\",\"size\":1}},"
-                 "{\"name\":\"h\",\"type\":{\"name\":\"c.G\",\"type\":\"fixed\",\"size\":2}},"
-                 "{\"name\":\"i\",\"type\":\"a.E\"},{\"name\":\"j\",\"type\":\"b.F\"},"
-                 "{\"name\":\"k\",\"type\":{\"name\":\"N\",\"type\":\"record\",\"fields\":["
-                 "{\"name\":\"l\",\"type\":\"a.E\"}]}}]}");
+    expect_canon(
+        "{\"type\":\"record\",\"name\":\"R\",\"namespace\":\"a\",\"fields\":["
+        "{\"name\":\"f\",\"type\":{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"X\"]}}"
+        ","
+        "{\"name\":\"g\",\"type\":{\"type\":\"fixed\",\"name\":\"F\",\"namespace\":\"b\","
+        "\"size\":1}},"
+        "{\"name\":\"h\",\"type\":{\"type\":\"fixed\",\"name\":\"c.G\",\"namespace\":"
+        "\"z\",\"size\":2}},"
+        "{\"name\":\"i\",\"type\":\"E\"},{\"name\":\"j\",\"type\":\"b.F\"},"
+        "{\"name\":\"k\",\"type\":{\"type\":\"record\",\"name\":\"N\",\"namespace\":\"\","
+        "\"fields\":[{\"name\":\"l\",\"type\":\"a.E\"}]}}]}",
+        "{\"name\":\"a.R\",\"type\":\"record\",\"fields\":["
+        "{\"name\":\"f\",\"type\":{\"name\":\"a.E\",\"type\":\"enum\",\"symbols\":[\"X\"]"
+        "}},"
+        "{\"name\":\"g\",\"type\":{\"name\":\"b.F\",\"type\":\"fixed\",\"size\":1}},"
+        "{\"name\":\"h\",\"type\":{\"name\":\"c.G\",\"type\":\"fixed\",\"size\":2}},"
+        "{\"name\":\"i\",\"type\":\"a.E\"},{\"name\":\"j\",\"type\":\"b.F\"},"
+        "{\"name\":\"k\",\"type\":{\"name\":\"N\",\"type\":\"record\",\"fields\":["
+        "{\"name\":\"l\",\"type\":\"a.E\"}]}}]}");
     /* Within a dotted name's record, its namespace is inherited. */
-    expect_canon("{\"type\":\"record\",\"name\":\"p.q.R\",\"fields\":[{\"name\":\"s\",\"type\":"
-                 "{\"type\":\"record\",\"name\":\"S\",\"fields\":[]}}]}",
-                 "{\"name\":\"p.q.R\",\"type\":\"record\",\"fields\":[{\"name\":\"s\",\"type\":"
-                 "{\"name\":\"p.q.S\",\"type\":\"record\",\"fields\":[]}}]}");
+    expect_canon(
+        "{\"type\":\"record\",\"name\":\"p.q.R\",\"fields\":[{\"name\":\"s\",\"type\":"
+        "{\"type\":\"record\",\"name\":\"S\",\"fields\":[]}}]}",
+        "{\"name\":\"p.q.R\",\"type\":\"record\",\"fields\":[{\"name\":\"s\",\"type\":"
+        "{\"name\":\"p.q.S\",\"type\":\"record\",\"fields\":[]}}]}");
     /* Recursive reference; the unqualified name falls back to the null
      * namespace, as in Java. */
-    expect_canon("{\"type\":\"record\",\"name\":\"L\",\"fields\":[{\"name\":\"next\","
-                 "\"type\":[\"null\",\"L\"]},{\"name\":\"m\",\"type\":{\"type\":\"record\","
-                 "\"name\":\"M\",\"namespace\":\"x\",\"fields\":[{\"name\":\"b\",\"type\":\"L\"}]}}]}",
-                 "{\"name\":\"L\",\"type\":\"record\",\"fields\":[{\"name\":\"next\","
-                 "\"type\":[\"null\",\"L\"]},{\"name\":\"m\",\"type\":{\"name\":\"x.M\","
-                 "\"type\":\"record\",\"fields\":[{\"name\":\"b\",\"type\":\"L\"}]}}]}");
+    expect_canon(
+        "{\"type\":\"record\",\"name\":\"L\",\"fields\":[{\"name\":\"next\","
+        "\"type\":[\"null\",\"L\"]},{\"name\":\"m\",\"type\":{\"type\":\"record\","
+        "\"name\":\"M\",\"namespace\":\"x\",\"fields\":[{\"name\":\"b\",\"type\":\"L\"}]}"
+        "}]}",
+        "{\"name\":\"L\",\"type\":\"record\",\"fields\":[{\"name\":\"next\","
+        "\"type\":[\"null\",\"L\"]},{\"name\":\"m\",\"type\":{\"name\":\"x.M\","
+        "\"type\":\"record\",\"fields\":[{\"name\":\"b\",\"type\":\"L\"}]}}]}");
 }
 
 static void test_errors(void)
@@ -179,9 +242,10 @@ static void test_errors(void)
     expect_error("\"Nope\"", "unknown type");
     expect_error("{\"type\":\"record\",\"fields\":[]}", "without a \"name\"");
     expect_error("{\"type\":\"record\",\"name\":\"R\"}", "fields");
-    expect_error("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":"
-                 "\"int\"},{\"name\":\"a\",\"type\":\"int\"}]}",
-                 "twice");
+    expect_error(
+        "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":"
+        "\"int\"},{\"name\":\"a\",\"type\":\"int\"}]}",
+        "twice");
     expect_error("[{\"type\":\"fixed\",\"name\":\"F\",\"size\":1},"
                  "{\"type\":\"fixed\",\"name\":\"F\",\"size\":2}]",
                  "defined twice");
