@@ -16,7 +16,8 @@
 
 static const char *const shared_keys[] = {
     "kafka.brokers", "kafka.topic", "kafka.dlq_topic", "kafka.group", "redis.url",
-    "redis.password_file", "namespace", "definition", "log.level", "log.json", NULL};
+    "redis.password_file", "namespace", "definition", "lookback_days", "half_life_days",
+    "sla_days", "log.level", "log.json", NULL};
 
 static const fs_conf_def_t worker_defs[] = {
     {"worker.batch_max", "batch-max", "FUNNEL_BATCH_MAX", FS_CONF_INT, "5000", 1, 100000, NULL,
@@ -62,6 +63,9 @@ int main(int argc, char **argv)
         .dedup_ttl_s = (int)fs_conf_int(conf, "worker.dedup_days") * 86400,
         .person_ttl_s = (int)fs_conf_int(conf, "worker.person_days") * 86400,
         .stats_every_s = (int)fs_conf_int(conf, "worker.stats_s"),
+        .person = {def, fs_conf_int(conf, "lookback_days") * 86400000LL,
+                   fs_conf_int(conf, "half_life_days") * 86400000LL,
+                   fs_conf_int(conf, "sla_days") * 86400000LL},
     };
     if (!(w = fs_worker_new(conf, def, lg, &opts, err, sizeof(err)))) {
         FS_ERROR(lg, "%s", err);

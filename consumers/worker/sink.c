@@ -1,132 +1,62 @@
 /*
  * sink.c — atomic batch application into Redis (see sink.h).
  *
- * Key layout: docs/redis-keys.md.  The scripts compute key names from the
- * namespace they receive, so this layout targets a single Redis (or one
- * primary with replicas), not Redis Cluster.
+ * Key layout: docs/redis-keys.md.  One apply is an optimistic transaction:
+ *
+ *   1. WATCH + GET the epoch and offset of every partition of the batch;
+ *      drop fenced partitions, skip offsets already applied.
+ *   2. WATCH + GET the de-duplication marks of the remaining events.
+ *   3. WATCH + GET the identity links of the anonymous ids and the link
+ *      lists of the users involved (twice: links can bring in new users).
+ *   4. WATCH + GET the state of every bucket of every affected person and
+ *      the contribution each person accounts for today.
+ *   5. Compute (pure, person.c): new buckets, new links, each person's new
+ *      contribution, and the increments new − old.
+ *   6. MULTI, every write, EXEC.  A nil EXEC means another worker changed
+ *      something we read: start again from fresh state.
+ *
+ * Persons span partitions (a user's events and the anonymous browsing
+ * later linked to it are keyed differently), so two workers may touch the
+ * same person at once; WATCH makes the loser recompute instead of writing
+ * a stale contribution.  The scripts compute key names from the namespace
+ * they receive, so this layout targets a single Redis (or a primary with
+ * replicas), not Redis Cluster.
  */
 #include "sink.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
+#include "fs_buf.h"
+#include "fs_day.h"
 #include "fs_redis.h"
+#include "strmap.h"
+
+#define MAX_CONFLICTS 50 /* transactions retried before giving up (transient) */
+#define ID_MAX 640        /* a user or anonymous id (128 UTF-8 characters) plus a prefix */
 
 /* ARGV: ns, "topic:partition".  Returns {epoch, last applied offset or -1}. */
 static const char claim_lua[] =
     "local pre = ARGV[1] .. ':v1:'\n"
-    "local e = redis.call('HINCRBY', pre .. 'epochs', ARGV[2], 1)\n"
-    "local o = redis.call('HGET', pre .. 'offsets', ARGV[2])\n"
+    "local e = redis.call('INCR', pre .. 'epoch:' .. ARGV[2])\n"
+    "local o = redis.call('GET', pre .. 'offset:' .. ARGV[2])\n"
     "return {e, tonumber(o or '-1')}\n";
-
-/* ARGV: ns, "topic:partition", epoch, last offset, dedup ttl, person ttl,
- * then groups of 9: offset, event_id, day, stage, channel, campaign, type,
- * person, occurred_at ms.  Returns {status, applied, duplicates}: status 1
- * applied, 0 already applied, -1 fenced.
- *
- * Per counted event: its de-duplication mark; event counts; for each of the
- * person's (stage), (stage, channel), (stage, campaign) the earliest time
- * seen, moving the person's "users" count from the old day to the new one
- * when an earlier event arrives late; the person in the stage's HyperLogLog.
- * Increments are summed in Lua first so each hash field is written once per
- * batch. */
-static const char apply_lua[] =
-    "local pre = ARGV[1] .. ':v1:'\n"
-    "local tp = ARGV[2]\n"
-    "if redis.call('HGET', pre .. 'epochs', tp) ~= ARGV[3] then return {-1, 0, 0} end\n"
-    "local cur = tonumber(redis.call('HGET', pre .. 'offsets', tp) or '-1')\n"
-    "local last = tonumber(ARGV[4])\n"
-    "if last <= cur then return {0, 0, 0} end\n"
-    "local ttl, pttl = ARGV[5], ARGV[6]\n"
-    "local ev, us, hll = {}, {}, {}\n"
-    "local applied, dups = 0, 0\n"
-    "local floor = math.floor\n"
-    "local function add(t, key, f, n)\n"
-    "  local h = t[key]\n"
-    "  if not h then h = {}; t[key] = h end\n"
-    "  h[f] = (h[f] or 0) + n\n"
-    "end\n"
-    /* The UTC day of epoch milliseconds, as fs_day_format() computes it. */
-    "local function civil(ms)\n"
-    "  local z = floor(ms / 86400000) + 719468\n"
-    "  local era = floor(z / 146097)\n"
-    "  local doe = z - era * 146097\n"
-    "  local yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524)\n"
-    "                    - floor(doe / 146096)) / 365)\n"
-    "  local doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100))\n"
-    "  local mp = floor((5 * doy + 2) / 153)\n"
-    "  local d = doy - floor((153 * mp + 2) / 5) + 1\n"
-    "  local m = mp < 10 and mp + 3 or mp - 9\n"
-    "  local y = yoe + era * 400\n"
-    "  if m <= 2 then y = y + 1 end\n"
-    "  return string.format('%04d-%02d-%02d', y, m, d)\n"
-    "end\n"
-    "local function first(pkey, f, ms, day)\n"
-    "  local old = redis.call('HGET', pkey, f)\n"
-    "  if old then\n"
-    "    old = tonumber(old)\n"
-    "    if ms >= old then return end\n"
-    "    add(us, pre .. 'users:' .. civil(old), f, -1)\n"
-    "  end\n"
-    "  redis.call('HSET', pkey, f, ms)\n"
-    "  add(us, pre .. 'users:' .. day, f, 1)\n"
-    "end\n"
-    "for i = 7, #ARGV, 9 do\n"
-    "  if tonumber(ARGV[i]) > cur then\n"
-    "    if redis.call('SET', pre .. 'seen:' .. ARGV[i + 1], '1', 'NX', 'EX', ttl) then\n"
-    "      applied = applied + 1\n"
-    "      local day, st = ARGV[i + 2], ARGV[i + 3]\n"
-    "      local ekey = pre .. 'events:' .. day\n"
-    "      add(ev, ekey, 't:' .. ARGV[i + 6], 1)\n"
-    "      if st ~= '' then\n"
-    "        local person = ARGV[i + 7]\n"
-    "        local pkey = pre .. 'p:' .. person\n"
-    "        local ms = tonumber(ARGV[i + 8])\n"
-    "        local fs = {'s:' .. st, 'sc:' .. st .. ':' .. ARGV[i + 4],\n"
-    "                    'sk:' .. st .. ':' .. ARGV[i + 5]}\n"
-    "        for _, f in ipairs(fs) do\n"
-    "          add(ev, ekey, f, 1)\n"
-    "          first(pkey, f, ms, day)\n"
-    "        end\n"
-    "        redis.call('EXPIRE', pkey, pttl)\n"
-    "        local hk = pre .. 'hll:' .. day .. ':' .. st\n"
-    "        local hl = hll[hk]\n"
-    "        if not hl then hl = {}; hll[hk] = hl end\n"
-    "        hl[#hl + 1] = person\n"
-    "      end\n"
-    "    else\n"
-    "      dups = dups + 1\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "for key, h in pairs(ev) do\n"
-    "  for f, n in pairs(h) do redis.call('HINCRBY', key, f, n) end\n"
-    "end\n"
-    "for key, h in pairs(us) do\n"
-    "  for f, n in pairs(h) do\n"
-    "    if n ~= 0 then redis.call('HINCRBY', key, f, n) end\n"
-    "  end\n"
-    "end\n"
-    /* PFADD in slices: unpack() of a long list would overflow Lua's C stack. */
-    "for key, l in pairs(hll) do\n"
-    "  for j = 1, #l, 1000 do\n"
-    "    redis.call('PFADD', key, unpack(l, j, math.min(j + 999, #l)))\n"
-    "  end\n"
-    "end\n"
-    "redis.call('HSET', pre .. 'offsets', tp, last)\n"
-    "return {1, applied, dups}\n";
 
 struct fs_sink {
     const fs_conf_t *conf; /* borrowed */
     redisContext *c;       /* NULL while disconnected */
-    char ns[80];
+    char pre[96];          /* "<ns>:v1:" */
     char topic[256];
     char ttl[16];  /* de-duplication marks, seconds */
     char pttl[16]; /* person state, seconds */
-    char claim_sha[48], apply_sha[48];
+    fs_person_params_t params;
+    char claim_sha[48];
     double last_apply_ms;
 };
 
@@ -149,30 +79,15 @@ static void disconnect(fs_sink_t *s)
  * does not compile) and authentication or permission errors are not. */
 static fs_err_t classify_error_reply(const redisReply *r)
 {
-    static const char *const fatal[] = {"ERR", "NOPERM", "NOAUTH", "WRONGPASS", "WRONGTYPE"};
+    static const char *const fatal[] = {"ERR", "NOPERM", "NOAUTH", "WRONGPASS", "WRONGTYPE",
+                                        "EXECABORT"};
     for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
         if (!strncmp(r->str, fatal[i], strlen(fatal[i])))
             return FS_ERR_FATAL;
     return FS_ERR_TRANSIENT;
 }
 
-static fs_err_t load_script(fs_sink_t *s, const char *lua, char sha[48], char *errstr,
-                            size_t sz)
-{
-    redisReply *r = redisCommand(s->c, "SCRIPT LOAD %s", lua);
-    fs_err_t err = FS_OK;
-    if (fs_redis_reply_ok(s->c, r, "SCRIPT LOAD", errstr, sz))
-        err = r ? classify_error_reply(r) : FS_ERR_TRANSIENT;
-    else if (r->type != REDIS_REPLY_STRING || r->len >= 48)
-        err = FS_ERR_FATAL;
-    else
-        snprintf(sha, 48, "%s", r->str);
-    if (r)
-        freeReplyObject(r);
-    return err;
-}
-
-/* (Re)connects and loads the scripts when needed. */
+/* (Re)connects and loads the claim script when needed. */
 static fs_err_t ensure(fs_sink_t *s, char *errstr, size_t sz)
 {
     if (s->c)
@@ -180,16 +95,24 @@ static fs_err_t ensure(fs_sink_t *s, char *errstr, size_t sz)
     s->c = fs_redis_connect(s->conf, 5000, errstr, sz);
     if (!s->c)
         return FS_ERR_TRANSIENT;
-    fs_err_t err = load_script(s, claim_lua, s->claim_sha, errstr, sz);
-    if (!err)
-        err = load_script(s, apply_lua, s->apply_sha, errstr, sz);
+    redisReply *r = redisCommand(s->c, "SCRIPT LOAD %s", claim_lua);
+    fs_err_t err = FS_OK;
+    if (fs_redis_reply_ok(s->c, r, "SCRIPT LOAD", errstr, sz))
+        err = r ? classify_error_reply(r) : FS_ERR_TRANSIENT;
+    else if (r->type != REDIS_REPLY_STRING || r->len >= 48)
+        err = FS_ERR_FATAL;
+    else
+        snprintf(s->claim_sha, sizeof(s->claim_sha), "%s", r->str);
+    if (r)
+        freeReplyObject(r);
     if (err)
         disconnect(s);
     return err;
 }
 
 fs_sink_t *fs_sink_new(const fs_conf_t *conf, const char *topic, int dedup_ttl_s,
-                       int person_ttl_s, char *errstr, size_t sz)
+                       int person_ttl_s, const fs_person_params_t *params, char *errstr,
+                       size_t sz)
 {
     fs_sink_t *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -197,7 +120,8 @@ fs_sink_t *fs_sink_new(const fs_conf_t *conf, const char *topic, int dedup_ttl_s
         return NULL;
     }
     s->conf = conf;
-    snprintf(s->ns, sizeof(s->ns), "%s", fs_conf_str(conf, "namespace"));
+    s->params = *params;
+    snprintf(s->pre, sizeof(s->pre), "%s:v1:", fs_conf_str(conf, "namespace"));
     snprintf(s->topic, sizeof(s->topic), "%s", topic);
     snprintf(s->ttl, sizeof(s->ttl), "%d", dedup_ttl_s);
     snprintf(s->pttl, sizeof(s->pttl), "%d", person_ttl_s);
@@ -218,41 +142,6 @@ void fs_sink_destroy(fs_sink_t *s)
     free(s);
 }
 
-/* Runs EVALSHA @p sha with @p argv; on NOSCRIPT (Redis restarted without its
- * script cache) reloads the scripts once and retries. */
-static redisReply *evalsha(fs_sink_t *s, const char *sha, int argc, const char **argv,
-                           char *errstr, size_t sz, fs_err_t *err)
-{
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if ((*err = ensure(s, errstr, sz)))
-            return NULL;
-        argv[1] = sha; /* a script's SHA never changes, reloaded or not */
-        redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
-        if (!r) {
-            snprintf(errstr, sz, "redis: %s", s->c->errstr);
-            disconnect(s);
-            *err = FS_ERR_TRANSIENT;
-            return NULL;
-        }
-        if (r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOSCRIPT", 8)) {
-            freeReplyObject(r);
-            disconnect(s); /* reconnecting reloads both scripts */
-            continue;
-        }
-        if (r->type == REDIS_REPLY_ERROR) {
-            snprintf(errstr, sz, "redis: %s", r->str);
-            *err = classify_error_reply(r);
-            freeReplyObject(r);
-            return NULL;
-        }
-        *err = FS_OK;
-        return r;
-    }
-    snprintf(errstr, sz, "redis: scripts keep disappearing (NOSCRIPT)");
-    *err = FS_ERR_TRANSIENT;
-    return NULL;
-}
-
 static int int_array(const redisReply *r, size_t n, long long *out)
 {
     if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
@@ -270,74 +159,1086 @@ fs_err_t fs_sink_claim(fs_sink_t *s, int32_t partition, int64_t *epoch, int64_t 
 {
     char tp[300];
     snprintf(tp, sizeof(tp), "%s:%" PRId32, s->topic, partition);
-    const char *argv[] = {"EVALSHA", NULL, "0", s->ns, tp};
-    fs_err_t err;
-    redisReply *r = evalsha(s, s->claim_sha, 5, argv, errstr, sz, &err);
-    if (!r)
+    char ns[96];
+    snprintf(ns, sizeof(ns), "%.*s", (int)(strlen(s->pre) - 4), s->pre);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        fs_err_t err = ensure(s, errstr, sz);
+        if (err)
+            return err;
+        const char *argv[] = {"EVALSHA", s->claim_sha, "0", ns, tp};
+        redisReply *r = redisCommandArgv(s->c, 5, argv, NULL);
+        if (!r) {
+            snprintf(errstr, sz, "redis: %s", s->c->errstr);
+            disconnect(s);
+            return FS_ERR_TRANSIENT;
+        }
+        if (r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOSCRIPT", 8)) {
+            freeReplyObject(r);
+            disconnect(s); /* reconnecting reloads the script */
+            continue;
+        }
+        long long v[2];
+        if (r->type == REDIS_REPLY_ERROR) {
+            snprintf(errstr, sz, "redis: %s", r->str);
+            err = classify_error_reply(r);
+        } else if (int_array(r, 2, v)) {
+            snprintf(errstr, sz, "redis: unexpected reply to the claim script");
+            err = FS_ERR_FATAL;
+        } else {
+            *epoch = v[0];
+            *next_offset = v[1] >= 0 ? v[1] + 1 : -2;
+        }
+        freeReplyObject(r);
         return err;
-    long long v[2];
-    if (int_array(r, 2, v)) {
-        snprintf(errstr, sz, "redis: unexpected reply to the claim script");
-        err = FS_ERR_FATAL;
-    } else {
-        *epoch = v[0];
-        *next_offset = v[1] >= 0 ? v[1] + 1 : -2;
     }
-    freeReplyObject(r);
-    return err;
-}
-
-fs_err_t fs_sink_apply(fs_sink_t *s, const fs_plan_t *plan, int64_t epoch,
-                       fs_sink_result_t *res, char *errstr, size_t sz)
-{
-    memset(res, 0, sizeof(*res));
-    if (plan->last_offset < 0)
-        return FS_OK;
-    size_t argc = 9 + plan->nargs;
-    const char **argv = malloc(argc * sizeof(*argv));
-    if (!argv) {
-        snprintf(errstr, sz, "out of memory");
-        return FS_ERR_NOMEM;
-    }
-    char tp[300], ep[24], last[24];
-    snprintf(tp, sizeof(tp), "%s:%" PRId32, s->topic, plan->partition);
-    snprintf(ep, sizeof(ep), "%" PRId64, epoch);
-    snprintf(last, sizeof(last), "%" PRId64, plan->last_offset);
-    argv[0] = "EVALSHA";
-    argv[2] = "0";
-    argv[3] = s->ns;
-    argv[4] = tp;
-    argv[5] = ep;
-    argv[6] = last;
-    argv[7] = s->ttl;
-    argv[8] = s->pttl;
-    for (size_t i = 0; i < plan->nargs; i++)
-        argv[9 + i] = plan->args[i];
-    double t0 = mono_ms();
-    fs_err_t err;
-    redisReply *r = evalsha(s, s->apply_sha, (int)argc, argv, errstr, sz, &err);
-    free(argv);
-    if (!r)
-        return err;
-    long long v[3];
-    if (int_array(r, 3, v)) {
-        snprintf(errstr, sz, "redis: unexpected reply to the apply script");
-        err = FS_ERR_FATAL;
-    } else if (v[0] < 0) {
-        snprintf(errstr, sz, "partition %" PRId32 " was claimed by another worker",
-                 plan->partition);
-        err = FS_ERR_FENCED;
-    } else {
-        res->already_applied = v[0] == 0;
-        res->applied = v[1];
-        res->duplicates = v[2];
-        s->last_apply_ms = mono_ms() - t0;
-    }
-    freeReplyObject(r);
-    return err;
+    snprintf(errstr, sz, "redis: the claim script keeps disappearing (NOSCRIPT)");
+    return FS_ERR_TRANSIENT;
 }
 
 double fs_sink_last_apply_ms(const fs_sink_t *s)
 {
     return s->last_apply_ms;
+}
+
+/* ---- one transaction: state gathered for a batch ------------------------ */
+
+typedef struct link {
+    char user[ID_MAX]; /* "" when the anonymous id is not linked */
+    int64_t ms;
+    char eid[FS_EVENT_ID_MAX + 1];
+    int dirty;
+} link_t;
+
+typedef struct ulist { /* anonymous ids linked to one user */
+    char **anons;
+    size_t n, cap;
+    int dirty;
+} ulist_t;
+
+typedef struct bstate {
+    fs_bucket_t *b;
+    int dirty;
+} bstate_t;
+
+typedef struct pstate {
+    fs_contrib_t old;
+    int gone; /* an anonymous person that was merged into a user */
+} pstate_t;
+
+typedef struct incr {
+    char *key, *field; /* owned */
+    int64_t delta;
+} incr_t;
+
+typedef struct txn {
+    fs_sink_t *s;
+    fs_strmap_t *links;   /* anonymous id → link_t */
+    fs_strmap_t *lists;   /* user id → ulist_t */
+    fs_strmap_t *buckets; /* "u:<user>" / "a:<anon>" → bstate_t */
+    fs_strmap_t *persons; /* "u:<user>" / "a:<anon>" → pstate_t */
+    fs_strmap_t *seen;    /* event ids of this batch (value: 1 = duplicate) */
+    incr_t *incrs;
+    size_t nincrs, capincrs;
+    fs_buf_t hll; /* "key\0person\0" pairs */
+    int64_t *cur; /* per part: last applied offset */
+    fs_buf_t scratch;
+} txn_t;
+
+static void txn_free(txn_t *t)
+{
+    size_t pos;
+    const char *k;
+    void *v;
+    if (t->links)
+        for (pos = 0; fs_strmap_next(t->links, &pos, &k, &v);)
+            free(v);
+    if (t->lists)
+        for (pos = 0; fs_strmap_next(t->lists, &pos, &k, &v);) {
+            ulist_t *l = v;
+            for (size_t i = 0; i < l->n; i++)
+                free(l->anons[i]);
+            free(l->anons);
+            free(l);
+        }
+    if (t->buckets)
+        for (pos = 0; fs_strmap_next(t->buckets, &pos, &k, &v);) {
+            fs_bucket_destroy(((bstate_t *)v)->b);
+            free(v);
+        }
+    if (t->persons)
+        for (pos = 0; fs_strmap_next(t->persons, &pos, &k, &v);) {
+            fs_contrib_clear(&((pstate_t *)v)->old);
+            free(v);
+        }
+    fs_strmap_destroy(t->links);
+    fs_strmap_destroy(t->lists);
+    fs_strmap_destroy(t->buckets);
+    fs_strmap_destroy(t->persons);
+    fs_strmap_destroy(t->seen);
+    for (size_t i = 0; i < t->nincrs; i++) {
+        free(t->incrs[i].key);
+        free(t->incrs[i].field);
+    }
+    free(t->incrs);
+    fs_buf_free(&t->hll);
+    fs_buf_free(&t->scratch);
+    free(t->cur);
+    memset(t, 0, sizeof(*t));
+}
+
+static fs_err_t txn_init(txn_t *t, fs_sink_t *s, size_t nparts)
+{
+    memset(t, 0, sizeof(*t));
+    t->s = s;
+    t->links = fs_strmap_new();
+    t->lists = fs_strmap_new();
+    t->buckets = fs_strmap_new();
+    t->persons = fs_strmap_new();
+    t->seen = fs_strmap_new();
+    t->cur = calloc(nparts ? nparts : 1, sizeof(*t->cur));
+    if (!t->links || !t->lists || !t->buckets || !t->persons || !t->seen || !t->cur) {
+        txn_free(t);
+        return FS_ERR_NOMEM;
+    }
+    return FS_OK;
+}
+
+static fs_err_t add_incr(txn_t *t, const char *key, const char *field, int64_t delta)
+{
+    if (delta == 0)
+        return FS_OK;
+    if (t->nincrs == t->capincrs) {
+        size_t cap = t->capincrs ? t->capincrs * 2 : 1024;
+        incr_t *a = realloc(t->incrs, cap * sizeof(*a));
+        if (!a)
+            return FS_ERR_NOMEM;
+        t->incrs = a;
+        t->capincrs = cap;
+    }
+    incr_t *in = &t->incrs[t->nincrs];
+    in->key = strdup(key);
+    in->field = strdup(field);
+    in->delta = delta;
+    if (!in->key || !in->field) {
+        free(in->key);
+        free(in->field);
+        return FS_ERR_NOMEM;
+    }
+    t->nincrs++;
+    return FS_OK;
+}
+
+static fs_err_t on_delta(void *opaque, const char *key, const char *field, int64_t delta)
+{
+    return add_incr(opaque, key, field, delta);
+}
+
+static int incr_cmp(const void *a, const void *b)
+{
+    const incr_t *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : strcmp(x->field, y->field);
+}
+
+/* ---- pipelined I/O helpers -------------------------------------------- */
+
+/* Appends one command to the pipeline. */
+static fs_err_t append(txn_t *t, int argc, const char **argv)
+{
+    return redisAppendCommandArgv(t->s->c, argc, argv, NULL) == REDIS_OK ? FS_OK
+                                                                        : FS_ERR_NOMEM;
+}
+
+static fs_err_t get_reply(txn_t *t, redisReply **r, char *errstr, size_t sz)
+{
+    void *reply = NULL;
+    if (redisGetReply(t->s->c, &reply) != REDIS_OK || !reply) {
+        snprintf(errstr, sz, "redis: %s", t->s->c->errstr[0] ? t->s->c->errstr : "no reply");
+        disconnect(t->s);
+        return FS_ERR_TRANSIENT;
+    }
+    *r = reply;
+    if ((*r)->type == REDIS_REPLY_ERROR) {
+        snprintf(errstr, sz, "redis: %s", (*r)->str);
+        fs_err_t err = classify_error_reply(*r);
+        freeReplyObject(*r);
+        *r = NULL;
+        return err;
+    }
+    return FS_OK;
+}
+
+/* Reads and drops @p n replies (WATCH "+OK"s, MULTI/QUEUED...). */
+static fs_err_t skip_replies(txn_t *t, size_t n, char *errstr, size_t sz)
+{
+    for (size_t i = 0; i < n; i++) {
+        redisReply *r;
+        fs_err_t err = get_reply(t, &r, errstr, sz);
+        if (err)
+            return err;
+        freeReplyObject(r);
+    }
+    return FS_OK;
+}
+
+
+/* "<ns>:v1:" + kind + id, malloc'd (NULL on OOM). */
+static char *keyf(const fs_sink_t *s, const char *kind, const char *id)
+{
+    size_t n = strlen(s->pre) + strlen(kind) + strlen(id) + 1;
+    char *k = malloc(n);
+    if (k)
+        snprintf(k, n, "%s%s%s", s->pre, kind, id);
+    return k;
+}
+
+static void free_keys(char **keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+static void free_replies(redisReply **r, size_t n)
+{
+    for (size_t i = 0; r && i < n; i++)
+        if (r[i])
+            freeReplyObject(r[i]);
+    free(r);
+}
+
+/* WATCH and GET each of @p keys in one round trip; *out receives n replies
+ * (caller frees with free_replies). */
+static fs_err_t watch_get(txn_t *t, char **keys, size_t n, redisReply ***out, char *errstr,
+                          size_t sz)
+{
+    *out = NULL;
+    if (n == 0)
+        return FS_OK;
+    redisReply **r = calloc(n, sizeof(*r));
+    if (!r)
+        return FS_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *w[] = {"WATCH", keys[i]};
+        const char *g[] = {"GET", keys[i]};
+        if (append(t, 2, w) || append(t, 2, g)) {
+            free(r);
+            disconnect(t->s); /* half a pipeline must not reach the next command */
+            return FS_ERR_NOMEM;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        fs_err_t err = skip_replies(t, 1, errstr, sz);
+        if (!err)
+            err = get_reply(t, &r[i], errstr, sz);
+        if (err) {
+            disconnect(t->s);
+            free_replies(r, n);
+            return err;
+        }
+    }
+    *out = r;
+    return FS_OK;
+}
+
+/* A growable list of owned key strings. */
+typedef struct keys {
+    char **k;
+    size_t n, cap;
+} keys_t;
+
+static fs_err_t keys_add(keys_t *ks, char *key /* owned; NULL = OOM */)
+{
+    if (!key)
+        return FS_ERR_NOMEM;
+    if (ks->n == ks->cap) {
+        size_t cap = ks->cap ? ks->cap * 2 : 64;
+        char **a = realloc(ks->k, cap * sizeof(*a));
+        if (!a) {
+            free(key);
+            return FS_ERR_NOMEM;
+        }
+        ks->k = a;
+        ks->cap = cap;
+    }
+    ks->k[ks->n++] = key;
+    return FS_OK;
+}
+
+static void keys_free(keys_t *ks)
+{
+    free_keys(ks->k, ks->n);
+    memset(ks, 0, sizeof(*ks));
+}
+
+/* ---- step 1: epochs and offsets --------------------------------------- */
+
+static fs_err_t read_parts(txn_t *t, fs_sink_part_t *parts, size_t n, char *errstr,
+                           size_t sz)
+{
+    fs_sink_t *s = t->s;
+    char tp[300];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(tp, sizeof(tp), "%s:%" PRId32, s->topic, parts[i].plan->partition);
+        char *ek = keyf(s, "epoch:", tp), *ok = keyf(s, "offset:", tp);
+        fs_err_t err = FS_ERR_NOMEM;
+        if (ek && ok) {
+            const char *w[] = {"WATCH", ek, ok};
+            const char *g[] = {"MGET", ek, ok};
+            err = append(t, 3, w) || append(t, 3, g) ? FS_ERR_NOMEM : FS_OK;
+        }
+        free(ek);
+        free(ok);
+        if (err) {
+            disconnect(s);
+            return err;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        redisReply *r;
+        fs_err_t err = skip_replies(t, 1, errstr, sz);
+        if (!err)
+            err = get_reply(t, &r, errstr, sz);
+        if (err) {
+            disconnect(s);
+            return err;
+        }
+        int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2;
+        const redisReply *e = ok ? r->element[0] : NULL, *o = ok ? r->element[1] : NULL;
+        long long epoch = e && e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10) : 0;
+        t->cur[i] = o && o->type == REDIS_REPLY_STRING ? strtoll(o->str, NULL, 10) : -1;
+        parts[i].fenced = !ok || epoch != parts[i].epoch;
+        freeReplyObject(r);
+    }
+    return FS_OK;
+}
+
+/* The events of the batch still to apply: not fenced, past the stored offset. */
+static int is_new(const txn_t *t, const fs_sink_part_t *parts, size_t pi,
+                  const fs_plan_item_t *it)
+{
+    return !parts[pi].fenced && it->offset > t->cur[pi];
+}
+
+/* ---- step 2: de-duplication marks -------------------------------------- */
+
+static int dup_mark; /* address used as the "duplicate" value in t->seen */
+static int new_mark; /* address used as the "new" value in t->seen */
+
+static fs_err_t read_seen(txn_t *t, fs_sink_part_t *parts, size_t n, char *errstr,
+                          size_t sz)
+{
+    keys_t ks = {0};
+    fs_err_t err = FS_OK;
+    for (size_t pi = 0; pi < n && !err; pi++)
+        for (size_t ii = 0; ii < parts[pi].plan->n && !err; ii++) {
+            const fs_plan_item_t *it = &parts[pi].plan->items[ii];
+            if (!is_new(t, parts, pi, it) || fs_strmap_get(t->seen, it->ev.event_id))
+                continue;
+            err = fs_strmap_put(t->seen, it->ev.event_id, &new_mark);
+            if (!err)
+                err = keys_add(&ks, keyf(t->s, "seen:", it->ev.event_id));
+        }
+    redisReply **r = NULL;
+    if (!err)
+        err = watch_get(t, ks.k, ks.n, &r, errstr, sz);
+    /* Mark ids already counted by an earlier batch (the key exists). */
+    size_t plen = strlen(t->s->pre) + 5;
+    for (size_t i = 0; !err && i < ks.n; i++)
+        if (r[i]->type != REDIS_REPLY_NIL)
+            err = fs_strmap_put(t->seen, ks.k[i] + plen, &dup_mark);
+    free_replies(r, ks.n);
+    keys_free(&ks);
+    return err;
+}
+
+/* ---- step 3: identity links -------------------------------------------- */
+
+static fs_err_t parse_link(const char *data, size_t len, link_t *l)
+{
+    json_error_t je;
+    json_t *j = json_loadb(data, len, 0, &je);
+    const char *u = NULL, *id = NULL;
+    json_int_t ms = 0;
+    int ok = j && json_unpack(j, "{s:s,s:I,s:s}", "u", &u, "ms", &ms, "id", &id) == 0 &&
+             strlen(u) < sizeof(l->user) && strlen(id) < sizeof(l->eid);
+    if (ok) {
+        snprintf(l->user, sizeof(l->user), "%s", u);
+        snprintf(l->eid, sizeof(l->eid), "%s", id);
+        l->ms = ms;
+    }
+    json_decref(j);
+    return ok ? FS_OK : FS_ERR_CORRUPT;
+}
+
+static fs_err_t ulist_add(ulist_t *l, const char *anon)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->anons[i], anon))
+            return FS_OK;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        char **a = realloc(l->anons, cap * sizeof(*a));
+        if (!a)
+            return FS_ERR_NOMEM;
+        l->anons = a;
+        l->cap = cap;
+    }
+    if (!(l->anons[l->n] = strdup(anon)))
+        return FS_ERR_NOMEM;
+    l->n++;
+    l->dirty = 1;
+    return FS_OK;
+}
+
+static void ulist_remove(ulist_t *l, const char *anon)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->anons[i], anon)) {
+            free(l->anons[i]);
+            l->anons[i] = l->anons[--l->n];
+            l->dirty = 1;
+            return;
+        }
+}
+
+static fs_err_t parse_ulist(const char *data, size_t len, ulist_t *l)
+{
+    json_error_t je;
+    json_t *j = json_loadb(data, len, 0, &je);
+    fs_err_t err = j && json_is_array(j) ? FS_OK : FS_ERR_CORRUPT;
+    for (size_t i = 0; !err && i < json_array_size(j); i++) {
+        const char *a = json_string_value(json_array_get(j, i));
+        err = a ? ulist_add(l, a) : FS_ERR_CORRUPT;
+    }
+    l->dirty = 0;
+    json_decref(j);
+    return err;
+}
+
+/* Loads (WATCH + GET) the links of @p anons and the lists of @p users that
+ * are not loaded yet. */
+static fs_err_t load_identity(txn_t *t, const keys_t *anons, const keys_t *users,
+                              char *errstr, size_t sz)
+{
+    keys_t ks = {0};
+    keys_t ids = {0};
+    fs_err_t err = FS_OK;
+    size_t nlinks = 0;
+    for (size_t i = 0; !err && i < anons->n; i++)
+        if (!fs_strmap_get(t->links, anons->k[i])) {
+            link_t *l = calloc(1, sizeof(*l));
+            err = l ? fs_strmap_put(t->links, anons->k[i], l) : FS_ERR_NOMEM;
+            if (err)
+                free(l);
+            if (!err)
+                err = keys_add(&ks, keyf(t->s, "ln:", anons->k[i]));
+            if (!err)
+                err = keys_add(&ids, strdup(anons->k[i]));
+            nlinks++;
+        }
+    for (size_t i = 0; !err && i < users->n; i++)
+        if (!fs_strmap_get(t->lists, users->k[i])) {
+            ulist_t *l = calloc(1, sizeof(*l));
+            err = l ? fs_strmap_put(t->lists, users->k[i], l) : FS_ERR_NOMEM;
+            if (err)
+                free(l);
+            if (!err)
+                err = keys_add(&ks, keyf(t->s, "lk:", users->k[i]));
+            if (!err)
+                err = keys_add(&ids, strdup(users->k[i]));
+        }
+    redisReply **r = NULL;
+    if (!err)
+        err = watch_get(t, ks.k, ks.n, &r, errstr, sz);
+    for (size_t i = 0; !err && i < ks.n; i++) {
+        if (r[i]->type != REDIS_REPLY_STRING)
+            continue;
+        err = i < nlinks ? parse_link(r[i]->str, r[i]->len, fs_strmap_get(t->links, ids.k[i]))
+                         : parse_ulist(r[i]->str, r[i]->len, fs_strmap_get(t->lists, ids.k[i]));
+        if (err)
+            snprintf(errstr, sz, "redis: corrupt identity state at %s", ks.k[i]);
+    }
+    free_replies(r, ks.n);
+    keys_free(&ks);
+    keys_free(&ids);
+    return err;
+}
+
+/* ---- the batch ---------------------------------------------------------- */
+
+/* The person (state key suffix) of an event after the links of this batch:
+ * "u:<user>" or "a:<anon>". */
+static void person_of(txn_t *t, const fs_event_t *ev, char *out, size_t sz)
+{
+    if (ev->user_id) {
+        snprintf(out, sz, "u:%s", ev->user_id);
+        return;
+    }
+    const link_t *l = fs_strmap_get(t->links, ev->anonymous_id);
+    if (l && l->user[0])
+        snprintf(out, sz, "u:%s", l->user);
+    else
+        snprintf(out, sz, "a:%s", ev->anonymous_id);
+}
+
+/* SPEC §3's name of a person ("anon:" for anonymous ones), for HyperLogLogs. */
+static const char *spec_person(const char *pkey, char *buf, size_t sz)
+{
+    if (pkey[0] == 'u')
+        return pkey + 2;
+    snprintf(buf, sz, "anon:%s", pkey + 2);
+    return buf;
+}
+
+static fs_err_t mark_person(txn_t *t, const char *pkey, int gone)
+{
+    pstate_t *p = fs_strmap_get(t->persons, pkey);
+    if (!p) {
+        if (!(p = calloc(1, sizeof(*p))))
+            return FS_ERR_NOMEM;
+        fs_contrib_init(&p->old);
+        fs_err_t err = fs_strmap_put(t->persons, pkey, p);
+        if (err) {
+            free(p);
+            return err;
+        }
+    }
+    if (gone)
+        p->gone = 1;
+    return FS_OK;
+}
+
+/* Applies the identity links carried by the batch's new, distinct events
+ * (earliest by (occurred_at, event_id) wins) and marks the persons they
+ * change.  Needs the links and lists loaded. */
+static fs_err_t apply_links(txn_t *t, fs_sink_part_t *parts, size_t n)
+{
+    for (size_t pi = 0; pi < n; pi++)
+        for (size_t ii = 0; ii < parts[pi].plan->n; ii++) {
+            const fs_plan_item_t *it = &parts[pi].plan->items[ii];
+            const fs_event_t *ev = &it->ev;
+            if (!is_new(t, parts, pi, it) || !ev->user_id || !ev->anonymous_id ||
+                fs_strmap_get(t->seen, ev->event_id) != &new_mark)
+                continue;
+            link_t *l = fs_strmap_get(t->links, ev->anonymous_id);
+            if (!l)
+                return FS_ERR_FATAL; /* loaded by the caller */
+            int earlier = !l->user[0] || ev->occurred_at_ms < l->ms ||
+                          (ev->occurred_at_ms == l->ms && strcmp(ev->event_id, l->eid) < 0);
+            if (!earlier || !strcmp(l->user, ev->user_id))
+                continue;
+            char pkey[ID_MAX + 2];
+            fs_err_t err;
+            if (l->user[0]) { /* moves from the old user to the new one */
+                ulist_t *old = fs_strmap_get(t->lists, l->user);
+                if (!old)
+                    return FS_ERR_FATAL;
+                ulist_remove(old, ev->anonymous_id);
+                snprintf(pkey, sizeof(pkey), "u:%s", l->user);
+                err = mark_person(t, pkey, 0);
+            } else { /* the anonymous person merges into the user */
+                snprintf(pkey, sizeof(pkey), "a:%s", ev->anonymous_id);
+                err = mark_person(t, pkey, 1);
+            }
+            ulist_t *nl = fs_strmap_get(t->lists, ev->user_id);
+            if (!err)
+                err = nl ? ulist_add(nl, ev->anonymous_id) : FS_ERR_FATAL;
+            snprintf(pkey, sizeof(pkey), "u:%s", ev->user_id);
+            if (!err)
+                err = mark_person(t, pkey, 0);
+            if (err)
+                return err;
+            snprintf(l->user, sizeof(l->user), "%s", ev->user_id);
+            snprintf(l->eid, sizeof(l->eid), "%s", ev->event_id);
+            l->ms = ev->occurred_at_ms;
+            l->dirty = 1;
+        }
+    return FS_OK;
+}
+
+/* Loads the identity state the batch needs: links of its anonymous ids,
+ * lists of its users, then the lists of the users those links point to. */
+static fs_err_t read_identity(txn_t *t, fs_sink_part_t *parts, size_t n, char *errstr,
+                              size_t sz)
+{
+    keys_t anons = {0}, users = {0};
+    fs_err_t err = FS_OK;
+    for (size_t pi = 0; pi < n && !err; pi++)
+        for (size_t ii = 0; ii < parts[pi].plan->n && !err; ii++) {
+            const fs_plan_item_t *it = &parts[pi].plan->items[ii];
+            if (!is_new(t, parts, pi, it) ||
+                fs_strmap_get(t->seen, it->ev.event_id) != &new_mark)
+                continue;
+            if (it->ev.anonymous_id)
+                err = keys_add(&anons, strdup(it->ev.anonymous_id));
+            if (!err && it->ev.user_id)
+                err = keys_add(&users, strdup(it->ev.user_id));
+        }
+    if (!err)
+        err = load_identity(t, &anons, &users, errstr, sz);
+    keys_free(&users);
+    /* Round 2: the owners of those anonymous ids. */
+    for (size_t i = 0; !err && i < anons.n; i++) {
+        const link_t *l = fs_strmap_get(t->links, anons.k[i]);
+        if (l && l->user[0] && !fs_strmap_get(t->lists, l->user))
+            err = keys_add(&users, strdup(l->user));
+    }
+    keys_t none = {0};
+    if (!err)
+        err = load_identity(t, &none, &users, errstr, sz);
+    keys_free(&anons);
+    keys_free(&users);
+    return err;
+}
+
+static fs_err_t bucket_key_of(const fs_event_t *ev, char *out, size_t sz)
+{
+    if (ev->user_id)
+        snprintf(out, sz, "u:%s", ev->user_id);
+    else if (ev->anonymous_id)
+        snprintf(out, sz, "a:%s", ev->anonymous_id);
+    else
+        return FS_ERR_INVALID;
+    return FS_OK;
+}
+
+/* Marks the persons whose events arrive in this batch. */
+static fs_err_t mark_event_persons(txn_t *t, fs_sink_part_t *parts, size_t n)
+{
+    for (size_t pi = 0; pi < n; pi++)
+        for (size_t ii = 0; ii < parts[pi].plan->n; ii++) {
+            const fs_plan_item_t *it = &parts[pi].plan->items[ii];
+            const fs_event_type_t *et = fs_definition_lookup(t->s->params.def, it->ev.type);
+            if (!is_new(t, parts, pi, it) || !et || et->role == FS_ROLE_IDENTITY ||
+                fs_strmap_get(t->seen, it->ev.event_id) != &new_mark)
+                continue;
+            char pkey[ID_MAX + 2];
+            person_of(t, &it->ev, pkey, sizeof(pkey));
+            fs_err_t err = mark_person(t, pkey, 0);
+            if (err)
+                return err;
+        }
+    return FS_OK;
+}
+
+/* Lists the buckets of person @p pkey into @p out (keys "u:.."/"a:.."). */
+static fs_err_t person_buckets(txn_t *t, const char *pkey, keys_t *out)
+{
+    if (((pstate_t *)fs_strmap_get(t->persons, pkey))->gone)
+        return FS_OK;
+    fs_err_t err = keys_add(out, strdup(pkey));
+    const ulist_t *l = pkey[0] == 'u' ? fs_strmap_get(t->lists, pkey + 2) : NULL;
+    for (size_t i = 0; !err && l && i < l->n; i++) {
+        char b[ID_MAX + 2];
+        snprintf(b, sizeof(b), "a:%s", l->anons[i]);
+        err = keys_add(out, strdup(b));
+    }
+    return err;
+}
+
+/* WATCH + GET every bucket of every affected person and each person's
+ * stored contribution. */
+static fs_err_t read_persons(txn_t *t, char *errstr, size_t sz)
+{
+    keys_t bks = {0}, ks = {0};
+    size_t pos = 0;
+    const char *pkey;
+    void *v;
+    fs_err_t err = FS_OK;
+    while (!err && fs_strmap_next(t->persons, &pos, &pkey, &v))
+        err = person_buckets(t, pkey, &bks);
+    for (size_t i = 0; !err && i < bks.n; i++) {
+        if (fs_strmap_get(t->buckets, bks.k[i]))
+            continue;
+        bstate_t *b = calloc(1, sizeof(*b));
+        err = b ? fs_strmap_put(t->buckets, bks.k[i], b) : FS_ERR_NOMEM;
+        if (err)
+            free(b);
+        if (!err)
+            err = keys_add(&ks, keyf(t->s, "b:", bks.k[i]));
+    }
+    size_t nb = ks.n;
+    keys_t pks = {0};
+    for (pos = 0; !err && fs_strmap_next(t->persons, &pos, &pkey, &v);) {
+        err = keys_add(&ks, keyf(t->s, "pc:", pkey));
+        if (!err)
+            err = keys_add(&pks, strdup(pkey));
+    }
+    redisReply **r = NULL;
+    if (!err)
+        err = watch_get(t, ks.k, ks.n, &r, errstr, sz);
+    size_t plen = strlen(t->s->pre) + 2;
+    for (size_t i = 0; !err && i < ks.n; i++) {
+        int have = r[i]->type == REDIS_REPLY_STRING;
+        if (i < nb) {
+            bstate_t *b = fs_strmap_get(t->buckets, ks.k[i] + plen);
+            char e[256];
+            b->b = have ? fs_bucket_parse(r[i]->str, r[i]->len, e, sizeof(e))
+                        : fs_bucket_new();
+            if (!b->b) {
+                snprintf(errstr, sz, "redis: %s: %s", ks.k[i], have ? e : "out of memory");
+                err = have ? FS_ERR_CORRUPT : FS_ERR_NOMEM;
+            }
+        } else if (have) {
+            pstate_t *p = fs_strmap_get(t->persons, pks.k[i - nb]);
+            char e[256];
+            err = fs_contrib_parse(r[i]->str, r[i]->len, &p->old, e, sizeof(e));
+            if (err)
+                snprintf(errstr, sz, "redis: %s: %s", ks.k[i], e);
+        }
+    }
+    free_replies(r, ks.n);
+    keys_free(&ks);
+    keys_free(&pks);
+    keys_free(&bks);
+    return err;
+}
+
+/* Adds the batch's new events to their buckets, counts them, feeds the
+ * HyperLogLogs. */
+static fs_err_t add_events(txn_t *t, fs_sink_part_t *parts, size_t n, fs_sink_result_t *res)
+{
+    const fs_definition_t *def = t->s->params.def;
+    for (size_t pi = 0; pi < n; pi++)
+        for (size_t ii = 0; ii < parts[pi].plan->n; ii++) {
+            const fs_plan_item_t *it = &parts[pi].plan->items[ii];
+            void *mark = fs_strmap_get(t->seen, it->ev.event_id);
+            if (!is_new(t, parts, pi, it))
+                continue;
+            if (mark != &new_mark) {
+                res->duplicates++;
+                continue;
+            }
+            /* The first copy processed wins; later copies in the batch are duplicates. */
+            fs_err_t err = fs_strmap_put(t->seen, it->ev.event_id, &dup_mark);
+            const fs_event_type_t *et = fs_definition_lookup(def, it->ev.type);
+            if (err || !et)
+                return err ? err : FS_ERR_FATAL;
+            res->applied++;
+            if (et->role == FS_ROLE_IDENTITY)
+                continue;
+            char bkey[ID_MAX + 2], day[11], key[64], field[600];
+            fs_day_format(fs_day_from_ms(it->ev.occurred_at_ms), day);
+            snprintf(key, sizeof(key), "events:%s", day);
+            snprintf(field, sizeof(field), "t:%s", it->ev.type);
+            err = add_incr(t, key, field, 1);
+            if (!err && et->stage != FS_STAGE_NONE) {
+                const char *st = fs_stage_name(et->stage);
+                snprintf(field, sizeof(field), "s:%s", st);
+                err = add_incr(t, key, field, 1);
+                snprintf(field, sizeof(field), "sc:%s:%s", st,
+                         it->ev.channel ? it->ev.channel : "(none)");
+                if (!err)
+                    err = add_incr(t, key, field, 1);
+                snprintf(field, sizeof(field), "sk:%s:%s", st,
+                         it->ev.campaign ? it->ev.campaign : "(none)");
+                if (!err)
+                    err = add_incr(t, key, field, 1);
+                char pkey[ID_MAX + 2], pbuf[ID_MAX + 8];
+                person_of(t, &it->ev, pkey, sizeof(pkey));
+                snprintf(field, sizeof(field), "hll:%s:%s", day, st);
+                const char *who = spec_person(pkey, pbuf, sizeof(pbuf));
+                if (!err)
+                    err = fs_buf_append(&t->hll, field, strlen(field) + 1);
+                if (!err)
+                    err = fs_buf_append(&t->hll, who, strlen(who) + 1);
+            }
+            if (!err)
+                err = bucket_key_of(&it->ev, bkey, sizeof(bkey));
+            bstate_t *b = err ? NULL : fs_strmap_get(t->buckets, bkey);
+            int changed = 0;
+            if (!err && !b)
+                err = FS_ERR_FATAL; /* every event's bucket was loaded */
+            if (!err)
+                err = fs_bucket_add(b->b, def, &it->ev, &changed);
+            if (err)
+                return err;
+            b->dirty |= changed;
+        }
+    return FS_OK;
+}
+
+/* New contribution of every affected person; increments new − old. */
+static fs_err_t recompute(txn_t *t, fs_sink_result_t *res)
+{
+    size_t pos = 0;
+    const char *pkey;
+    void *v;
+    fs_err_t err = FS_OK;
+    while (!err && fs_strmap_next(t->persons, &pos, &pkey, &v)) {
+        pstate_t *p = v;
+        keys_t bks = {0};
+        const fs_bucket_t **bs = NULL;
+        fs_contrib_t now;
+        fs_contrib_init(&now);
+        err = person_buckets(t, pkey, &bks);
+        if (!err && bks.n && !(bs = calloc(bks.n, sizeof(*bs))))
+            err = FS_ERR_NOMEM;
+        for (size_t i = 0; !err && i < bks.n; i++) {
+            const bstate_t *b = fs_strmap_get(t->buckets, bks.k[i]);
+            if (!b || !b->b)
+                err = FS_ERR_FATAL;
+            else
+                bs[i] = b->b;
+        }
+        if (!err && bks.n)
+            err = fs_person_contribution(&t->s->params, bs, bks.n, &now);
+        if (!err)
+            err = fs_contrib_diff(&p->old, &now, on_delta, t);
+        /* Keep the new contribution as "old" for the write step. */
+        fs_contrib_clear(&p->old);
+        p->old = now;
+        free(bs);
+        keys_free(&bks);
+        res->persons++;
+    }
+    return err;
+}
+
+/* ---- step 6: the writes -------------------------------------------------- */
+
+typedef struct cmd {
+    txn_t *t;
+    size_t queued; /* commands appended after MULTI */
+    fs_err_t err;
+} cmd_t;
+
+/* Appends "VERB <pre><suffix> args..." (args NULL-terminated). */
+static void q(cmd_t *c, const char *verb, const char *suffix, ...)
+{
+    if (c->err)
+        return;
+    const char *argv[8];
+    int argc = 0;
+    char *key = keyf(c->t->s, "", suffix);
+    if (!key) {
+        c->err = FS_ERR_NOMEM;
+        return;
+    }
+    argv[argc++] = verb;
+    argv[argc++] = key;
+    va_list ap;
+    va_start(ap, suffix);
+    for (const char *a; argc < 8 && (a = va_arg(ap, const char *));)
+        argv[argc++] = a;
+    va_end(ap);
+    if (append(c->t, argc, argv))
+        c->err = FS_ERR_NOMEM;
+    else
+        c->queued++;
+    free(key);
+}
+
+static char *link_json(const link_t *l)
+{
+    json_t *j = json_pack("{s:s,s:I,s:s}", "u", l->user, "ms", (json_int_t)l->ms, "id", l->eid);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return s;
+}
+
+static char *ulist_json(const ulist_t *l)
+{
+    json_t *j = json_array();
+    for (size_t i = 0; j && i < l->n; i++)
+        if (json_array_append_new(j, json_string(l->anons[i])) != 0) {
+            json_decref(j);
+            j = NULL;
+        }
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return s;
+}
+
+/* Queues every write of the batch between MULTI and EXEC.  Returns the
+ * number of queued commands in *queued. */
+static fs_err_t queue_writes(txn_t *t, fs_sink_part_t *parts, size_t n, size_t *queued)
+{
+    fs_sink_t *s = t->s;
+    cmd_t c = {t, 0, FS_OK};
+    char suffix[ID_MAX + 64], num[32];
+
+    /* Increments, merged per (key, field). */
+    if (t->nincrs)
+        qsort(t->incrs, t->nincrs, sizeof(*t->incrs), incr_cmp);
+    for (size_t i = 0; i < t->nincrs;) {
+        int64_t sum = 0;
+        size_t j = i;
+        for (; j < t->nincrs && !incr_cmp(&t->incrs[i], &t->incrs[j]); j++)
+            sum += t->incrs[j].delta;
+        if (sum) {
+            snprintf(num, sizeof(num), "%" PRId64, sum);
+            q(&c, "HINCRBY", t->incrs[i].key, t->incrs[i].field, num, NULL);
+        }
+        i = j;
+    }
+    /* De-duplication marks of every event applied now. */
+    size_t pos = 0;
+    const char *k;
+    void *v;
+    while (fs_strmap_next(t->seen, &pos, &k, &v))
+        if (v == &dup_mark) {
+            snprintf(suffix, sizeof(suffix), "seen:%s", k);
+            q(&c, "SET", suffix, "1", "EX", s->ttl, NULL);
+        }
+    /* Note: ids already seen before this batch are also dup_mark; re-setting
+     * them refreshes their TTL, which only lengthens de-duplication. */
+    for (pos = 0; fs_strmap_next(t->buckets, &pos, &k, &v);) {
+        bstate_t *b = v;
+        if (!b->dirty)
+            continue;
+        fs_buf_reset(&t->scratch);
+        if (fs_bucket_serialize(b->b, &t->scratch) || fs_buf_append(&t->scratch, "", 1))
+            return FS_ERR_NOMEM;
+        snprintf(suffix, sizeof(suffix), "b:%s", k);
+        q(&c, "SET", suffix, (const char *)t->scratch.data, "EX", s->pttl, NULL);
+    }
+    for (pos = 0; fs_strmap_next(t->links, &pos, &k, &v);) {
+        link_t *l = v;
+        if (!l->dirty)
+            continue;
+        char *js = link_json(l);
+        if (!js)
+            return FS_ERR_NOMEM;
+        snprintf(suffix, sizeof(suffix), "ln:%s", k);
+        q(&c, "SET", suffix, js, "EX", s->pttl, NULL);
+        free(js);
+    }
+    for (pos = 0; fs_strmap_next(t->lists, &pos, &k, &v);) {
+        ulist_t *l = v;
+        if (!l->dirty)
+            continue;
+        char *js = ulist_json(l);
+        if (!js)
+            return FS_ERR_NOMEM;
+        snprintf(suffix, sizeof(suffix), "lk:%s", k);
+        q(&c, "SET", suffix, js, "EX", s->pttl, NULL);
+        free(js);
+    }
+    for (pos = 0; fs_strmap_next(t->persons, &pos, &k, &v);) {
+        pstate_t *p = v;
+        snprintf(suffix, sizeof(suffix), "pc:%s", k);
+        if (p->old.n == 0) {
+            q(&c, "DEL", suffix, NULL);
+            continue;
+        }
+        fs_buf_reset(&t->scratch);
+        if (fs_contrib_serialize(&p->old, &t->scratch) || fs_buf_append(&t->scratch, "", 1))
+            return FS_ERR_NOMEM;
+        q(&c, "SET", suffix, (const char *)t->scratch.data, "EX", s->pttl, NULL);
+    }
+    for (size_t off = 0; off < t->hll.len;) {
+        const char *key = (const char *)t->hll.data + off;
+        const char *who = key + strlen(key) + 1;
+        q(&c, "PFADD", key, who, NULL);
+        off = (size_t)(who + strlen(who) + 1 - (const char *)t->hll.data);
+    }
+    /* Offsets last: the authoritative per-partition key, and the hash that
+     * tools and dashboards read. */
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].fenced || parts[i].plan->last_offset <= t->cur[i])
+            continue;
+        char tp[300];
+        snprintf(tp, sizeof(tp), "%s:%" PRId32, s->topic, parts[i].plan->partition);
+        snprintf(num, sizeof(num), "%" PRId64, parts[i].plan->last_offset);
+        snprintf(suffix, sizeof(suffix), "offset:%s", tp);
+        q(&c, "SET", suffix, num, NULL);
+        q(&c, "HSET", "offsets", tp, num, NULL);
+    }
+    *queued = c.queued;
+    return c.err;
+}
+
+/* One attempt: read, compute, MULTI/EXEC.  FS_ERR_TIMEOUT means EXEC was
+ * refused because a watched key changed (retry). */
+static fs_err_t attempt(fs_sink_t *s, fs_sink_part_t *parts, size_t n, fs_sink_result_t *res,
+                        char *errstr, size_t sz)
+{
+    txn_t t;
+    fs_err_t err = ensure(s, errstr, sz);
+    if (err)
+        return err;
+    if ((err = txn_init(&t, s, n)))
+        return err;
+    memset(res, 0, sizeof(*res));
+    size_t queued = 0;
+    const char *step = "reading offsets";
+    errstr[0] = '\0';
+    if (!err)
+        err = read_parts(&t, parts, n, errstr, sz);
+    if (!err && (step = "reading de-duplication marks"))
+        err = read_seen(&t, parts, n, errstr, sz);
+    if (!err && (step = "reading identity links"))
+        err = read_identity(&t, parts, n, errstr, sz);
+    if (!err && (step = "linking identities"))
+        err = apply_links(&t, parts, n);
+    if (!err && (step = "finding persons"))
+        err = mark_event_persons(&t, parts, n);
+    if (!err && (step = "reading person state"))
+        err = read_persons(&t, errstr, sz);
+    if (!err && (step = "adding events to persons"))
+        err = add_events(&t, parts, n, res);
+    if (!err && (step = "computing contributions"))
+        err = recompute(&t, res);
+    if (err && !errstr[0])
+        snprintf(errstr, sz, "%s: %s", step, fs_err2str(err));
+    if (!err) {
+        const char *multi[] = {"MULTI"};
+        err = append(&t, 1, multi);
+    }
+    if (!err)
+        err = queue_writes(&t, parts, n, &queued);
+    if (!err) {
+        const char *exec[] = {"EXEC"};
+        err = append(&t, 1, exec);
+    }
+    if (!err)
+        err = skip_replies(&t, 1 + queued, errstr, sz); /* +OK, +QUEUED... */
+    redisReply *r = NULL;
+    if (!err)
+        err = get_reply(&t, &r, errstr, sz);
+    if (!err && r->type == REDIS_REPLY_NIL)
+        err = FS_ERR_TIMEOUT; /* a watched key changed */
+    else if (!err && r->type != REDIS_REPLY_ARRAY) {
+        snprintf(errstr, sz, "redis: unexpected reply to EXEC");
+        err = FS_ERR_FATAL;
+    }
+    if (r)
+        freeReplyObject(r);
+    if (err && err != FS_ERR_TIMEOUT && s->c) {
+        /* Whatever was pipelined is in an unknown state: start afresh. */
+        disconnect(s);
+    } else if (err == FS_ERR_TIMEOUT && s->c) {
+        redisReply *u = redisCommand(s->c, "UNWATCH");
+        if (u)
+            freeReplyObject(u);
+        else
+            disconnect(s);
+    }
+    if (err == FS_ERR_CORRUPT)
+        err = FS_ERR_FATAL;
+    txn_free(&t);
+    return err;
+}
+
+fs_err_t fs_sink_apply(fs_sink_t *s, fs_sink_part_t *parts, size_t n, fs_sink_result_t *res,
+                       char *errstr, size_t sz)
+{
+    double t0 = mono_ms();
+    int conflicts = 0;
+    fs_err_t err;
+    while ((err = attempt(s, parts, n, res, errstr, sz)) == FS_ERR_TIMEOUT) {
+        if (++conflicts == MAX_CONFLICTS) {
+            snprintf(errstr, sz, "redis: %d conflicting transactions in a row", conflicts);
+            return FS_ERR_TRANSIENT;
+        }
+    }
+    if (err == FS_ERR_NOMEM)
+        snprintf(errstr, sz, "out of memory applying a batch");
+    if (!err) {
+        res->conflicts = conflicts;
+        s->last_apply_ms = mono_ms() - t0;
+    }
+    return err;
 }

@@ -1,12 +1,15 @@
 /*
  * sink.h — the worker's Redis side.
  *
- * Owns one Redis connection (reconnected on failure), the two Lua scripts
- * (loaded once, called by SHA) and the key names of one namespace.  Claims
- * partitions (fencing epoch + stored offset, atomically) and applies a
- * partition batch — de-duplication marks, aggregate increments and the
- * partition's offset — in one atomic script call.  Knows nothing of Kafka
- * or Avro: it receives plans.
+ * Owns one Redis connection (reconnected on failure), the claim script,
+ * and the key names of one namespace.  Claims partitions (fencing epoch +
+ * stored offset, atomically) and applies a batch — event counts,
+ * de-duplication marks, identity links, per-bucket state, each affected
+ * person's contribution delta (users, attribution, revenue, handoff) and
+ * every partition's offset — in one optimistic transaction: WATCH what was
+ * read, MULTI/EXEC what is written; EXEC fails when another worker changed
+ * any of it, and the batch is recomputed from fresh state.  Knows nothing
+ * of Kafka or Avro: it receives plans.
  */
 #ifndef FS_SINK_H
 #define FS_SINK_H
@@ -14,23 +17,34 @@
 #include <stdint.h>
 
 #include "fs_conf.h"
+#include "person.h"
 #include "plan.h"
 
 typedef struct fs_sink fs_sink_t;
 
 typedef struct fs_sink_result {
-    int already_applied; /* the batch's offsets were already in Redis */
-    int64_t applied;     /* events counted */
-    int64_t duplicates;  /* events skipped as already seen */
+    int64_t applied;    /* distinct events accounted for */
+    int64_t duplicates; /* events skipped as already seen */
+    int64_t persons;    /* persons whose contribution was recomputed */
+    int conflicts;      /* transactions retried because another worker interfered */
 } fs_sink_result_t;
+
+/** One partition's part of a batch: in plan and epoch; out fenced. */
+typedef struct fs_sink_part {
+    const fs_plan_t *plan; /* borrowed */
+    int64_t epoch;         /* taken by fs_sink_claim */
+    int fenced;            /* out: another worker owns the partition now */
+} fs_sink_part_t;
 
 /**
  * Connects using redis.url / redis.password_file / namespace of @p conf.
  * @p dedup_ttl_s: how long event_ids are remembered; @p person_ttl_s: how
- * long a person's first-reached times live after their last event.
+ * long identity and person state live after their last change.  @p params
+ * is copied (its definition is borrowed).
  */
 fs_sink_t *fs_sink_new(const fs_conf_t *conf, const char *topic, int dedup_ttl_s,
-                       int person_ttl_s, char *errstr, size_t errstr_size);
+                       int person_ttl_s, const fs_person_params_t *params, char *errstr,
+                       size_t errstr_size);
 void fs_sink_destroy(fs_sink_t *sink);
 
 /**
@@ -43,12 +57,12 @@ fs_err_t fs_sink_claim(fs_sink_t *sink, int32_t partition, int64_t *epoch,
                        int64_t *next_offset, char *errstr, size_t errstr_size) FS_WUR;
 
 /**
- * Applies @p plan atomically if @p epoch is still the partition's epoch.
- * FS_OK (applied, or already applied: replays are harmless), FS_ERR_FENCED
- * (another worker claimed the partition: drop it), FS_ERR_TRANSIENT (Redis
- * unreachable: retry the same plan).
+ * Applies the @p n parts atomically.  Parts whose epoch is no longer the
+ * partition's are left out and marked fenced (drop them).  Already applied
+ * offsets are skipped, so replays are harmless.  FS_ERR_TRANSIENT: Redis
+ * unreachable or busy, nothing applied, retry the same parts.
  */
-fs_err_t fs_sink_apply(fs_sink_t *sink, const fs_plan_t *plan, int64_t epoch,
+fs_err_t fs_sink_apply(fs_sink_t *sink, fs_sink_part_t *parts, size_t n,
                        fs_sink_result_t *res, char *errstr, size_t errstr_size) FS_WUR;
 
 /** Milliseconds the last successful apply took (for stats). */

@@ -43,7 +43,7 @@ struct fs_worker {
     int fatal;
     fs_buf_t scratch;
     /* stats since the last stats line */
-    uint64_t st_msgs, st_applied, st_dups, st_dlq, st_batches;
+    uint64_t st_msgs, st_applied, st_dups, st_dlq, st_batches, st_persons, st_conflicts;
     double st_apply_ms;
 };
 
@@ -161,9 +161,10 @@ static void handle_message(fs_worker_t *w, rd_kafka_message_t *m)
 
 /* ---- applying a batch ------------------------------------------------- */
 
-/* Applies every gathered plan; then commits the offsets to Kafka (for lag
- * tools; Redis stays the source of truth).  Returns -1 when stopping
- * interrupted a retry (nothing is lost: the next owner resumes from Redis). */
+/* Applies every gathered plan in one transaction; then commits the offsets
+ * to Kafka (for lag tools; Redis stays the source of truth).  Returns -1
+ * when stopping interrupted a retry (nothing is lost: the next owner
+ * resumes from Redis). */
 static int apply_batches(fs_worker_t *w)
 {
     if (w->dlq_pending) {
@@ -176,19 +177,27 @@ static int apply_batches(fs_worker_t *w)
     }
     if (w->fatal)
         return -1;
-    rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new(8);
-    for (int32_t p = 0; p < w->nparts; p++) {
-        part_t *pt = &w->parts[p];
-        if (pt->plan.last_offset < 0)
-            continue;
+    fs_sink_part_t *parts = calloc((size_t)(w->nparts ? w->nparts : 1), sizeof(*parts));
+    if (!parts) {
+        w->fatal = 1;
+        return -1;
+    }
+    size_t n = 0;
+    for (int32_t p = 0; p < w->nparts; p++)
+        if (w->parts[p].epoch && w->parts[p].plan.last_offset >= 0) {
+            parts[n].plan = &w->parts[p].plan;
+            parts[n++].epoch = w->parts[p].epoch;
+        }
+    int rc = 0;
+    if (n > 0) {
         fs_sink_result_t res;
         char err[512];
         fs_err_t e;
         int delay_ms = 100;
-        while ((e = fs_sink_apply(w->sink, &pt->plan, pt->epoch, &res, err, sizeof(err))) ==
+        while ((e = fs_sink_apply(w->sink, parts, n, &res, err, sizeof(err))) ==
                    FS_ERR_TRANSIENT &&
                !fs_signal_stop_requested()) {
-            FS_WARN(w->lg, "partition %" PRId32 ": %s; retrying in %d ms", p, err, delay_ms);
+            FS_WARN(w->lg, "%s; retrying in %d ms", err, delay_ms);
             usleep((useconds_t)delay_ms * 1000);
             delay_ms = delay_ms < 5000 ? delay_ms * 2 : 5000;
         }
@@ -196,30 +205,38 @@ static int apply_batches(fs_worker_t *w)
             w->st_batches++;
             w->st_applied += (uint64_t)res.applied;
             w->st_dups += (uint64_t)res.duplicates;
+            w->st_persons += (uint64_t)res.persons;
+            w->st_conflicts += (uint64_t)res.conflicts;
             w->st_apply_ms += fs_sink_last_apply_ms(w->sink);
-            if (commit)
-                rd_kafka_topic_partition_list_add(commit, w->topic, p)->offset =
-                    pt->plan.last_offset + 1;
-        } else if (e == FS_ERR_FENCED) {
-            FS_WARN(w->lg, "%s; dropping its batch", err);
-            pt->epoch = 0;
+            rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new((int)n);
+            for (size_t i = 0; i < n; i++) {
+                part_t *pt = &w->parts[parts[i].plan->partition];
+                if (parts[i].fenced) {
+                    FS_WARN(w->lg, "partition %" PRId32 " was claimed by another worker; "
+                                   "dropping its batch", parts[i].plan->partition);
+                    pt->epoch = 0;
+                } else if (commit) {
+                    rd_kafka_topic_partition_list_add(commit, w->topic,
+                                                      parts[i].plan->partition)
+                        ->offset = parts[i].plan->last_offset + 1;
+                }
+            }
+            if (commit) {
+                if (commit->cnt > 0)
+                    (void)rd_kafka_commit(w->rk, commit, 1); /* async; only delays lag */
+                rd_kafka_topic_partition_list_destroy(commit);
+            }
         } else {
-            FS_ERROR(w->lg, "partition %" PRId32 ": %s", p, err);
+            FS_ERROR(w->lg, "applying a batch: %s", err);
             if (e != FS_ERR_TRANSIENT)
                 w->fatal = 1;
-            fs_plan_clear(&pt->plan);
-            if (commit)
-                rd_kafka_topic_partition_list_destroy(commit);
-            return -1;
+            rc = -1;
         }
-        fs_plan_clear(&pt->plan);
     }
-    if (commit) {
-        if (commit->cnt > 0)
-            (void)rd_kafka_commit(w->rk, commit, 1); /* async; failure only delays lag */
-        rd_kafka_topic_partition_list_destroy(commit);
-    }
-    return 0;
+    for (size_t i = 0; i < n; i++)
+        fs_plan_clear(&w->parts[parts[i].plan->partition].plan);
+    free(parts);
+    return rc;
 }
 
 /* ---- rebalancing ------------------------------------------------------ */
@@ -296,7 +313,7 @@ fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def, fs
     w->lg = lg;
     snprintf(w->topic, sizeof(w->topic), "%s", fs_conf_str(conf, "kafka.topic"));
     if (!(w->codec = fs_codec_new(NULL, errstr, sz)) ||
-        !(w->sink = fs_sink_new(conf, w->topic, opts->dedup_ttl_s, opts->person_ttl_s, errstr, sz)) ||
+        !(w->sink = fs_sink_new(conf, w->topic, opts->dedup_ttl_s, opts->person_ttl_s, &opts->person, errstr, sz)) ||
         !(w->dlq = fs_producer_new(conf, 30000, errstr, sz)) ||
         !(kc = fs_kafka_conf_new(conf, defaults, errstr, sz)))
         goto fail;
@@ -359,11 +376,13 @@ static void stats(fs_worker_t *w, double secs)
     int64_t total = lag_text(w, lag, sizeof(lag));
     FS_INFO(w->lg,
             "stats: %.0f msgs/s, %" PRIu64 " counted, %" PRIu64 " duplicates, %" PRIu64
-            " dead letters, %" PRIu64 " batches, %.2f ms per Redis apply, lag %" PRId64
-            " [%s]",
-            w->st_msgs / secs, w->st_applied, w->st_dups, w->st_dlq, w->st_batches,
+            " dead letters, %" PRIu64 " persons recomputed, %" PRIu64 " batches, %" PRIu64
+            " conflicts, %.2f ms per Redis apply, lag %" PRId64 " [%s]",
+            w->st_msgs / secs, w->st_applied, w->st_dups, w->st_dlq, w->st_persons,
+            w->st_batches, w->st_conflicts,
             w->st_batches ? w->st_apply_ms / (double)w->st_batches : 0.0, total, lag);
     w->st_msgs = w->st_applied = w->st_dups = w->st_dlq = w->st_batches = 0;
+    w->st_persons = w->st_conflicts = 0;
     w->st_apply_ms = 0;
 }
 
@@ -385,9 +404,18 @@ static void leave_group(fs_worker_t *w)
         FS_WARN(w->lg, "leaving the group: %s", rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
     } else {
+        /* Served as events, not callbacks: fetched messages forwarded to this
+         * queue cannot be served by a callback (librdkafka asserts). */
         double deadline = mono_s() + LEAVE_TIMEOUT_S;
-        while (!rd_kafka_consumer_closed(w->rk) && mono_s() < deadline)
-            rd_kafka_queue_poll_callback(q, 100);
+        while (!rd_kafka_consumer_closed(w->rk) && mono_s() < deadline) {
+            rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+            if (!ev)
+                continue;
+            if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+                rebalance_cb(w->rk, rd_kafka_event_error(ev),
+                             rd_kafka_event_topic_partition_list(ev), w);
+            rd_kafka_event_destroy(ev);
+        }
         if (!rd_kafka_consumer_closed(w->rk))
             FS_WARN(w->lg, "leaving the group took more than %d s; exiting anyway",
                     LEAVE_TIMEOUT_S);

@@ -18,6 +18,7 @@
 #include "fs_conf.h"
 #include "fs_definition.h"
 #include "fs_log.h"
+#include "person.h"
 
 typedef struct fs_worker_opts {
     int batch_max;     /* most messages per batch */
@@ -25,6 +26,7 @@ typedef struct fs_worker_opts {
     int dedup_ttl_s;   /* how long event_ids are remembered */
     int person_ttl_s;  /* how long person state outlives the person's last event */
     int stats_every_s; /* period of the stats log line, 0 = never */
+    fs_person_params_t person; /* attribution and handoff parameters */
 } fs_worker_opts_t;
 
 typedef struct fs_worker fs_worker_t;

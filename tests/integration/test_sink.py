@@ -24,7 +24,8 @@ def test_zombie_owner_is_fenced(fs_stack):
             "s:awareness": "4", "sc:awareness:(none)": "4", "sk:awareness:(none)": "4",
             "t:ad_click": "4"}
         assert r.hget(f"{ns}:v1:offsets", "fence.topic:0") == "4"
-        assert r.hget(f"{ns}:v1:epochs", "fence.topic:0") == "2"
+        assert r.get(f"{ns}:v1:offset:fence.topic:0") == "4"
+        assert r.get(f"{ns}:v1:epoch:fence.topic:0") == "2"
         assert r.hget(f"{ns}:v1:users:2026-11-27", "s:awareness") == "1"
     finally:
         keys = list(r.scan_iter(match=f"{ns}:*"))

@@ -1,0 +1,1244 @@
+/*
+ * person.c — identity buckets and a person's contribution (see person.h).
+ *
+ * Owns the in-memory and JSON forms of a bucket and the planner from a
+ * person's merged buckets to every aggregate increment the person accounts
+ * for.  Called by the worker, one thread per object.  Never does I/O, reads
+ * a clock or logs.  Parsers treat their bytes as hostile: they come back
+ * from Redis, where anything may have been written.
+ */
+#include "person.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "fs_attrib.h"
+#include "fs_day.h"
+
+#define TEXT_MAX 512              /* bytes of a stored type/channel/campaign */
+#define FIELD_MAX (TEXT_MAX + 16) /* bytes of an s:/sc:/sk: field */
+#define CONTRIB_TEXT_MAX 1024     /* bytes of a contribution key or field */
+#define MS_MAX                                                                           \
+    253402300799999LL /* 9999-12-31T23:59:59.999Z: the last formattable day              \
+                       */
+#define NONE_VALUE "(none)"
+
+/* A touch or a conversion of a bucket. */
+typedef struct rec {
+    int64_t ms;
+    char *id;
+    char *type;
+    char *channel;  /* touches; NULL = absent */
+    char *campaign; /* touches; NULL = absent */
+    int64_t rev;    /* conversions: cents */
+    char currency[4];
+} rec_t;
+
+/* Sorted by (ms, id), ids unique, at most `max` (the most recent). */
+typedef struct recs {
+    rec_t *v;
+    size_t n, cap;
+} recs_t;
+
+/* Earliest occurred_at of one s:/sc:/sk: field. */
+typedef struct first {
+    char *field;
+    int64_t ms;
+} first_t;
+
+struct fs_bucket {
+    first_t *m; /* sorted by field, unique */
+    size_t nm, capm;
+    recs_t t; /* touches */
+    recs_t c; /* conversions */
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void rec_free(rec_t *r)
+{
+    free(r->id);
+    free(r->type);
+    free(r->channel);
+    free(r->campaign);
+    memset(r, 0, sizeof(*r));
+}
+
+static void recs_free(recs_t *rs)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        rec_free(&rs->v[i]);
+    free(rs->v);
+    memset(rs, 0, sizeof(*rs));
+}
+
+static int rec_cmp_time(const rec_t *a, const rec_t *b)
+{
+    if (a->ms != b->ms)
+        return a->ms < b->ms ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+static int qcmp_rec_time(const void *a, const void *b)
+{
+    return rec_cmp_time(a, b);
+}
+
+static int qcmp_rec_id(const void *a, const void *b)
+{
+    return strcmp(((const rec_t *)a)->id, ((const rec_t *)b)->id);
+}
+
+static int qcmp_first(const void *a, const void *b)
+{
+    return strcmp(((const first_t *)a)->field, ((const first_t *)b)->field);
+}
+
+/* Valid UTF-8 without NUL (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
+static int utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        unsigned char lo = 0x80, hi = 0xbf;
+        if (c == 0)
+            return 0;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            n = 2;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 3;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 4;
+        else
+            return 0;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+        else if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+        if (len - i < n || s[i + 1] < lo || s[i + 1] > hi)
+            return 0;
+        for (size_t k = 2; k < n; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+                return 0;
+        i += n;
+    }
+    return 1;
+}
+
+/* A stored text: NULL allowed when @p nullable, else 1..max bytes of UTF-8. */
+static int text_ok(const char *s, size_t max, int nullable)
+{
+    if (!s)
+        return nullable;
+    size_t len = strlen(s);
+    return len > 0 && len <= max && utf8_valid(s, len);
+}
+
+static int currency_ok(const char *s)
+{
+    for (int i = 0; i < 3; i++)
+        if (s[i] < 'A' || s[i] > 'Z')
+            return 0;
+    return s[3] == '\0';
+}
+
+static char *dup_or_null(const char *s, int *oom)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *oom = 1;
+    return d;
+}
+
+/* ------------------------------------------------------------ the bucket */
+
+fs_bucket_t *fs_bucket_new(void)
+{
+    return calloc(1, sizeof(fs_bucket_t));
+}
+
+void fs_bucket_destroy(fs_bucket_t *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->nm; i++)
+        free(b->m[i].field);
+    free(b->m);
+    recs_free(&b->t);
+    recs_free(&b->c);
+    free(b);
+}
+
+static fs_err_t reserve(void **v, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return FS_OK;
+    size_t ncap = *cap ? *cap : 8;
+    while (ncap < need)
+        ncap *= 2;
+    void *nv = realloc(*v, ncap * size);
+    if (!nv)
+        return FS_ERR_NOMEM;
+    *v = nv;
+    *cap = ncap;
+    return FS_OK;
+}
+
+/* Index of @p field in b->m, or where it would be inserted (*found = 0). */
+static size_t first_find(const fs_bucket_t *b, const char *field, int *found)
+{
+    size_t lo = 0, hi = b->nm;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(b->m[mid].field, field);
+        if (c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = 0;
+    return lo;
+}
+
+/*
+ * Where @p r would go in @p rs: 0 when its id is already there (nothing to
+ * do), -1 when the bucket is full and @p r is older than every kept record
+ * (it would be dropped at once), else 1 with *pos set.
+ */
+static int recs_slot(const recs_t *rs, const rec_t *r, size_t max, size_t *pos)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (strcmp(rs->v[i].id, r->id) == 0)
+            return 0;
+    size_t lo = 0, hi = rs->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rec_cmp_time(&rs->v[mid], r) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (rs->n >= max && lo == 0)
+        return -1;
+    *pos = lo;
+    return 1;
+}
+
+/* Inserts @p r (its strings now owned by @p rs) at @p pos; room is reserved. */
+static void recs_insert(recs_t *rs, rec_t *r, size_t pos, size_t max)
+{
+    if (rs->n >= max) {
+        /* Full: drop the oldest, r lands just before position pos. */
+        rec_free(&rs->v[0]);
+        memmove(&rs->v[0], &rs->v[1], (pos - 1) * sizeof(*rs->v));
+        rs->v[pos - 1] = *r;
+    } else {
+        memmove(&rs->v[pos + 1], &rs->v[pos], (rs->n - pos) * sizeof(*rs->v));
+        rs->v[pos] = *r;
+        rs->n++;
+    }
+    memset(r, 0, sizeof(*r));
+}
+
+fs_err_t fs_bucket_add(fs_bucket_t *b, const fs_definition_t *def, const fs_event_t *ev,
+                       int *changed)
+{
+    const fs_event_type_t *et = fs_definition_lookup(def, ev->type);
+    char fields[3][FIELD_MAX + 1];
+    char *fresh[3] = {NULL, NULL, NULL}; /* copies of fields[i] not yet in b->m */
+    recs_t *rs = NULL;
+    size_t max = 0, pos = 0;
+    rec_t r;
+    int any = 0, oom = 0;
+
+    memset(&r, 0, sizeof(r));
+    if (changed)
+        *changed = 0;
+    if (!et)
+        return FS_ERR_NOT_FOUND;
+    if (et->role == FS_ROLE_IDENTITY || et->stage == FS_STAGE_NONE)
+        return FS_OK;
+    /* Refuse what the serialized form could not hold (the validator already
+     * does; events decoded from the topic are re-checked here). */
+    if (ev->occurred_at_ms < 0 || ev->occurred_at_ms > MS_MAX ||
+        !text_ok(ev->event_id, FS_EVENT_ID_MAX, 0) || !text_ok(ev->type, TEXT_MAX, 0) ||
+        !text_ok(ev->channel, TEXT_MAX, 1) || !text_ok(ev->campaign, TEXT_MAX, 1))
+        return FS_ERR_INVALID;
+    if (et->role == FS_ROLE_CONVERSION &&
+        (!currency_ok(ev->currency) ||
+         (ev->has_revenue &&
+          (ev->revenue_cents < 0 || ev->revenue_cents >= FS_REVENUE_LIMIT_CENTS))))
+        return FS_ERR_INVALID;
+
+    if (et->role == FS_ROLE_TOUCH || et->role == FS_ROLE_CONVERSION) {
+        rec_t probe = {.ms = ev->occurred_at_ms, .id = (char *)ev->event_id};
+        rs = et->role == FS_ROLE_TOUCH ? &b->t : &b->c;
+        max =
+            et->role == FS_ROLE_TOUCH ? FS_BUCKET_MAX_TOUCHES : FS_BUCKET_MAX_CONVERSIONS;
+        int slot = recs_slot(rs, &probe, max, &pos);
+        if (slot == 0)
+            return FS_OK; /* a copy of an event we hold: nothing changes */
+        if (slot < 0)
+            rs = NULL; /* older than all a full bucket keeps: only its stage counts */
+    }
+
+    /* Everything that can fail happens before the bucket changes. */
+    const char *stage = fs_stage_name(et->stage);
+    snprintf(fields[0], sizeof(fields[0]), "s:%s", stage);
+    snprintf(fields[1], sizeof(fields[1]), "sc:%s:%s", stage,
+             ev->channel ? ev->channel : NONE_VALUE);
+    snprintf(fields[2], sizeof(fields[2]), "sk:%s:%s", stage,
+             ev->campaign ? ev->campaign : NONE_VALUE);
+    size_t nfresh = 0;
+    for (int i = 0; i < 3; i++) {
+        int found;
+        (void)first_find(b, fields[i], &found);
+        if (!found && !(fresh[i] = strdup(fields[i])))
+            goto nomem;
+        nfresh += !found;
+    }
+    if (reserve((void **)&b->m, &b->capm, b->nm + nfresh, sizeof(*b->m)) != FS_OK)
+        goto nomem;
+
+    if (rs) {
+        r.ms = ev->occurred_at_ms;
+        r.id = dup_or_null(ev->event_id, &oom);
+        r.type = dup_or_null(ev->type, &oom);
+        if (et->role == FS_ROLE_TOUCH) {
+            r.channel = dup_or_null(ev->channel, &oom);
+            r.campaign = dup_or_null(ev->campaign, &oom);
+        } else {
+            r.rev = ev->has_revenue ? ev->revenue_cents : 0;
+            memcpy(r.currency, ev->currency, sizeof(r.currency));
+        }
+        if (oom || reserve((void **)&rs->v, &rs->cap, rs->n + 1, sizeof(*rs->v)) != FS_OK)
+            goto nomem;
+    }
+
+    /* Commit: nothing below fails. */
+    for (int i = 0; i < 3; i++) {
+        int found;
+        size_t at = first_find(b, fields[i], &found);
+        if (found) {
+            if (ev->occurred_at_ms < b->m[at].ms) {
+                b->m[at].ms = ev->occurred_at_ms;
+                any = 1;
+            }
+            continue;
+        }
+        memmove(&b->m[at + 1], &b->m[at], (b->nm - at) * sizeof(*b->m));
+        b->m[at].field = fresh[i];
+        b->m[at].ms = ev->occurred_at_ms;
+        fresh[i] = NULL;
+        b->nm++;
+        any = 1;
+    }
+    if (rs) {
+        recs_insert(rs, &r, pos, max);
+        any = 1;
+    }
+    if (changed)
+        *changed = any;
+    return FS_OK;
+
+nomem:
+    for (int i = 0; i < 3; i++)
+        free(fresh[i]);
+    rec_free(&r);
+    return FS_ERR_NOMEM;
+}
+
+/* ------------------------------------------------------- serialized form */
+
+static int dump_to_buf(const char *p, size_t n, void *opaque)
+{
+    return fs_buf_append(opaque, p, n) == FS_OK ? 0 : -1;
+}
+
+/* Appends @p root as compact JSON; on failure @p out is as before. */
+static fs_err_t dump_json(json_t *root, fs_buf_t *out)
+{
+    size_t len0 = out->len;
+    if (json_dump_callback(root, dump_to_buf, out, JSON_COMPACT) != 0) {
+        out->len = len0;
+        return FS_ERR_NOMEM;
+    }
+    return FS_OK;
+}
+
+static int append_new(json_t *arr, json_t *v)
+{
+    return v && json_array_append_new(arr, v) == 0;
+}
+
+fs_err_t fs_bucket_serialize(const fs_bucket_t *b, fs_buf_t *out)
+{
+    json_t *root = json_object(), *m = json_object(), *t = json_array(),
+           *c = json_array();
+    fs_err_t err = FS_ERR_NOMEM;
+
+    if (!root || !m || !t || !c)
+        goto done;
+    for (size_t i = 0; i < b->nm; i++)
+        if (json_object_set_new(m, b->m[i].field, json_integer(b->m[i].ms)) != 0)
+            goto done;
+    for (size_t i = 0; i < b->t.n; i++) {
+        const rec_t *r = &b->t.v[i];
+        if (!append_new(t, json_pack("[Isss?s?]", (json_int_t)r->ms, r->id, r->type,
+                                     r->channel, r->campaign)))
+            goto done;
+    }
+    for (size_t i = 0; i < b->c.n; i++) {
+        const rec_t *r = &b->c.v[i];
+        if (!append_new(c, json_pack("[IssIs]", (json_int_t)r->ms, r->id, r->type,
+                                     (json_int_t)r->rev, r->currency)))
+            goto done;
+    }
+    if (json_object_set(root, "m", m) != 0 || json_object_set(root, "t", t) != 0 ||
+        json_object_set(root, "c", c) != 0)
+        goto done;
+    err = dump_json(root, out);
+done:
+    json_decref(root);
+    json_decref(m);
+    json_decref(t);
+    json_decref(c);
+    return err;
+}
+
+/* A JSON string of 1..max bytes (jansson already rejected bad UTF-8 and NUL). */
+static const char *json_text(const json_t *v, size_t max)
+{
+    if (!json_is_string(v))
+        return NULL;
+    size_t len = json_string_length(v);
+    if (len == 0 || len > max || strlen(json_string_value(v)) != len)
+        return NULL;
+    return json_string_value(v);
+}
+
+static int json_ms(const json_t *v, int64_t *ms)
+{
+    if (!json_is_integer(v))
+        return 0;
+    json_int_t x = json_integer_value(v);
+    if (x < 0 || x > MS_MAX)
+        return 0;
+    *ms = (int64_t)x;
+    return 1;
+}
+
+/* Parses one "t" (touch) or "c" (conversion) row into @p r. */
+static const char *parse_rec(const json_t *row, int touch, rec_t *r)
+{
+    const char *id, *type, *s;
+
+    if (!json_is_array(row) || json_array_size(row) != 5)
+        return "not an array of 5 elements";
+    if (!json_ms(json_array_get(row, 0), &r->ms))
+        return "occurred_at is not an integer in 0..253402300799999";
+    if (!(id = json_text(json_array_get(row, 1), FS_EVENT_ID_MAX)))
+        return "event_id is not a string of 1..64 bytes";
+    if (!(type = json_text(json_array_get(row, 2), TEXT_MAX)))
+        return "type is not a string of 1..512 bytes";
+    if (!(r->id = strdup(id)) || !(r->type = strdup(type)))
+        return "out of memory";
+    if (touch) {
+        for (size_t k = 3; k <= 4; k++) {
+            const json_t *v = json_array_get(row, k);
+            if (json_is_null(v))
+                continue;
+            if (!(s = json_text(v, TEXT_MAX)))
+                return k == 3 ? "channel is neither null nor a string of 1..512 bytes"
+                              : "campaign is neither null nor a string of 1..512 bytes";
+            char **dst = k == 3 ? &r->channel : &r->campaign;
+            if (!(*dst = strdup(s)))
+                return "out of memory";
+        }
+    } else {
+        const json_t *rev = json_array_get(row, 3);
+        if (!json_is_integer(rev) || json_integer_value(rev) < 0 ||
+            json_integer_value(rev) >= FS_REVENUE_LIMIT_CENTS)
+            return "revenue is not an integer in 0..10^14-1";
+        r->rev = (int64_t)json_integer_value(rev);
+        s = json_text(json_array_get(row, 4), 3);
+        if (!s || !currency_ok(s))
+            return "currency is not 3 upper-case letters";
+        memcpy(r->currency, s, 4);
+    }
+    return NULL;
+}
+
+/* Parses array @p arr into @p rs (sorted, ids unique, trimmed to @p max). */
+static const char *parse_recs(const json_t *arr, int touch, size_t max, recs_t *rs,
+                              size_t *bad)
+{
+    const char *why;
+
+    if (!json_is_array(arr))
+        return "not an array";
+    size_t n = json_array_size(arr);
+    if (n > 0 && !(rs->v = calloc(n, sizeof(*rs->v))))
+        return "out of memory";
+    rs->cap = n;
+    for (size_t i = 0; i < n; i++) {
+        rs->n = i + 1; /* so that recs_free() frees a partly filled row */
+        if ((why = parse_rec(json_array_get(arr, i), touch, &rs->v[i]))) {
+            *bad = i;
+            return why;
+        }
+    }
+    *bad = SIZE_MAX;
+    if (n > 1)
+        qsort(rs->v, n, sizeof(*rs->v), qcmp_rec_id);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(rs->v[i - 1].id, rs->v[i].id) == 0)
+            return "an event_id appears twice";
+    if (n > 1)
+        qsort(rs->v, n, sizeof(*rs->v), qcmp_rec_time);
+    if (n > max) { /* keep the most recent, as fs_bucket_add() does */
+        for (size_t i = 0; i < n - max; i++)
+            rec_free(&rs->v[i]);
+        memmove(&rs->v[0], &rs->v[n - max], max * sizeof(*rs->v));
+        rs->n = max;
+    }
+    return NULL;
+}
+
+static int field_ok(const char *f)
+{
+    size_t len = strlen(f);
+    if (len > FIELD_MAX)
+        return 0;
+    return strncmp(f, "s:", 2) == 0 || strncmp(f, "sc:", 3) == 0 ||
+           strncmp(f, "sk:", 3) == 0;
+}
+
+fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr,
+                             size_t errstr_size)
+{
+    json_error_t jerr;
+    json_t *root = NULL;
+    fs_bucket_t *b = NULL;
+    const char *why = NULL, *key;
+    json_t *m, *v;
+    size_t bad = SIZE_MAX;
+
+    if (!data || !(root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr))) {
+        snprintf(errstr, errstr_size, "bucket: not JSON: %s",
+                 data ? jerr.text : "no data");
+        return NULL;
+    }
+    if (!json_is_object(root) || json_object_size(root) != 3 ||
+        !json_is_object(m = json_object_get(root, "m")) || !json_object_get(root, "t") ||
+        !json_object_get(root, "c")) {
+        why = "not an object of exactly \"m\" (object), \"t\" and \"c\"";
+        goto fail;
+    }
+    if (!(b = fs_bucket_new())) {
+        why = "out of memory";
+        goto fail;
+    }
+    if (json_object_size(m) > 0 && !(b->m = calloc(json_object_size(m), sizeof(*b->m)))) {
+        why = "out of memory";
+        goto fail;
+    }
+    b->capm = json_object_size(m);
+    json_object_foreach(m, key, v)
+    {
+        if (!field_ok(key)) {
+            snprintf(errstr, errstr_size,
+                     "bucket: m: a field is not s:/sc:/sk: of at most %d bytes",
+                     FIELD_MAX);
+            goto fail_quiet;
+        }
+        if (!json_ms(v, &b->m[b->nm].ms)) {
+            snprintf(errstr, errstr_size,
+                     "bucket: m: a value is not an integer in 0..%lld", MS_MAX);
+            goto fail_quiet;
+        }
+        if (!(b->m[b->nm].field = strdup(key))) {
+            why = "out of memory";
+            goto fail;
+        }
+        b->nm++;
+    }
+    if (b->nm > 1)
+        qsort(b->m, b->nm, sizeof(*b->m), qcmp_first);
+    if ((why = parse_recs(json_object_get(root, "t"), 1, FS_BUCKET_MAX_TOUCHES, &b->t,
+                          &bad))) {
+        if (bad != SIZE_MAX)
+            snprintf(errstr, errstr_size, "bucket: t[%zu]: %s", bad, why);
+        else
+            snprintf(errstr, errstr_size, "bucket: t: %s", why);
+        goto fail_quiet;
+    }
+    if ((why = parse_recs(json_object_get(root, "c"), 0, FS_BUCKET_MAX_CONVERSIONS, &b->c,
+                          &bad))) {
+        if (bad != SIZE_MAX)
+            snprintf(errstr, errstr_size, "bucket: c[%zu]: %s", bad, why);
+        else
+            snprintf(errstr, errstr_size, "bucket: c: %s", why);
+        goto fail_quiet;
+    }
+    json_decref(root);
+    return b;
+
+fail:
+    snprintf(errstr, errstr_size, "bucket: %s", why);
+fail_quiet:
+    json_decref(root);
+    fs_bucket_destroy(b);
+    return NULL;
+}
+
+/* --------------------------------------------------------- contributions */
+
+void fs_contrib_init(fs_contrib_t *c)
+{
+    memset(c, 0, sizeof(*c));
+}
+
+void fs_contrib_clear(fs_contrib_t *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->e[i].key);
+        free(c->e[i].field);
+    }
+    free(c->e);
+    fs_contrib_init(c);
+}
+
+static int entry_cmp(const fs_contrib_entry_t *a, const fs_contrib_entry_t *b)
+{
+    int k = strcmp(a->key, b->key);
+    return k ? k : strcmp(a->field, b->field);
+}
+
+static int qcmp_entry(const void *a, const void *b)
+{
+    return entry_cmp(a, b);
+}
+
+/*
+ * Accumulates (key, field) += value into c->e, with an open-addressing index
+ * so that a person with many conversions and touches sums in place: the
+ * entries stay as many as distinct (key, field) pairs (≤ a few thousand)
+ * instead of one per credit (up to 48 per touch per conversion).
+ */
+typedef struct acc {
+    fs_contrib_t *c;
+    size_t *slot; /* index + 1 into c->e; 0 = empty */
+    size_t nslot; /* power of two */
+} acc_t;
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+/* Hashes of keys and of fields are computed apart and combined, so the hot
+ * path (one key, the same touches' fields over and over) hashes nothing. */
+static uint64_t hash_combine(uint64_t kh, uint64_t fh)
+{
+    return kh ^ (fh + 0x9e3779b97f4a7c15ULL + (kh << 6) + (kh >> 2));
+}
+
+static fs_err_t acc_grow(acc_t *a)
+{
+    size_t nslot = a->nslot ? a->nslot * 2 : 256;
+    size_t *slot = calloc(nslot, sizeof(*slot));
+    if (!slot)
+        return FS_ERR_NOMEM;
+    for (size_t i = 0; i < a->c->n; i++) {
+        const fs_contrib_entry_t *e = &a->c->e[i];
+        size_t h =
+            (size_t)hash_combine(hash_str(e->key), hash_str(e->field)) & (nslot - 1);
+        while (slot[h])
+            h = (h + 1) & (nslot - 1);
+        slot[h] = i + 1;
+    }
+    free(a->slot);
+    a->slot = slot;
+    a->nslot = nslot;
+    return FS_OK;
+}
+
+/* (key, field) += value, given hash_str() of each. */
+static fs_err_t acc_add_h(acc_t *a, const char *key, uint64_t kh, const char *field,
+                          uint64_t fh, int64_t value)
+{
+    fs_contrib_t *c = a->c;
+    if (value == 0)
+        return FS_OK;
+    if ((c->n + 1) * 2 > a->nslot && acc_grow(a) != FS_OK)
+        return FS_ERR_NOMEM;
+    size_t h = (size_t)hash_combine(kh, fh) & (a->nslot - 1);
+    while (a->slot[h]) {
+        fs_contrib_entry_t *e = &c->e[a->slot[h] - 1];
+        if (strcmp(e->field, field) == 0 && strcmp(e->key, key) == 0)
+            return __builtin_add_overflow(e->value, value, &e->value) ? FS_ERR_INVALID
+                                                                      : FS_OK;
+        h = (h + 1) & (a->nslot - 1);
+    }
+    if (reserve((void **)&c->e, &c->cap, c->n + 1, sizeof(*c->e)) != FS_OK)
+        return FS_ERR_NOMEM;
+    fs_contrib_entry_t *e = &c->e[c->n];
+    e->key = strdup(key);
+    e->field = strdup(field);
+    if (!e->key || !e->field) {
+        free(e->key);
+        free(e->field);
+        return FS_ERR_NOMEM;
+    }
+    e->value = value;
+    a->slot[h] = ++c->n;
+    return FS_OK;
+}
+
+static fs_err_t acc_add(acc_t *a, const char *key, const char *field, int64_t value)
+{
+    return acc_add_h(a, key, hash_str(key), field, hash_str(field), value);
+}
+
+/* Drops zero entries and sorts by (key, field). */
+static void acc_finish(acc_t *a)
+{
+    fs_contrib_t *c = a->c;
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->e[i].value == 0) {
+            free(c->e[i].key);
+            free(c->e[i].field);
+        } else {
+            c->e[k++] = c->e[i];
+        }
+    }
+    c->n = k;
+    if (k > 1)
+        qsort(c->e, k, sizeof(*c->e), qcmp_entry);
+    free(a->slot);
+    a->slot = NULL;
+    a->nslot = 0;
+}
+
+/* A touch of the merged person, with what attribution needs of its type. */
+enum { BY_CHANNEL, BY_CAMPAIGN, BY_DEPARTMENT, BY_TYPE, BY__COUNT };
+static const char *const by_name[BY__COUNT] = {"channel", "campaign", "department",
+                                               "type"};
+/* SPEC §7 step 4: where a conversion without touches goes. */
+static const char *const direct_value[BY__COUNT] = {"(direct)", NONE_VALUE,
+                                                    "unattributed", NONE_VALUE};
+
+typedef struct ptouch {
+    const rec_t *r;
+    const char *dept; /* fs_dept_name() */
+    int is_sales;
+    int is_lead;
+    int is_opportunity;
+    /* "r:<value>" and "c:<value>" per dimension, with their hash_str(),
+     * computed once: every conversion credits the same touches. */
+    const char *field[BY__COUNT][2];
+    uint64_t fh[BY__COUNT][2];
+} ptouch_t;
+
+static int qcmp_rec_ptr_time(const void *a, const void *b)
+{
+    return rec_cmp_time(*(const rec_t *const *)a, *(const rec_t *const *)b);
+}
+
+static int nullcmp(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+/* By id, then every other field: copies of one id in two buckets (never
+ * expected) resolve the same way whatever the bucket order. */
+static int qcmp_rec_ptr_id(const void *pa, const void *pb)
+{
+    const rec_t *a = *(const rec_t *const *)pa, *b = *(const rec_t *const *)pb;
+    int k = strcmp(a->id, b->id);
+    if (k == 0 && a->ms != b->ms)
+        k = a->ms < b->ms ? -1 : 1;
+    if (k == 0)
+        k = strcmp(a->type, b->type);
+    if (k == 0)
+        k = nullcmp(a->channel, b->channel);
+    if (k == 0)
+        k = nullcmp(a->campaign, b->campaign);
+    if (k == 0 && a->rev != b->rev)
+        k = a->rev < b->rev ? -1 : 1;
+    if (k == 0)
+        k = strcmp(a->currency, b->currency);
+    return k;
+}
+
+/*
+ * The union of the buckets' touches (which == 't') or conversions, one per
+ * event id, sorted by (ms, id).  *out is NULL when there are none.
+ */
+static fs_err_t merge_recs(const fs_bucket_t *const *buckets, size_t nbuckets, int which,
+                           const rec_t ***out, size_t *nout)
+{
+    size_t n = 0, k = 0;
+    const rec_t **v;
+
+    *out = NULL;
+    *nout = 0;
+    for (size_t i = 0; i < nbuckets; i++)
+        n += which == 't' ? buckets[i]->t.n : buckets[i]->c.n;
+    if (n == 0)
+        return FS_OK;
+    if (!(v = malloc(n * sizeof(*v))))
+        return FS_ERR_NOMEM;
+    for (size_t i = 0; i < nbuckets; i++) {
+        const recs_t *rs = which == 't' ? &buckets[i]->t : &buckets[i]->c;
+        for (size_t j = 0; j < rs->n; j++)
+            v[k++] = &rs->v[j];
+    }
+    if (nbuckets > 1) {
+        qsort(v, n, sizeof(*v), qcmp_rec_ptr_id);
+        k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (k == 0 || strcmp(v[k - 1]->id, v[i]->id) != 0)
+                v[k++] = v[i];
+        n = k;
+        qsort(v, n, sizeof(*v), qcmp_rec_ptr_time);
+    }
+    *out = v;
+    *nout = n;
+    return FS_OK;
+}
+
+static int qcmp_first_ptr(const void *pa, const void *pb)
+{
+    const first_t *a = *(const first_t *const *)pa, *b = *(const first_t *const *)pb;
+    int k = strcmp(a->field, b->field);
+    if (k == 0 && a->ms != b->ms)
+        k = a->ms < b->ms ? -1 : 1;
+    return k;
+}
+
+/* users:<day of the earliest time per field over the buckets> field += 1. */
+static fs_err_t add_users(acc_t *a, const fs_bucket_t *const *buckets, size_t nbuckets)
+{
+    size_t n = 0, k = 0;
+    const first_t **v;
+    fs_err_t err = FS_OK;
+    char key[32], day[11];
+
+    for (size_t i = 0; i < nbuckets; i++)
+        n += buckets[i]->nm;
+    if (n == 0)
+        return FS_OK;
+    if (!(v = malloc(n * sizeof(*v))))
+        return FS_ERR_NOMEM;
+    for (size_t i = 0; i < nbuckets; i++)
+        for (size_t j = 0; j < buckets[i]->nm; j++)
+            v[k++] = &buckets[i]->m[j];
+    qsort(v, n, sizeof(*v), qcmp_first_ptr);
+    for (size_t i = 0; i < n && err == FS_OK; i++) {
+        if (i > 0 && strcmp(v[i - 1]->field, v[i]->field) == 0)
+            continue; /* not the earliest of its field */
+        fs_day_format(fs_day_from_ms(v[i]->ms), day);
+        snprintf(key, sizeof(key), "users:%s", day);
+        err = acc_add(a, key, v[i]->field, 1);
+    }
+    free(v);
+    return err;
+}
+
+static const char *touch_value(const ptouch_t *pt, int by)
+{
+    switch (by) {
+    case BY_CHANNEL:
+        return pt->r->channel ? pt->r->channel : NONE_VALUE;
+    case BY_CAMPAIGN:
+        return pt->r->campaign ? pt->r->campaign : NONE_VALUE;
+    case BY_DEPARTMENT:
+        return pt->dept;
+    default:
+        return pt->r->type;
+    }
+}
+
+/* Fills pt[].field / fh from one allocation, *arena (the caller frees it). */
+static fs_err_t touch_fields(ptouch_t *pt, size_t nt, char **arena)
+{
+    static const char prefix[2] = {'r', 'c'};
+    size_t size = 0, off = 0;
+
+    for (size_t i = 0; i < nt; i++)
+        for (int by = 0; by < BY__COUNT; by++)
+            size += 2 * (strlen(touch_value(&pt[i], by)) + 3);
+    if (size == 0)
+        return FS_OK;
+    if (!(*arena = malloc(size)))
+        return FS_ERR_NOMEM;
+    for (size_t i = 0; i < nt; i++)
+        for (int by = 0; by < BY__COUNT; by++)
+            for (int rc = 0; rc < 2; rc++) {
+                char *f = *arena + off;
+                off += (size_t)snprintf(f, size - off, "%c:%s", prefix[rc],
+                                        touch_value(&pt[i], by)) +
+                       1;
+                pt[i].field[by][rc] = f;
+                pt[i].fh[by][rc] = hash_str(f);
+            }
+    return FS_OK;
+}
+
+/* attr:<day>:<model>:<by>:<currency> r:<value> += rev, c:<value> += conv. */
+static fs_err_t add_credit(acc_t *a, const char *day, int model, int by,
+                           const char *currency, const char *value, int64_t rev,
+                           int64_t conv)
+{
+    char key[96], field[CONTRIB_TEXT_MAX];
+    fs_err_t err;
+
+    snprintf(key, sizeof(key), "attr:%s:%s:%s:%s", day, fs_model_name((fs_model_t)model),
+             by_name[by], currency);
+    snprintf(field, sizeof(field), "r:%s", value);
+    if ((err = acc_add(a, key, field, rev)) != FS_OK)
+        return err;
+    snprintf(field, sizeof(field), "c:%s", value);
+    return acc_add(a, key, field, conv);
+}
+
+/* Index of the first of @p pt[0..n-1] (sorted by ms) with ms >= @p ms. */
+static size_t lower_bound_ms(const ptouch_t *pt, size_t n, int64_t ms)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pt[mid].r->ms < ms)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/*
+ * Booked revenue and the attribution of conversion @p cv over the person's
+ * touches @p pt / @p all (the same touches, sorted by (ms, id), ids unique).
+ */
+static fs_err_t add_conversion(acc_t *a, const fs_person_params_t *params,
+                               const rec_t *cv, const ptouch_t *pt, const fs_touch_t *all,
+                               size_t nt)
+{
+    char key[32], field[16], day[11];
+    size_t idx[FS_ATTRIB_MAX_TOUCHES];
+    fs_touch_t sel[FS_ATTRIB_MAX_TOUCHES];
+    int64_t rev[FS_ATTRIB_MAX_TOUCHES], conv[FS_ATTRIB_MAX_TOUCHES];
+    fs_err_t err;
+
+    fs_day_format(fs_day_from_ms(cv->ms), day);
+    snprintf(key, sizeof(key), "revenue:%s", day);
+    snprintf(field, sizeof(field), "r:%s", cv->currency);
+    if ((err = acc_add(a, key, field, cv->rev)) != FS_OK)
+        return err;
+    snprintf(field, sizeof(field), "n:%s", cv->currency);
+    if ((err = acc_add(a, key, field, 1)) != FS_OK)
+        return err;
+
+    /* Only the touches up to T can be selected, and of those only the 100
+     * latest: hand fs_attrib_select() that tail, so a long history costs
+     * O(100²) per conversion rather than O(touches × 100).  With unique ids
+     * the (ms, id) order is strict, so its choice is unchanged. */
+    size_t hi = lower_bound_ms(pt, nt, cv->ms == INT64_MAX ? cv->ms : cv->ms + 1);
+    size_t lo = hi > FS_ATTRIB_MAX_TOUCHES ? hi - FS_ATTRIB_MAX_TOUCHES : 0;
+    size_t k = fs_attrib_select(all + lo, hi - lo, cv->ms, params->lookback_ms, idx);
+
+    if (k == 0) {
+        for (int m = 0; m < FS_MODEL__COUNT; m++)
+            for (int by = 0; by < BY__COUNT; by++)
+                if ((err = add_credit(a, day, m, by, cv->currency, direct_value[by],
+                                      cv->rev, FS_ATTRIB_CONVERSION_UNITS)) != FS_OK)
+                    return err;
+        return FS_OK;
+    }
+    for (size_t i = 0; i < k; i++)
+        sel[i] = all[lo + idx[i]];
+    for (int m = 0; m < FS_MODEL__COUNT; m++) {
+        if ((err = fs_attrib_credit((fs_model_t)m, sel, k, cv->ms, params->half_life_ms,
+                                    cv->rev, rev)) != FS_OK ||
+            (err = fs_attrib_credit((fs_model_t)m, sel, k, cv->ms, params->half_life_ms,
+                                    FS_ATTRIB_CONVERSION_UNITS, conv)) != FS_OK)
+            return err;
+        for (int by = 0; by < BY__COUNT; by++) {
+            char akey[96];
+            snprintf(akey, sizeof(akey), "attr:%s:%s:%s:%s", day,
+                     fs_model_name((fs_model_t)m), by_name[by], cv->currency);
+            uint64_t kh = hash_str(akey);
+            for (size_t i = 0; i < k; i++) {
+                const ptouch_t *t = &pt[lo + idx[i]];
+                if ((err = acc_add_h(a, akey, kh, t->field[by][0], t->fh[by][0],
+                                     rev[i])) != FS_OK ||
+                    (err = acc_add_h(a, akey, kh, t->field[by][1], t->fh[by][1],
+                                     conv[i])) != FS_OK)
+                    return err;
+            }
+        }
+    }
+    return FS_OK;
+}
+
+/* handoff:<lead day>: leads, within_sla, d:<seconds> of the person's first lead. */
+static fs_err_t add_handoff(acc_t *a, const fs_person_params_t *params,
+                            const ptouch_t *pt, size_t nt)
+{
+    char key[32], field[32], day[11];
+    const ptouch_t *lead = NULL, *sales = NULL;
+    fs_err_t err;
+
+    for (size_t i = 0; i < nt && !lead; i++)
+        if (pt[i].is_lead)
+            lead = &pt[i];
+    if (!lead)
+        return FS_OK;
+    fs_day_format(fs_day_from_ms(lead->r->ms), day);
+    snprintf(key, sizeof(key), "handoff:%s", day);
+    if ((err = acc_add(a, key, "leads", 1)) != FS_OK)
+        return err;
+    /* The earliest sales touch in [lead, lead + SLA]: possibly one at the
+     * lead's very millisecond that sorts before it by event id. */
+    for (size_t i = lower_bound_ms(pt, nt, lead->r->ms); i < nt && !sales; i++) {
+        if (params->sla_ms < 0 || pt[i].r->ms - lead->r->ms > params->sla_ms)
+            break;
+        if (pt[i].is_sales)
+            sales = &pt[i];
+    }
+    if (!sales)
+        return FS_OK;
+    if ((err = acc_add(a, key, "within_sla", 1)) != FS_OK)
+        return err;
+    snprintf(field, sizeof(field), "d:%" PRId64, (sales->r->ms - lead->r->ms) / 1000);
+    return acc_add(a, key, field, 1);
+}
+
+fs_err_t fs_person_contribution(const fs_person_params_t *params,
+                                const fs_bucket_t *const *buckets, size_t nbuckets,
+                                fs_contrib_t *out)
+{
+    const rec_t **touches = NULL, **convs = NULL;
+    size_t nt = 0, nc = 0, k = 0;
+    ptouch_t *pt = NULL;
+    fs_touch_t *all = NULL;
+    char *arena = NULL;
+    acc_t a = {out, NULL, 0};
+    fs_err_t err;
+
+    fs_contrib_clear(out);
+    if ((err = merge_recs(buckets, nbuckets, 't', &touches, &nt)) != FS_OK ||
+        (err = merge_recs(buckets, nbuckets, 'c', &convs, &nc)) != FS_OK)
+        goto done;
+    if (nt > 0 &&
+        (!(pt = malloc(nt * sizeof(*pt))) || !(all = malloc(nt * sizeof(*all))))) {
+        err = FS_ERR_NOMEM;
+        goto done;
+    }
+    /* A type the definition no longer has as a touch no longer earns credit
+     * (the definition may change between runs; buckets outlive it). */
+    for (size_t i = 0; i < nt; i++) {
+        const fs_event_type_t *et = fs_definition_lookup(params->def, touches[i]->type);
+        if (!et || et->role != FS_ROLE_TOUCH)
+            continue;
+        pt[k].r = touches[i];
+        pt[k].dept = fs_dept_name(et->dept);
+        pt[k].is_sales = et->dept == FS_DEPT_SALES;
+        pt[k].is_lead = et->milestone == FS_MILESTONE_LEAD;
+        pt[k].is_opportunity = et->milestone == FS_MILESTONE_OPPORTUNITY;
+        all[k].occurred_at_ms = touches[i]->ms;
+        all[k].event_id = touches[i]->id;
+        all[k].is_lead = pt[k].is_lead;
+        all[k].is_opportunity = pt[k].is_opportunity;
+        k++;
+    }
+    nt = k;
+    if ((err = touch_fields(pt, nt, &arena)) != FS_OK)
+        goto done;
+
+    if ((err = add_users(&a, buckets, nbuckets)) != FS_OK)
+        goto done;
+    for (size_t i = 0; i < nc; i++) {
+        const fs_event_type_t *et = fs_definition_lookup(params->def, convs[i]->type);
+        if (!et || et->role != FS_ROLE_CONVERSION)
+            continue; /* as for touches above */
+        if ((err = add_conversion(&a, params, convs[i], pt, all, nt)) != FS_OK)
+            goto done;
+    }
+    err = add_handoff(&a, params, pt, nt);
+done:
+    acc_finish(&a);
+    if (err != FS_OK)
+        fs_contrib_clear(out);
+    free(touches);
+    free(convs);
+    free(pt);
+    free(all);
+    free(arena);
+    return err;
+}
+
+/* ------------------------------------------- contribution serialized form */
+
+/*
+ * {"<key>":{"<field>":value,...},...}: each key written once, since the
+ * entries are sorted by key — about half the size of (key, field) pairs.
+ */
+fs_err_t fs_contrib_serialize(const fs_contrib_t *c, fs_buf_t *out)
+{
+    json_t *root = json_object(), *obj = NULL;
+    fs_err_t err = FS_ERR_NOMEM;
+
+    if (!root)
+        return FS_ERR_NOMEM;
+    for (size_t i = 0; i < c->n; i++) {
+        if (i == 0 || strcmp(c->e[i - 1].key, c->e[i].key) != 0) {
+            if (!(obj = json_object()) ||
+                json_object_set_new(root, c->e[i].key, obj) != 0)
+                goto done;
+        }
+        if (json_object_set_new(obj, c->e[i].field, json_integer(c->e[i].value)) != 0)
+            goto done;
+    }
+    err = dump_json(root, out);
+done:
+    json_decref(root);
+    return err;
+}
+
+static int contrib_text_ok(const char *s)
+{
+    size_t len = strlen(s);
+    return len > 0 && len <= CONTRIB_TEXT_MAX;
+}
+
+fs_err_t fs_contrib_parse(const char *data, size_t len, fs_contrib_t *out, char *errstr,
+                          size_t errstr_size)
+{
+    json_error_t jerr;
+    json_t *root = NULL, *obj, *v;
+    const char *key, *field;
+    size_t n = 0;
+    fs_err_t err = FS_ERR_CORRUPT;
+
+    fs_contrib_clear(out);
+    if (!data || !(root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr))) {
+        snprintf(errstr, errstr_size, "contribution: not JSON: %s",
+                 data ? jerr.text : "no data");
+        return FS_ERR_CORRUPT;
+    }
+    if (!json_is_object(root)) {
+        snprintf(errstr, errstr_size, "contribution: not a JSON object");
+        goto done;
+    }
+    json_object_foreach(root, key, obj)
+    {
+        if (!contrib_text_ok(key) || !json_is_object(obj) || json_object_size(obj) == 0) {
+            snprintf(
+                errstr, errstr_size,
+                "contribution: a key is empty, longer than %d bytes or not mapped to a "
+                "non-empty object",
+                CONTRIB_TEXT_MAX);
+            goto done;
+        }
+        n += json_object_size(obj);
+    }
+    if (n > 0 && !(out->e = calloc(n, sizeof(*out->e)))) {
+        err = FS_ERR_NOMEM;
+        snprintf(errstr, errstr_size, "contribution: out of memory");
+        goto done;
+    }
+    out->cap = n;
+    json_object_foreach(root, key, obj)
+    {
+        json_object_foreach(obj, field, v)
+        {
+            if (!contrib_text_ok(field) || !json_is_integer(v) ||
+                json_integer_value(v) == 0) {
+                snprintf(errstr, errstr_size,
+                         "contribution: %.64s: a field is empty, longer than %d bytes or "
+                         "not mapped to a non-zero integer",
+                         key, CONTRIB_TEXT_MAX);
+                goto done;
+            }
+            fs_contrib_entry_t *e = &out->e[out->n];
+            e->key = strdup(key);
+            e->field = strdup(field);
+            e->value = (int64_t)json_integer_value(v);
+            out->n++; /* counted even when half-built: clear() frees it */
+            if (!e->key || !e->field) {
+                err = FS_ERR_NOMEM;
+                snprintf(errstr, errstr_size, "contribution: out of memory");
+                goto done;
+            }
+        }
+    }
+    /* Keys are unique and so are fields per key (JSON_REJECT_DUPLICATES):
+     * the pairs are unique; only the order is ours to restore. */
+    if (out->n > 1)
+        qsort(out->e, out->n, sizeof(*out->e), qcmp_entry);
+    err = FS_OK;
+done:
+    json_decref(root);
+    if (err != FS_OK)
+        fs_contrib_clear(out);
+    return err;
+}
+
+fs_err_t fs_contrib_diff(const fs_contrib_t *old, const fs_contrib_t *new_,
+                         fs_contrib_delta_fn fn, void *opaque)
+{
+    size_t i = 0, j = 0;
+    fs_err_t err;
+
+    while (i < old->n || j < new_->n) {
+        const fs_contrib_entry_t *e;
+        int64_t delta;
+        int c = i == old->n ? 1 : j == new_->n ? -1 : entry_cmp(&old->e[i], &new_->e[j]);
+        if (c < 0) {
+            e = &old->e[i++];
+            if (__builtin_sub_overflow((int64_t)0, e->value, &delta))
+                return FS_ERR_INVALID;
+        } else if (c > 0) {
+            e = &new_->e[j++];
+            delta = e->value;
+        } else {
+            e = &new_->e[j];
+            if (__builtin_sub_overflow(new_->e[j].value, old->e[i].value, &delta))
+                return FS_ERR_INVALID;
+            i++;
+            j++;
+        }
+        if (delta != 0 && (err = fn(opaque, e->key, e->field, delta)) != FS_OK)
+            return err;
+    }
+    return FS_OK;
+}

@@ -1,0 +1,118 @@
+/*
+ * person.h — the person model of the worker (SPEC §3 identity, §6 users,
+ * §7 attribution and handoff).
+ *
+ * Owns: the state kept per identity bucket (the events of one user_id, or
+ * of one anonymous_id not carrying a user_id), its serialized form, and
+ * the pure function from a person's merged buckets to the person's
+ * CONTRIBUTION: every aggregate increment the person accounts for (users
+ * reaching a stage, attribution credits, booked revenue, handoff).  The
+ * worker stores each person's last contribution and applies new − old, so
+ * a late touch, conversion or identity link re-computes the person and
+ * corrects every aggregate exactly (retract old credit, apply new).
+ *
+ * Pure: no Redis, no Kafka, no clock.  Not thread-safe per object.
+ *
+ * Buckets: "u:" + user_id, or "a:" + anonymous_id.  A person is a user
+ * bucket plus every anonymous bucket linked to that user (the earliest link
+ * by (occurred_at, event_id) wins, SPEC §3), or a lone anonymous bucket
+ * (person "anon:" + anonymous_id).  User persons are named by the user_id.
+ */
+#ifndef FS_PERSON_H
+#define FS_PERSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fs_buf.h"
+#include "fs_definition.h"
+#include "fs_err.h"
+#include "fs_event.h"
+
+/* At most this many touches and conversions are kept per bucket (the most
+ * recent by occurred_at); older ones are dropped and no longer counted. */
+#define FS_BUCKET_MAX_TOUCHES 1000
+#define FS_BUCKET_MAX_CONVERSIONS 1000
+
+typedef struct fs_bucket fs_bucket_t; /* opaque */
+
+/** An empty bucket.  NULL on OOM. */
+fs_bucket_t *fs_bucket_new(void);
+void fs_bucket_destroy(fs_bucket_t *b);
+
+/**
+ * Parses the serialized form written by fs_bucket_serialize().  NULL with
+ * @p errstr on corrupt input (never crashes on any bytes).
+ */
+fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr, size_t errstr_size);
+
+/** Appends the serialized form (compact JSON) to @p out. */
+fs_err_t fs_bucket_serialize(const fs_bucket_t *b, fs_buf_t *out) FS_WUR;
+
+/**
+ * Adds a distinct event (the caller de-duplicated it) of a type in @p def:
+ * stage events update the earliest time per s:/sc:/sk: field, `touch`
+ * events join the touches, `conversion` events join the conversions
+ * (revenue 0 when absent).  Identity-role events change nothing here.
+ * Returns non-zero in *changed when the bucket changed.
+ */
+fs_err_t fs_bucket_add(fs_bucket_t *b, const fs_definition_t *def, const fs_event_t *ev,
+                       int *changed) FS_WUR;
+
+/** Parameters of the contribution (from configuration). */
+typedef struct fs_person_params {
+    const fs_definition_t *def; /* borrowed */
+    int64_t lookback_ms;        /* FUNNEL_LOOKBACK_DAYS */
+    int64_t half_life_ms;       /* FUNNEL_HALF_LIFE_DAYS */
+    int64_t sla_ms;             /* FUNNEL_SLA_DAYS */
+} fs_person_params_t;
+
+/**
+ * A contribution: a multiset of (key suffix, field) → integer.  Key
+ * suffixes are the Redis key names after "<ns>:v1:" (e.g.
+ * "users:2026-11-27", "attr:2026-11-27:linear:channel:USD",
+ * "revenue:2026-11-27", "handoff:2026-11-20"); fields as documented in
+ * docs/redis-keys.md.  Entries are kept sorted by (key, field) and unique.
+ */
+typedef struct fs_contrib_entry {
+    char *key;   /* owned */
+    char *field; /* owned */
+    int64_t value;
+} fs_contrib_entry_t;
+
+typedef struct fs_contrib {
+    size_t n, cap;
+    fs_contrib_entry_t *e; /* owned, sorted by (key, field) */
+} fs_contrib_t;
+
+void fs_contrib_init(fs_contrib_t *c);
+void fs_contrib_clear(fs_contrib_t *c);
+
+/**
+ * Computes the contribution of the person made of @p nbuckets buckets
+ * (borrowed): users first-reached times (min over buckets per field),
+ * every conversion's credit under all six models and all four dimensions
+ * (SPEC §7; conversions without touches go to "(direct)" / "(none)" /
+ * "unattributed" / "(none)"), booked revenue per conversion day and
+ * currency, and the handoff of the person's first lead.  @p out must be
+ * initialised; it is overwritten.
+ */
+fs_err_t fs_person_contribution(const fs_person_params_t *params,
+                                const fs_bucket_t *const *buckets, size_t nbuckets,
+                                fs_contrib_t *out) FS_WUR;
+
+/** Serializes / parses a contribution (compact, for storage in Redis). */
+fs_err_t fs_contrib_serialize(const fs_contrib_t *c, fs_buf_t *out) FS_WUR;
+fs_err_t fs_contrib_parse(const char *data, size_t len, fs_contrib_t *out, char *errstr,
+                          size_t errstr_size) FS_WUR;
+
+/**
+ * Calls @p fn for every (key, field) whose value differs between @p old and
+ * @p new_, with delta new − old (a merge walk over the two sorted lists).
+ */
+typedef fs_err_t (*fs_contrib_delta_fn)(void *opaque, const char *key, const char *field,
+                                        int64_t delta);
+fs_err_t fs_contrib_diff(const fs_contrib_t *old, const fs_contrib_t *new_,
+                         fs_contrib_delta_fn fn, void *opaque) FS_WUR;
+
+#endif

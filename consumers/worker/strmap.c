@@ -1,0 +1,113 @@
+/*
+ * strmap.c — open-addressing string map with linear probing (see strmap.h).
+ */
+#include "strmap.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct slot {
+    char *key; /* NULL = empty */
+    void *value;
+} slot_t;
+
+struct fs_strmap {
+    slot_t *slots;
+    size_t cap; /* power of two */
+    size_t n;
+};
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+fs_strmap_t *fs_strmap_new(void)
+{
+    fs_strmap_t *m = calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    m->cap = 64;
+    m->slots = calloc(m->cap, sizeof(*m->slots));
+    if (!m->slots) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void fs_strmap_destroy(fs_strmap_t *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].key);
+    free(m->slots);
+    free(m);
+}
+
+static slot_t *find(const fs_strmap_t *m, const char *key)
+{
+    size_t i = (size_t)hash(key) & (m->cap - 1);
+    while (m->slots[i].key && strcmp(m->slots[i].key, key) != 0)
+        i = (i + 1) & (m->cap - 1);
+    return &m->slots[i];
+}
+
+void *fs_strmap_get(const fs_strmap_t *m, const char *key)
+{
+    slot_t *s = find(m, key);
+    return s->key ? s->value : NULL;
+}
+
+static fs_err_t grow(fs_strmap_t *m)
+{
+    slot_t *old = m->slots;
+    size_t oldcap = m->cap;
+    slot_t *slots = calloc(oldcap * 2, sizeof(*slots));
+    if (!slots)
+        return FS_ERR_NOMEM;
+    m->slots = slots;
+    m->cap = oldcap * 2;
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i].key)
+            *find(m, old[i].key) = old[i];
+    free(old);
+    return FS_OK;
+}
+
+fs_err_t fs_strmap_put(fs_strmap_t *m, const char *key, void *value)
+{
+    if ((m->n + 1) * 4 > m->cap * 3 && grow(m) != FS_OK)
+        return FS_ERR_NOMEM;
+    slot_t *s = find(m, key);
+    if (!s->key) {
+        if (!(s->key = strdup(key)))
+            return FS_ERR_NOMEM;
+        m->n++;
+    }
+    s->value = value;
+    return FS_OK;
+}
+
+size_t fs_strmap_count(const fs_strmap_t *m)
+{
+    return m->n;
+}
+
+int fs_strmap_next(const fs_strmap_t *m, size_t *pos, const char **key, void **value)
+{
+    while (*pos < m->cap) {
+        slot_t *s = &m->slots[(*pos)++];
+        if (s->key) {
+            *key = s->key;
+            *value = s->value;
+            return 1;
+        }
+    }
+    return 0;
+}
