@@ -17,8 +17,13 @@ int fs_cmd_reject_flags(const fs_conf_t *conf, const char *cmd, const char *cons
 {
     for (; *keys; keys++)
         if (strcmp(fs_conf_origin(conf, *keys), "flag") == 0) {
+            char flag[64];
+            /* Flags spell the keys' underscores as dashes (sla_days → --sla-days). */
+            snprintf(flag, sizeof(flag), "%s", *keys);
+            for (char *p = flag; *p; p++)
+                *p = *p == '_' ? '-' : *p;
             fprintf(stderr, "%s: --%s: not an option of \"%s\" (see --help)\n",
-                    FS_CMD_PROGRAM, *keys, cmd);
+                    FS_CMD_PROGRAM, flag, cmd);
             return FS_CMD_USAGE;
         }
     return 0;

@@ -3,8 +3,9 @@
  *
  * Owns nothing.  main.c parses the configuration and dispatches to one
  * fs_cmd_<name>() of this header; each subcommand lives in its own file
- * (funnel_cmd.c; attribution and handoff come later) and only wires
- * report.c (pure) to store.c (Redis) and stdout.  Subcommands print user
+ * (funnel_cmd.c, attribution_cmd.c, handoff_cmd.c) and only wires the pure
+ * report modules (report.c, attrib_report.c, handoff_report.c) to store.c
+ * (Redis) and stdout.  Subcommands print user
  * errors to stderr and return an exit status; they never exit().
  */
 #ifndef FS_QUERY_CMD_H
@@ -33,6 +34,12 @@ typedef int (*fs_cmd_fn)(const fs_conf_t *conf, fs_log_t *lg);
 
 /** `funnel` (SPEC §8): stage counts over a day range. */
 int fs_cmd_funnel(const fs_conf_t *conf, fs_log_t *lg);
+
+/** `attribution` (SPEC §8): attribution credit of one model over a day range. */
+int fs_cmd_attribution(const fs_conf_t *conf, fs_log_t *lg);
+
+/** `handoff` (SPEC §8): marketing → sales handoff counts over lead days. */
+int fs_cmd_handoff(const fs_conf_t *conf, fs_log_t *lg);
 
 /** Prints "funnel-query: @p msg (see --help)" to stderr; returns FS_CMD_USAGE. */
 int fs_cmd_usage_error(const char *msg);

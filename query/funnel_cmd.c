@@ -15,7 +15,7 @@
 #include "store.h"
 
 /* Options of other subcommands, refused here rather than silently ignored. */
-static const char *const foreign_keys[] = {"model", "by", "currency", NULL};
+static const char *const foreign_keys[] = {"model", "by", "currency", "sla_days", NULL};
 
 int fs_cmd_funnel(const fs_conf_t *conf, fs_log_t *lg)
 {

@@ -2,13 +2,15 @@
  * main.c — funnel-query: reads the aggregates of the workers (SPEC §8).
  *
  * Wiring only: configuration table → fs_program_start() (load, --help,
- * --version, log sink) → one subcommand of cmd.h.  The subcommands own their flow, the
- * rules live in report.c (pure) and the Redis reads in store.c.
+ * --version, log sink) → one subcommand of cmd.h.  The subcommands own their
+ * flow, the rules live in the pure report modules (report.c, attrib_report.c,
+ * handoff_report.c) and the Redis reads in store.c.
  * Exit status: 0 success, 1 Redis or output failure, 2 bad usage.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "attrib_report.h"
 #include "cmd.h"
 #include "fs_conf.h"
 #include "fs_log.h"
@@ -33,32 +35,26 @@ static const fs_conf_def_t query_defs[] = {
      "funnel: only events of this campaign"},
     {"format", "format", NULL, FS_CONF_STRING, NULL, 0, 0, fs_report_check_format,
      "table, json or csv (default: table on a terminal, json otherwise)"},
-    {"model", "model", NULL, FS_CONF_STRING, NULL, 0, 0, NULL,
-     "attribution: first_touch, last_touch, linear, position_based, time_decay, "
-     "w_shaped"},
-    {"by", "by", NULL, FS_CONF_STRING, NULL, 0, 0, NULL,
-     "attribution: channel, campaign, department or type"},
-    {"currency", "currency", NULL, FS_CONF_STRING, NULL, 0, 0, NULL,
-     "attribution: ISO 4217 currency code"},
+    {"model", "model", NULL, FS_CONF_STRING, NULL, 0, 0, fs_attr_check_model,
+     "attribution (required): first_touch, last_touch, linear, position_based, "
+     "time_decay, w_shaped"},
+    {"by", "by", NULL, FS_CONF_STRING, NULL, 0, 0, fs_attr_check_by,
+     "attribution: channel, campaign, department or type (default: channel)"},
+    {"currency", "currency", NULL, FS_CONF_STRING, NULL, 0, 0, fs_attr_check_currency,
+     "attribution: ISO 4217 currency code, 3 upper-case letters (default: USD)"},
 };
 
-static const char *const shared_keys[] = {
-    "redis.url", "redis.password_file", "namespace", "log.level", "log.json", NULL};
-
-static int not_implemented(const fs_conf_t *conf, fs_log_t *lg)
-{
-    fprintf(stderr, "%s: %s: not implemented yet\n", FS_CMD_PROGRAM,
-            fs_conf_positional(conf, 0));
-    return FS_CMD_USAGE;
-}
+static const char *const shared_keys[] = {"redis.url", "redis.password_file", "namespace",
+                                          "sla_days",  "log.level",           "log.json",
+                                          NULL};
 
 static const struct subcommand {
     const char *name;
     fs_cmd_fn run;
 } subcommands[] = {
     {"funnel", fs_cmd_funnel},
-    {"attribution", not_implemented},
-    {"handoff", not_implemented},
+    {"attribution", fs_cmd_attribution},
+    {"handoff", fs_cmd_handoff},
 };
 
 int main(int argc, char **argv)

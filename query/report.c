@@ -177,8 +177,7 @@ static const char *filter_key(fs_filter_kind_t kind)
                                         : "";
 }
 
-/* Appends @p s as a JSON string literal; UTF-8 passes through unchanged. */
-static fs_err_t json_string(fs_buf_t *out, const char *s)
+fs_err_t fs_report_json_string(fs_buf_t *out, const char *s)
 {
     fs_err_t err = fs_buf_puts(out, "\"");
     for (const unsigned char *p = (const unsigned char *)s; !err && *p; p++) {
@@ -205,7 +204,7 @@ static fs_err_t render_json(const fs_funnel_report_t *r, fs_buf_t *out)
         fs_buf_printf(out, "{\"from\":\"%s\",\"to\":\"%s\",\"filter\":{", from, to);
     if (!err && r->filter.kind != FS_FILTER_NONE) {
         if (!(err = fs_buf_printf(out, "\"%s\":", filter_key(r->filter.kind))))
-            err = json_string(out, r->filter.value);
+            err = fs_report_json_string(out, r->filter.value);
     }
     if (!err)
         err = fs_buf_puts(out, "},\"stages\":[");
@@ -254,8 +253,7 @@ typedef struct cells {
     char stage[32], events[32], users[32], rate[32];
 } cells_t;
 
-/* Writes @p n with thousands separators: 1234567 → "1,234,567". */
-static void group_digits(uint64_t n, char out[32])
+void fs_report_group_digits(uint64_t n, char out[32])
 {
     char digits[24];
     int len = snprintf(digits, sizeof(digits), "%" PRIu64, n), o = 0;
@@ -272,9 +270,9 @@ static void row_cells(const fs_funnel_report_t *r, int s, cells_t *c)
     const fs_funnel_row_t *row = &r->rows[s];
     uint64_t rate;
     snprintf(c->stage, sizeof(c->stage), "%s", fs_stage_name((fs_stage_t)s));
-    group_digits(row->events, c->events);
+    fs_report_group_digits(row->events, c->events);
     if (row->users_known)
-        group_digits(row->users, c->users);
+        fs_report_group_digits(row->users, c->users);
     else
         snprintf(c->users, sizeof(c->users), "-");
     if (fs_report_rate_e4(r, (fs_stage_t)s, &rate) == 0)
@@ -339,4 +337,71 @@ fs_err_t fs_report_funnel_render(const fs_funnel_report_t *r, fs_report_format_t
         return render_table(r, out);
     }
     return FS_ERR_INVALID;
+}
+
+/* ---- helpers shared by the reports --------------------------------- */
+
+void fs_report_decimal(int64_t v, unsigned decimals, int grouped, char out[64])
+{
+    /* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, scale = 1;
+    if (decimals > 18)
+        decimals = 18;
+    for (unsigned i = 0; i < decimals; i++)
+        scale *= 10;
+    char ip[32];
+    if (grouped)
+        fs_report_group_digits(mag / scale, ip);
+    else
+        snprintf(ip, sizeof(ip), "%" PRIu64, mag / scale);
+    if (decimals)
+        snprintf(out, 64, "%s%s.%0*" PRIu64, v < 0 ? "-" : "", ip, (int)decimals,
+                 mag % scale);
+    else
+        snprintf(out, 64, "%s%s", v < 0 ? "-" : "", ip);
+}
+
+int fs_report_share_e4(int64_t part, int64_t whole, int64_t *share_e4)
+{
+    if (whole <= 0)
+        return -1;
+    __extension__ __int128 num = (__int128)part * 10000, w = whole;
+    __extension__ __int128 q = (num < 0 ? num - w / 2 : num + w / 2) / w;
+    /* |part| <= 2^63 and whole >= 1: q fits in 64 bits only for sane inputs. */
+    *share_e4 = q > INT64_MAX ? INT64_MAX : q < INT64_MIN ? INT64_MIN : (int64_t)q;
+    return 0;
+}
+
+int fs_report_width(const char *s)
+{
+    int w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; w++) {
+        size_t n = utf8_seq(p);
+        p += n ? n : 1;
+    }
+    return w;
+}
+
+fs_err_t fs_report_cell(fs_buf_t *out, const char *s, int width, int right_align)
+{
+    int pad = width - fs_report_width(s);
+    fs_err_t err = FS_OK;
+    for (int i = 0; !err && right_align && i < pad; i++)
+        err = fs_buf_puts(out, " ");
+    for (const unsigned char *p = (const unsigned char *)s; !err && *p; p++)
+        err = fs_buf_append(out, *p < 0x20 || *p == 0x7f ? (const unsigned char *)"?" : p,
+                            1);
+    for (int i = 0; !err && !right_align && i < pad; i++)
+        err = fs_buf_puts(out, " ");
+    return err;
+}
+
+fs_err_t fs_report_csv_field(fs_buf_t *out, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n"))
+        return fs_buf_puts(out, s);
+    fs_err_t err = fs_buf_puts(out, "\"");
+    for (const char *p = s; !err && *p; p++)
+        err = *p == '"' ? fs_buf_puts(out, "\"\"") : fs_buf_append(out, p, 1);
+    return err ? err : fs_buf_puts(out, "\"");
 }

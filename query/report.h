@@ -126,4 +126,44 @@ int fs_report_rate_e4(const fs_funnel_report_t *r, fs_stage_t stage, uint64_t *r
 fs_err_t fs_report_funnel_render(const fs_funnel_report_t *r, fs_report_format_t format,
                                  fs_buf_t *out) FS_WUR;
 
+/* ---- helpers shared by the reports (attrib_report.c, handoff_report.c) ---- */
+
+/** Appends @p s as a JSON string literal, escaped; UTF-8 passes through unchanged. */
+fs_err_t fs_report_json_string(fs_buf_t *out, const char *s) FS_WUR;
+
+/** Writes @p n with thousands separators: 1234567 → "1,234,567". */
+void fs_report_group_digits(uint64_t n, char out[32]);
+
+/**
+ * Writes the fixed-point integer @p v / 10^@p decimals (decimals 0..18) as
+ * an exact decimal: (1, 2) → "0.01", (123456789, 6) → "123.456789",
+ * (-5, 2) → "-0.05", (0, 6) → "0.000000".  With @p grouped the integer
+ * part has thousands separators ("1,000,000.00").  Never goes through a
+ * binary float; INT64_MIN included.
+ */
+void fs_report_decimal(int64_t v, unsigned decimals, int grouped, char out[64]);
+
+/**
+ * @p part / @p whole in ten-thousandths, rounded half away from zero
+ * (exact, 128-bit): 1/3 → 3333, 2/3 → 6667.
+ * @returns 0, or -1 (null) when @p whole <= 0.
+ */
+int fs_report_share_e4(int64_t part, int64_t whole, int64_t *share_e4);
+
+/** Display width of UTF-8 @p s: code points (invalid bytes count one each). */
+int fs_report_width(const char *s);
+
+/**
+ * Appends @p s as one cell of a terminal table: padded with spaces to
+ * @p width display columns, on the left when @p right_align; control
+ * bytes are written as '?' so stored labels cannot drive the terminal.
+ */
+fs_err_t fs_report_cell(fs_buf_t *out, const char *s, int width, int right_align) FS_WUR;
+
+/**
+ * Appends @p s as a CSV field (RFC 4180): quoted, with quotes doubled,
+ * when it contains a comma, a quote, CR or LF.
+ */
+fs_err_t fs_report_csv_field(fs_buf_t *out, const char *s) FS_WUR;
+
 #endif

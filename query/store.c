@@ -246,3 +246,130 @@ fs_err_t fs_qstore_read_funnel(fs_qstore_t *qs, fs_funnel_report_t *r, char *err
     }
     return FS_OK;
 }
+
+/* ---- whole hashes: attribution and handoff ---------------------------- */
+
+/* Adds one field/value pair of a day's hash; fills errstr without the key. */
+typedef fs_err_t (*field_fn)(void *ctx, const char *field, size_t field_len,
+                             const char *value, size_t value_len, char *errstr,
+                             size_t errstr_size);
+
+/* Writes the key of @p day into @p key (HASH_KEY_MAX bytes). */
+typedef void (*key_fn)(const fs_qstore_t *qs, const void *ctx, int64_t day, char *key);
+
+/* "<ns>:v1:attr:<day>:position_based:department:XXX" with a 64-character namespace
+ * is 113 bytes. */
+#define HASH_KEY_MAX 160
+
+/* Feeds one HGETALL reply of @p key to @p add. */
+static fs_err_t add_hash(const redisReply *reply, const char *key, field_fn add,
+                         void *ctx, char *errstr, size_t sz)
+{
+    char reason[512];
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2 != 0) {
+        snprintf(errstr, sz, "Redis: unexpected reply type %d to HGETALL %s", reply->type,
+                 key);
+        return FS_ERR_CORRUPT;
+    }
+    for (size_t i = 0; i < reply->elements; i += 2) {
+        const redisReply *f = reply->element[i], *v = reply->element[i + 1];
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+            snprintf(errstr, sz, "Redis: unexpected element type %d/%d in HGETALL %s",
+                     f->type, v->type, key);
+            return FS_ERR_CORRUPT;
+        }
+        fs_err_t err = add(ctx, f->str, f->len, v->str, v->len, reason, sizeof(reason));
+        if (err) {
+            snprintf(errstr, sz, "%s %s", key, reason);
+            return err;
+        }
+    }
+    return FS_OK;
+}
+
+/* HGETALL of every day's key in pipelined batches of BATCH_DAYS. */
+static fs_err_t read_hashes(fs_qstore_t *qs, int64_t from, int64_t to, key_fn key_of,
+                            const void *key_ctx, field_fn add, void *ctx, char *errstr,
+                            size_t sz)
+{
+    char key[HASH_KEY_MAX], what[HASH_KEY_MAX + 16];
+    fs_err_t err;
+    for (int64_t start = from; start <= to; start += BATCH_DAYS) {
+        int64_t end = to - start >= BATCH_DAYS ? start + BATCH_DAYS - 1 : to;
+        for (int64_t day = start; day <= end; day++) {
+            const char *argv[2] = {"HGETALL", key};
+            key_of(qs, key_ctx, day, key);
+            if (redisAppendCommandArgv(qs->c, 2, argv, NULL) != REDIS_OK) {
+                snprintf(errstr, sz, "Redis: queueing HGETALL %s: %s", key,
+                         qs->c->errstr);
+                return FS_ERR_NOMEM; /* appending only fails when hiredis cannot allocate
+                                      */
+            }
+        }
+        for (int64_t day = start; day <= end; day++) {
+            redisReply *reply;
+            key_of(qs, key_ctx, day, key);
+            snprintf(what, sizeof(what), "HGETALL %s", key);
+            if ((err = next_reply(qs, what, &reply, errstr, sz)))
+                return err;
+            err = add_hash(reply, key, add, ctx, errstr, sz);
+            freeReplyObject(reply);
+            if (err)
+                return err;
+        }
+    }
+    return FS_OK;
+}
+
+typedef struct attr_key {
+    const char *model, *by, *currency;
+} attr_key_t;
+
+static void attr_key_of(const fs_qstore_t *qs, const void *ctx, int64_t day, char *key)
+{
+    const attr_key_t *a = ctx;
+    char d[11];
+    fs_day_format(day, d);
+    snprintf(key, HASH_KEY_MAX, "%s:v1:attr:%s:%s:%s:%s", qs->ns, d, a->model, a->by,
+             a->currency);
+}
+
+static fs_err_t attr_add(void *ctx, const char *f, size_t flen, const char *v,
+                         size_t vlen, char *errstr, size_t sz)
+{
+    return fs_attr_sums_add(ctx, f, flen, v, vlen, errstr, sz);
+}
+
+fs_err_t fs_qstore_read_attribution(fs_qstore_t *qs, int64_t from, int64_t to,
+                                    const char *model, const char *by,
+                                    const char *currency, fs_attr_sums_t *sums,
+                                    char *errstr, size_t sz)
+{
+    const attr_key_t a = {model, by, currency};
+    return read_hashes(qs, from, to, attr_key_of, &a, attr_add, sums, errstr, sz);
+}
+
+static void handoff_key_of(const fs_qstore_t *qs, const void *ctx, int64_t day, char *key)
+{
+    char d[11];
+    (void)ctx;
+    fs_day_format(day, d);
+    snprintf(key, HASH_KEY_MAX, "%s:v1:handoff:%s", qs->ns, d);
+}
+
+static fs_err_t handoff_add(void *ctx, const char *f, size_t flen, const char *v,
+                            size_t vlen, char *errstr, size_t sz)
+{
+    return fs_handoff_add(ctx, f, flen, v, vlen, errstr, sz);
+}
+
+fs_err_t fs_qstore_read_handoff(fs_qstore_t *qs, fs_handoff_report_t *r, char *errstr,
+                                size_t sz)
+{
+    char reason[256];
+    fs_err_t err =
+        read_hashes(qs, r->from, r->to, handoff_key_of, NULL, handoff_add, r, errstr, sz);
+    if (!err && (err = fs_handoff_finish(r, reason, sizeof(reason))))
+        snprintf(errstr, sz, "%s:v1:handoff:* over the range: %s", qs->ns, reason);
+    return err;
+}

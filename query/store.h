@@ -4,9 +4,9 @@
  * Owns one blocking hiredis connection (opened by common/fs_redis.h) and
  * the knowledge of which keys and fields of docs/redis-keys.md answer a
  * query.
- * Called by query/main.c only.  Reads and never writes; knows nothing of
- * output formats (report.c renders) nor of Kafka.  Not thread-safe: one
- * caller at a time.
+ * Called by the subcommands (query/<name>_cmd.c) only.  Reads and never writes; knows
+ * nothing of output formats (report.c renders) nor of Kafka.  Not thread-safe: one caller
+ * at a time.
  */
 #ifndef FS_QUERY_STORE_H
 #define FS_QUERY_STORE_H
@@ -15,6 +15,8 @@
 
 #include "fs_conf.h"
 #include "fs_err.h"
+#include "attrib_report.h"
+#include "handoff_report.h"
 #include "report.h"
 
 typedef struct fs_qstore fs_qstore_t;
@@ -47,5 +49,32 @@ void fs_qstore_destroy(fs_qstore_t *qs);
  */
 fs_err_t fs_qstore_read_funnel(fs_qstore_t *qs, fs_funnel_report_t *r, char *errstr,
                                size_t errstr_size) FS_WUR;
+
+/**
+ * Sums the attribution credit of days @p from..@p to (inclusive) into
+ * @p sums: every field of `<ns>:v1:attr:<day>:<model>:<by>:<currency>`
+ * goes through fs_attr_sums_add().  One HGETALL per day, pipelined in
+ * batches; a missing hash is a day without conversions.  @p model, @p by
+ * and @p currency are the validated option values.
+ * @returns FS_OK; FS_ERR_TRANSIENT / FS_ERR_IO when the connection fails
+ *          or Redis answers an error (WRONGTYPE ...); FS_ERR_CORRUPT for
+ *          an unexpected reply or a value that is not an integer;
+ *          FS_ERR_NOMEM.  On failure @p errstr names the key, @p sums is
+ *          unspecified and @p qs must only be destroyed.
+ */
+fs_err_t fs_qstore_read_attribution(fs_qstore_t *qs, int64_t from, int64_t to,
+                                    const char *model, const char *by,
+                                    const char *currency, fs_attr_sums_t *sums,
+                                    char *errstr, size_t errstr_size) FS_WUR;
+
+/**
+ * Sums the handoff counts of lead days r->from..r->to into @p r (leads,
+ * within_sla, delays; see fs_handoff_add()) from `<ns>:v1:handoff:<day>`,
+ * one pipelined HGETALL per day, then fs_handoff_finish()es it.
+ * @returns and failures as fs_qstore_read_attribution(); r->delays is
+ *          the caller's to free either way.
+ */
+fs_err_t fs_qstore_read_handoff(fs_qstore_t *qs, fs_handoff_report_t *r, char *errstr,
+                                size_t errstr_size) FS_WUR;
 
 #endif

@@ -1,5 +1,8 @@
 """Integration tests of `funnel-query funnel` against a real redis-server.
 
+(`attribution` and `handoff`: test_query_attrib.py, which reuses the
+fixtures and helpers of this file.)
+
 Each test writes hashes in the layout of docs/redis-keys.md under a fresh
 namespace with python's redis client (an independent writer), runs the
 built binary and checks that its JSON / CSV numbers equal what was written.
@@ -279,6 +282,7 @@ def test_table_is_the_default_on_a_terminal(server, db, ns):
     (["--channel", "email", "--campaign", "bf26"], "--channel and --campaign"),
     (["--format", "xml"], "--format"),
     (["--model", "linear"], "--model"),
+    (["--sla-days", "3"], "--sla-days"),
     (["--bogus"], "--bogus"),
 ])
 def test_bad_input_names_the_flag_and_exits_2(server, ns, args, flag):
@@ -289,10 +293,11 @@ def test_bad_input_names_the_flag_and_exits_2(server, ns, args, flag):
 
 
 def test_subcommands(server, ns):
-    for cmd in ["attribution", "handoff"]:
-        p = run(server, ns, cmd)
-        assert p.returncode == 2
-        assert "not implemented yet" in p.stderr
+    p = run(server, ns, "attribution")
+    assert p.returncode == 2 and "--model: required" in p.stderr
+    p = run(server, ns, "handoff")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["leads"] == 0
     p = run(server, ns)
     assert p.returncode == 2 and "subcommand" in p.stderr
     p = run(server, ns, "funel")

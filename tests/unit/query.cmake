@@ -3,3 +3,15 @@ fs_unit_test(test_report
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_report.c ${PROJECT_SOURCE_DIR}/query/report.c
   LIBS fs_core fs_event)
 target_include_directories(test_report PRIVATE ${PROJECT_SOURCE_DIR}/query)
+# funnel-query: attribution options, sums and renderings (pure).
+fs_unit_test(test_report_attrib
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_report_attrib.c
+          ${PROJECT_SOURCE_DIR}/query/attrib_report.c ${PROJECT_SOURCE_DIR}/query/report.c
+  LIBS fs_core fs_event)
+target_include_directories(test_report_attrib PRIVATE ${PROJECT_SOURCE_DIR}/query)
+# funnel-query: handoff sums, exact median and renderings (pure).
+fs_unit_test(test_report_handoff
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_report_handoff.c
+          ${PROJECT_SOURCE_DIR}/query/handoff_report.c ${PROJECT_SOURCE_DIR}/query/report.c
+  LIBS fs_core fs_event)
+target_include_directories(test_report_handoff PRIVATE ${PROJECT_SOURCE_DIR}/query)
