@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_hash.h"
+
 struct fs_definition {
     fs_event_type_t *types; /* definition order */
     size_t n, cap;
@@ -164,23 +166,12 @@ static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
     va_end(ap);
 }
 
-/* FNV-1a: the names are short and few; distribution is plenty. */
-static uint32_t hash_name(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
 const fs_event_type_t *fs_definition_lookupn(const fs_definition_t *def, const char *type,
                                              size_t len)
 {
     if (len > FS_TYPE_NAME_MAX)
         return NULL;
-    for (size_t i = hash_name(type, len) & def->mask;; i = (i + 1) & def->mask) {
+    for (size_t i = (size_t)fs_hash64(type, len) & def->mask;; i = (i + 1) & def->mask) {
         uint32_t slot = def->slots[i];
         if (slot == 0)
             return NULL;
@@ -236,7 +227,7 @@ static fs_definition_t *def_alloc(void)
 static void slot_insert(fs_definition_t *def, size_t idx)
 {
     const char *name = def->types[idx].name;
-    size_t i = hash_name(name, strlen(name)) & def->mask;
+    size_t i = (size_t)fs_hash64(name, strlen(name)) & def->mask;
     while (def->slots[i] != 0)
         i = (i + 1) & def->mask;
     def->slots[i] = (uint32_t)(idx + 1);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fs_day.h"
+#include "fs_strmap.h"
 
 /* ---- options ------------------------------------------------------- */
 
@@ -57,14 +58,13 @@ fs_err_t fs_attr_check_currency(const char *v, char *errstr, size_t sz)
 
 /* ---- sums ---------------------------------------------------------- */
 
+/* The sums of one value; the map owns the value's text. */
 typedef struct entry {
-    char *key; /* NULL: free slot */
     int64_t revenue, conversions;
 } entry_t;
 
 struct fs_attr_sums {
-    entry_t *slots; /* open addressing, linear probing; cap is a power of two */
-    size_t cap, n;
+    fs_strmap_t *values;          /* value → entry_t (owned) */
     int64_t revenue, conversions; /* totals */
 };
 
@@ -73,8 +73,7 @@ fs_attr_sums_t *fs_attr_sums_new(void)
     fs_attr_sums_t *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    s->cap = 64;
-    if (!(s->slots = calloc(s->cap, sizeof(*s->slots)))) {
+    if (!(s->values = fs_strmap_new())) {
         free(s);
         return NULL;
     }
@@ -83,46 +82,14 @@ fs_attr_sums_t *fs_attr_sums_new(void)
 
 void fs_attr_sums_destroy(fs_attr_sums_t *s)
 {
+    const char *key;
+    void *e;
     if (!s)
         return;
-    for (size_t i = 0; i < s->cap; i++)
-        free(s->slots[i].key);
-    free(s->slots);
+    for (size_t pos = 0; fs_strmap_next(s->values, &pos, &key, &e);)
+        free(e);
+    fs_strmap_destroy(s->values);
     free(s);
-}
-
-/* FNV-1a over @p len bytes. */
-static uint64_t hash(const char *k, size_t len)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
-    return h;
-}
-
-/* The slot of @p key: its entry, or the free slot where it belongs. */
-static entry_t *find(const fs_attr_sums_t *s, const char *key, size_t len)
-{
-    size_t i = (size_t)hash(key, len) & (s->cap - 1);
-    while (s->slots[i].key &&
-           (strncmp(s->slots[i].key, key, len) != 0 || s->slots[i].key[len] != '\0'))
-        i = (i + 1) & (s->cap - 1);
-    return &s->slots[i];
-}
-
-/* Doubles the table; FS_ERR_NOMEM leaves it unchanged. */
-static fs_err_t grow(fs_attr_sums_t *s)
-{
-    fs_attr_sums_t bigger = *s;
-    bigger.cap = s->cap * 2;
-    if (!(bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots))))
-        return FS_ERR_NOMEM;
-    for (size_t i = 0; i < s->cap; i++)
-        if (s->slots[i].key)
-            *find(&bigger, s->slots[i].key, strlen(s->slots[i].key)) = s->slots[i];
-    free(s->slots);
-    *s = bigger;
-    return FS_OK;
 }
 
 /* Parses a Redis integer: optional '-', 1..19 digits, within int64_t. */
@@ -165,23 +132,21 @@ fs_err_t fs_attr_sums_add(fs_attr_sums_t *s, const char *field, size_t flen,
                  value);
         return FS_ERR_CORRUPT;
     }
-    if (s->n + 1 > s->cap / 2 && grow(s) != FS_OK)
-        goto nomem;
-    entry_t *e = find(s, key, klen);
-    int64_t *cell = e->key ? (is_revenue ? &e->revenue : &e->conversions) : NULL;
+    entry_t *e = fs_strmap_getn(s->values, key, klen);
+    int64_t *cell = e ? (is_revenue ? &e->revenue : &e->conversions) : NULL;
     int64_t *total = is_revenue ? &s->revenue : &s->conversions;
     if ((cell && add_overflows(*cell, v)) || add_overflows(*total, v)) {
         snprintf(errstr, sz, "field %.*s: the sum over the range overflows",
                  (int)(flen > 300 ? 300 : flen), field);
         return FS_ERR_CORRUPT;
     }
-    if (!e->key) {
-        if (!(e->key = malloc(klen + 1)))
+    if (!e) {
+        if (!(e = calloc(1, sizeof(*e))))
             goto nomem;
-        memcpy(e->key, key, klen);
-        e->key[klen] = '\0';
-        e->revenue = e->conversions = 0;
-        s->n++;
+        if (fs_strmap_putn(s->values, key, klen, e) != FS_OK) {
+            free(e);
+            goto nomem;
+        }
         cell = is_revenue ? &e->revenue : &e->conversions;
     }
     *cell += v;
@@ -201,9 +166,9 @@ void fs_attr_sums_total(const fs_attr_sums_t *s, int64_t *revenue, int64_t *conv
 void fs_attr_sums_get(const fs_attr_sums_t *s, const char *key, int64_t *revenue,
                       int64_t *conversions)
 {
-    const entry_t *e = find(s, key, strlen(key));
-    *revenue = e->key ? e->revenue : 0;
-    *conversions = e->key ? e->conversions : 0;
+    const entry_t *e = fs_strmap_get(s->values, key);
+    *revenue = e ? e->revenue : 0;
+    *conversions = e ? e->conversions : 0;
 }
 
 static int row_order(const void *a, const void *b)
@@ -216,15 +181,17 @@ static int row_order(const void *a, const void *b)
 
 fs_err_t fs_attr_sums_rows(const fs_attr_sums_t *s, fs_attr_row_t **rows, size_t *n)
 {
-    size_t k = 0;
+    size_t k = 0, count = fs_strmap_count(s->values);
+    const char *key;
+    void *v;
     *rows = NULL;
     *n = 0;
-    if (s->n && !(*rows = malloc(s->n * sizeof(**rows))))
+    if (count && !(*rows = malloc(count * sizeof(**rows))))
         return FS_ERR_NOMEM;
-    for (size_t i = 0; i < s->cap; i++) {
-        const entry_t *e = &s->slots[i];
-        if (e->key && (e->revenue || e->conversions))
-            (*rows)[k++] = (fs_attr_row_t){e->key, e->revenue, e->conversions};
+    for (size_t pos = 0; fs_strmap_next(s->values, &pos, &key, &v);) {
+        const entry_t *e = v;
+        if (e->revenue || e->conversions)
+            (*rows)[k++] = (fs_attr_row_t){key, e->revenue, e->conversions};
     }
     if (k == 0) {
         free(*rows);

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "fs_day.h"
 
 int fs_cmd_usage_error(const char *msg)
 {
@@ -27,6 +30,55 @@ int fs_cmd_reject_flags(const fs_conf_t *conf, const char *cmd, const char *cons
             return FS_CMD_USAGE;
         }
     return 0;
+}
+
+int fs_cmd_range(const fs_conf_t *conf, int64_t *from, int64_t *to)
+{
+    /* The values were checked as dates by the configuration table: the
+     * messages are short. */
+    char errstr[512];
+    if (fs_report_range(fs_conf_str(conf, "from"), fs_conf_str(conf, "to"),
+                        fs_day_from_ms(fs_cmd_now_ms()), from, to, errstr,
+                        sizeof(errstr)) != FS_OK)
+        return fs_cmd_usage_error(errstr);
+    return 0;
+}
+
+int fs_cmd_format(const fs_conf_t *conf, fs_report_format_t *format)
+{
+    if (fs_report_format_parse(fs_conf_str(conf, "format"), isatty(STDOUT_FILENO),
+                               format) != FS_OK)
+        return fs_cmd_usage_error("--format: expected table, json or csv");
+    return 0;
+}
+
+int fs_cmd_query(const fs_conf_t *conf, fs_log_t *lg, const fs_cmd_query_t *q,
+                 char *errstr, size_t errstr_size)
+{
+    fs_buf_t out = FS_BUF_INIT;
+    int rc;
+
+    int64_t started = fs_cmd_now_ms();
+    fs_qstore_t *qs = fs_qstore_open(conf, errstr, errstr_size);
+    fs_err_t err = qs ? q->read(qs, q->report, errstr, errstr_size) : FS_ERR_TRANSIENT;
+    if (err) {
+        fprintf(stderr, "%s: %s\n", FS_CMD_PROGRAM, errstr);
+        rc = FS_CMD_FAILED; /* the settings were validated: this is Redis's answer */
+        goto done;
+    }
+    FS_DEBUG(lg, "%s: read %lld days in %lld ms", q->name,
+             (long long)(q->to - q->from + 1), (long long)(fs_cmd_now_ms() - started));
+
+    if (q->render(q->report, q->format, &out) != FS_OK) {
+        fprintf(stderr, "%s: out of memory rendering the report\n", FS_CMD_PROGRAM);
+        rc = FS_CMD_FAILED;
+        goto done;
+    }
+    rc = fs_cmd_write_stdout(&out);
+done:
+    fs_buf_free(&out);
+    fs_qstore_destroy(qs);
+    return rc;
 }
 
 int fs_cmd_write_stdout(const fs_buf_t *b)

@@ -11,11 +11,15 @@
 #ifndef FS_QUERY_CMD_H
 #define FS_QUERY_CMD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fs_buf.h"
 #include "fs_conf.h"
+#include "fs_err.h"
 #include "fs_log.h"
+#include "report.h"
+#include "store.h"
 
 #define FS_CMD_PROGRAM "funnel-query"
 
@@ -50,6 +54,44 @@ int fs_cmd_usage_error(const char *msg);
  * @returns 0, or FS_CMD_USAGE.
  */
 int fs_cmd_reject_flags(const fs_conf_t *conf, const char *cmd, const char *const *keys);
+
+/**
+ * Resolves --from and --to into the inclusive day range *from..*to
+ * (fs_report_range(), "today" by the clock).
+ * @returns 0, or FS_CMD_USAGE after printing why (*from, *to untouched).
+ */
+int fs_cmd_range(const fs_conf_t *conf, int64_t *from, int64_t *to);
+
+/**
+ * Resolves --format: "table" for people at a terminal, "json" for scripts
+ * and pipes when it is not given.
+ * @returns 0, or FS_CMD_USAGE after printing why.
+ */
+int fs_cmd_format(const fs_conf_t *conf, fs_report_format_t *format);
+
+/* The Redis and output half of one query, run by fs_cmd_query(). */
+typedef struct fs_cmd_query {
+    const char *name;          /* the subcommand, for the debug log */
+    int64_t from, to;          /* the resolved range, for the debug log */
+    fs_report_format_t format; /* resolved */
+    /* Fills @p report from Redis (store.h); on failure @p errstr says why. */
+    fs_err_t (*read)(fs_qstore_t *qs, void *report, char *errstr, size_t errstr_size);
+    /* Appends the read @p report rendered as @p format to @p out. */
+    fs_err_t (*render)(const void *report, fs_report_format_t format, fs_buf_t *out);
+    void *report; /* the subcommand's own; borrowed for the call */
+} fs_cmd_query_t;
+
+/**
+ * Runs @p q: connects (fs_qstore_open()), reads, logs the read's time at
+ * debug level, renders and writes the report to stdout; the connection
+ * and the rendering are gone on return.  A failure is printed to stderr:
+ * the message of a failed connection or read goes through the caller's
+ * @p errstr, so its @p errstr_size bounds what is printed.
+ * @returns FS_CMD_OK, or FS_CMD_FAILED (Redis unreachable, refusing or
+ *          holding bad data; out of memory; stdout closed).
+ */
+int fs_cmd_query(const fs_conf_t *conf, fs_log_t *lg, const fs_cmd_query_t *q,
+                 char *errstr, size_t errstr_size);
 
 /** Writes @p b to stdout and flushes; a closed pipe is a failure (FS_CMD_FAILED). */
 int fs_cmd_write_stdout(const fs_buf_t *b);

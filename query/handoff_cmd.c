@@ -3,14 +3,12 @@
  *
  * Owns the order of one handoff query: options → range (report.c) →
  * counts and delays (store.c into handoff_report.c) → rendering
- * (handoff_report.c) → stdout.  Holds no rule of its own.
+ * (handoff_report.c) → stdout, the last three through fs_cmd_query().
+ * Holds no rule of its own.
  */
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd.h"
-#include "fs_day.h"
 #include "handoff_report.h"
 #include "report.h"
 #include "store.h"
@@ -19,53 +17,35 @@
 static const char *const foreign_keys[] = {"channel", "campaign", "model",
                                            "by",      "currency", NULL};
 
+static fs_err_t read_handoff(fs_qstore_t *qs, void *report, char *errstr, size_t sz)
+{
+    return fs_qstore_read_handoff(qs, report, errstr, sz);
+}
+
+static fs_err_t render_handoff(const void *report, fs_report_format_t format,
+                               fs_buf_t *out)
+{
+    return fs_handoff_render(report, format, out);
+}
+
 int fs_cmd_handoff(const fs_conf_t *conf, fs_log_t *lg)
 {
     char errstr[768];
     fs_handoff_report_t r;
-    fs_report_format_t format;
-    fs_qstore_t *qs = NULL;
-    fs_buf_t out = FS_BUF_INIT;
-    fs_err_t err;
+    fs_cmd_query_t q = {"handoff",      0, 0, FS_REPORT_TABLE, read_handoff,
+                        render_handoff, &r};
     int rc;
 
     memset(&r, 0, sizeof(r));
-    if ((rc = fs_cmd_reject_flags(conf, "handoff", foreign_keys)))
-        goto done;
-    if (fs_report_range(fs_conf_str(conf, "from"), fs_conf_str(conf, "to"),
-                        fs_day_from_ms(fs_cmd_now_ms()), &r.from, &r.to, errstr,
-                        sizeof(errstr)) != FS_OK) {
-        rc = fs_cmd_usage_error(errstr);
-        goto done;
-    }
-    if (fs_report_format_parse(fs_conf_str(conf, "format"), isatty(STDOUT_FILENO),
-                               &format) != FS_OK) {
-        rc = fs_cmd_usage_error("--format: expected table, json or csv");
-        goto done;
-    }
+    if ((rc = fs_cmd_reject_flags(conf, "handoff", foreign_keys)) ||
+        (rc = fs_cmd_range(conf, &r.from, &r.to)) ||
+        (rc = fs_cmd_format(conf, &q.format)))
+        return rc;
     /* The SLA the workers count with: the shared FUNNEL_SLA_DAYS (1..365). */
     r.sla_days = fs_conf_int(conf, "sla_days");
-
-    int64_t started = fs_cmd_now_ms();
-    qs = fs_qstore_open(conf, errstr, sizeof(errstr));
-    err = qs ? fs_qstore_read_handoff(qs, &r, errstr, sizeof(errstr)) : FS_ERR_TRANSIENT;
-    if (err) {
-        fprintf(stderr, "%s: %s\n", FS_CMD_PROGRAM, errstr);
-        rc = FS_CMD_FAILED; /* the settings were validated: this is Redis's answer */
-        goto done;
-    }
-    FS_DEBUG(lg, "handoff: read %lld days in %lld ms", (long long)(r.to - r.from + 1),
-             (long long)(fs_cmd_now_ms() - started));
-
-    if (fs_handoff_render(&r, format, &out) != FS_OK) {
-        fprintf(stderr, "%s: out of memory rendering the report\n", FS_CMD_PROGRAM);
-        rc = FS_CMD_FAILED;
-        goto done;
-    }
-    rc = fs_cmd_write_stdout(&out);
-done:
-    fs_buf_free(&out);
-    fs_qstore_destroy(qs);
+    q.from = r.from;
+    q.to = r.to;
+    rc = fs_cmd_query(conf, lg, &q, errstr, sizeof(errstr));
     fs_handoff_report_free(&r);
     return rc;
 }

@@ -24,21 +24,6 @@ void fs_handoff_report_free(fs_handoff_report_t *r)
     r->ndelays = r->cap = 0;
 }
 
-/* Parses a stored count: decimal digits only, no sign, fits in 64 bits. */
-static int parse_u64(const char *s, size_t len, uint64_t *out)
-{
-    uint64_t n = 0;
-    if (len == 0 || len > 20)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9' || n > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-            return -1;
-        n = n * 10 + (uint64_t)(s[i] - '0');
-    }
-    *out = n;
-    return 0;
-}
-
 static int is_field(const char *field, size_t len, const char *name)
 {
     return len == strlen(name) && memcmp(field, name, len) == 0;
@@ -58,7 +43,7 @@ fs_err_t fs_handoff_add(fs_handoff_report_t *r, const char *field, size_t flen,
         sum = NULL;
     else
         return FS_OK; /* not ours: a later layout may add fields */
-    if (parse_u64(value, vlen, &n) != 0) {
+    if (fs_report_parse_count(value, vlen, &n) != 0) {
         snprintf(errstr, sz, "field %.*s: \"%.*s\" is not a count", shown, field, vshown,
                  value);
         return FS_ERR_CORRUPT;
@@ -72,7 +57,7 @@ fs_err_t fs_handoff_add(fs_handoff_report_t *r, const char *field, size_t flen,
         *sum += n;
         return FS_OK;
     }
-    if (parse_u64(field + 2, flen - 2, &seconds) != 0) {
+    if (fs_report_parse_count(field + 2, flen - 2, &seconds) != 0) {
         snprintf(errstr, sz, "field %.*s: the delay is not a number of seconds", shown,
                  field);
         return FS_ERR_CORRUPT;
@@ -188,14 +173,24 @@ static void hours_text(uint64_t e2, char out[32])
         snprintf(out, 32, "%" PRIu64 ".%02" PRIu64, e2 / 100, e2 % 100);
 }
 
-static fs_err_t render_json(const fs_handoff_report_t *r, fs_buf_t *out)
+/* The days of @p r and its median in hours, or @p null_median when there is none. */
+static void summary_text(const fs_handoff_report_t *r, char from[11], char to[11],
+                         char median[32], const char *null_median)
 {
-    char from[11], to[11], median[32] = "null";
     uint64_t e2;
     fs_day_format(r->from, from);
     fs_day_format(r->to, to);
     if (fs_handoff_median_e2(r, &e2) == 0)
         hours_text(e2, median);
+    else
+        snprintf(median, 32, "%s", null_median);
+}
+
+static fs_err_t render_json(const void *report, fs_buf_t *out)
+{
+    const fs_handoff_report_t *r = report;
+    char from[11], to[11], median[32];
+    summary_text(r, from, to, median, "null");
     return fs_buf_printf(
         out,
         "{\"from\":\"%s\",\"to\":\"%s\",\"sla_days\":%lld,\"leads\":%" PRIu64
@@ -203,14 +198,11 @@ static fs_err_t render_json(const fs_handoff_report_t *r, fs_buf_t *out)
         from, to, r->sla_days, r->leads, r->within_sla, median);
 }
 
-static fs_err_t render_csv(const fs_handoff_report_t *r, fs_buf_t *out)
+static fs_err_t render_csv(const void *report, fs_buf_t *out)
 {
-    char from[11], to[11], median[32] = "";
-    uint64_t e2;
-    fs_day_format(r->from, from);
-    fs_day_format(r->to, to);
-    if (fs_handoff_median_e2(r, &e2) == 0)
-        hours_text(e2, median);
+    const fs_handoff_report_t *r = report;
+    char from[11], to[11], median[32];
+    summary_text(r, from, to, median, "");
     return fs_buf_printf(
         out,
         "from,to,sla_days,leads,handed_off_within_sla,median_delay_hours\n"
@@ -220,8 +212,9 @@ static fs_err_t render_csv(const fs_handoff_report_t *r, fs_buf_t *out)
 
 #define BAR_MAX 40 /* characters of the longest histogram bar */
 
-static fs_err_t render_table(const fs_handoff_report_t *r, fs_buf_t *out)
+static fs_err_t render_table(const void *report, fs_buf_t *out)
 {
+    const fs_handoff_report_t *r = report;
     char from[11], to[11], leads[32], within[32], share[96] = "", median[64] = "-";
     char label[64];
     uint64_t e2, counts[FS_HANDOFF_BUCKETS], most = 0;
@@ -282,13 +275,6 @@ static fs_err_t render_table(const fs_handoff_report_t *r, fs_buf_t *out)
 fs_err_t fs_handoff_render(const fs_handoff_report_t *r, fs_report_format_t format,
                            fs_buf_t *out)
 {
-    switch (format) {
-    case FS_REPORT_JSON:
-        return render_json(r, out);
-    case FS_REPORT_CSV:
-        return render_csv(r, out);
-    case FS_REPORT_TABLE:
-        return render_table(r, out);
-    }
-    return FS_ERR_INVALID;
+    static const fs_report_renderers_t handoff = {render_table, render_json, render_csv};
+    return fs_report_render_as(&handoff, format, r, out);
 }

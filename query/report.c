@@ -195,8 +195,9 @@ fs_err_t fs_report_json_string(fs_buf_t *out, const char *s)
     return err ? err : fs_buf_puts(out, "\"");
 }
 
-static fs_err_t render_json(const fs_funnel_report_t *r, fs_buf_t *out)
+static fs_err_t render_json(const void *report, fs_buf_t *out)
 {
+    const fs_funnel_report_t *r = report;
     char from[11], to[11];
     fs_day_format(r->from, from);
     fs_day_format(r->to, to);
@@ -229,8 +230,9 @@ static fs_err_t render_json(const fs_funnel_report_t *r, fs_buf_t *out)
     return err ? err : fs_buf_puts(out, "]}\n");
 }
 
-static fs_err_t render_csv(const fs_funnel_report_t *r, fs_buf_t *out)
+static fs_err_t render_csv(const void *report, fs_buf_t *out)
 {
+    const fs_funnel_report_t *r = report;
     fs_err_t err = fs_buf_puts(out, "stage,events,users,rate_from_previous\n");
     for (int s = 0; !err && s < FS_STAGE__COUNT; s++) {
         const fs_funnel_row_t *row = &r->rows[s];
@@ -287,8 +289,9 @@ static int max_int(int a, int b)
     return a > b ? a : b;
 }
 
-static fs_err_t render_table(const fs_funnel_report_t *r, fs_buf_t *out)
+static fs_err_t render_table(const void *report, fs_buf_t *out)
 {
+    const fs_funnel_report_t *r = report;
     cells_t head = {"stage", "events", "users", "from previous"}, rows[FS_STAGE__COUNT];
     int w0 = (int)strlen(head.stage), w1 = (int)strlen(head.events);
     int w2 = (int)strlen(head.users), w3 = (int)strlen(head.rate), any_users = 0;
@@ -328,18 +331,39 @@ static fs_err_t render_table(const fs_funnel_report_t *r, fs_buf_t *out)
 fs_err_t fs_report_funnel_render(const fs_funnel_report_t *r, fs_report_format_t format,
                                  fs_buf_t *out)
 {
-    switch (format) {
-    case FS_REPORT_JSON:
-        return render_json(r, out);
-    case FS_REPORT_CSV:
-        return render_csv(r, out);
-    case FS_REPORT_TABLE:
-        return render_table(r, out);
-    }
-    return FS_ERR_INVALID;
+    static const fs_report_renderers_t funnel = {render_table, render_json, render_csv};
+    return fs_report_render_as(&funnel, format, r, out);
 }
 
 /* ---- helpers shared by the reports --------------------------------- */
+
+int fs_report_parse_count(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t n = 0;
+    if (len == 0 || len > 20)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9' || n > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+            return -1;
+        n = n * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = n;
+    return 0;
+}
+
+fs_err_t fs_report_render_as(const fs_report_renderers_t *renderers,
+                             fs_report_format_t format, const void *report, fs_buf_t *out)
+{
+    switch (format) {
+    case FS_REPORT_JSON:
+        return renderers->json(report, out);
+    case FS_REPORT_CSV:
+        return renderers->csv(report, out);
+    case FS_REPORT_TABLE:
+        return renderers->table(report, out);
+    }
+    return FS_ERR_INVALID;
+}
 
 void fs_report_decimal(int64_t v, unsigned decimals, int grouped, char out[64])
 {

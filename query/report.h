@@ -4,10 +4,10 @@
  * of per-stage counts as a table, JSON or CSV.
  *
  * Owns: nothing beyond the caller's fs_funnel_report_t and fs_buf_t.
- * Called by query/main.c (option checks, rendering) and query/store.c
- * (which fills the counts).  Pure: never touches Redis, a file, the clock
- * or a terminal — "today" and "is a TTY" are the caller's inputs — so
- * every rule here is unit-tested in tests/unit/test_report.c.
+ * Called by query/main.c and query/cmd.c (option checks), the
+ * subcommands (rendering) and query/store.c (which fills the counts).  Pure: never
+ * touches Redis, a file, the clock or a terminal — "today" and "is a TTY" are the
+ * caller's inputs — so every rule here is unit-tested in tests/unit/test_report.c.
  */
 #ifndef FS_QUERY_REPORT_H
 #define FS_QUERY_REPORT_H
@@ -126,7 +126,29 @@ int fs_report_rate_e4(const fs_funnel_report_t *r, fs_stage_t stage, uint64_t *r
 fs_err_t fs_report_funnel_render(const fs_funnel_report_t *r, fs_report_format_t format,
                                  fs_buf_t *out) FS_WUR;
 
-/* ---- helpers shared by the reports (attrib_report.c, handoff_report.c) ---- */
+/* ---- helpers shared by the reports (attrib_report.c, handoff_report.c, store.c) */
+
+/**
+ * Parses a stored count: decimal digits only (1..20 of them, no sign),
+ * at most UINT64_MAX.  @p s is @p len bytes, not NUL-terminated.
+ * @returns 0 and sets *out, or -1 (*out untouched).
+ */
+int fs_report_parse_count(const char *s, size_t len, uint64_t *out);
+
+/* The three renderings of one kind of report; each appends to @p out. */
+typedef struct fs_report_renderers {
+    fs_err_t (*table)(const void *report, fs_buf_t *out);
+    fs_err_t (*json)(const void *report, fs_buf_t *out);
+    fs_err_t (*csv)(const void *report, fs_buf_t *out);
+} fs_report_renderers_t;
+
+/**
+ * Appends @p report (borrowed) rendered by the renderer of @p format.
+ * @returns the renderer's result, or FS_ERR_INVALID for an unknown format.
+ */
+fs_err_t fs_report_render_as(const fs_report_renderers_t *renderers,
+                             fs_report_format_t format, const void *report,
+                             fs_buf_t *out) FS_WUR;
 
 /** Appends @p s as a JSON string literal, escaped; UTF-8 passes through unchanged. */
 fs_err_t fs_report_json_string(fs_buf_t *out, const char *s) FS_WUR;

@@ -115,21 +115,6 @@ static fs_err_t append_day(fs_qstore_t *qs, int64_t day, char fields[][FIELD_MAX
     return FS_OK;
 }
 
-/* Parses a stored count: decimal digits only, no sign, fits in 64 bits. */
-static int parse_count(const char *s, size_t len, uint64_t *out)
-{
-    uint64_t n = 0;
-    if (len == 0 || len > 20)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9' || n > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-            return -1;
-        n = n * 10 + (uint64_t)(s[i] - '0');
-    }
-    *out = n;
-    return 0;
-}
-
 /*
  * Reads the next reply of @p what ("HMGET key").  On success the caller
  * owns *replyp.  A NULL reply (broken connection, timeout) and
@@ -168,7 +153,8 @@ static fs_err_t add_hmget(const redisReply *reply, const char *key,
         uint64_t n;
         if (e->type == REDIS_REPLY_NIL)
             continue;
-        if (e->type != REDIS_REPLY_STRING || parse_count(e->str, e->len, &n) != 0) {
+        if (e->type != REDIS_REPLY_STRING ||
+            fs_report_parse_count(e->str, e->len, &n) != 0) {
             snprintf(errstr, sz, "%s field %s: \"%.*s\" is not a count", key, fields[s],
                      e->type == REDIS_REPLY_STRING ? (int)(e->len > 40 ? 40 : e->len) : 0,
                      e->type == REDIS_REPLY_STRING ? e->str : "");

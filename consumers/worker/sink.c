@@ -36,7 +36,7 @@
 #include "fs_buf.h"
 #include "fs_day.h"
 #include "fs_redis.h"
-#include "strmap.h"
+#include "fs_strmap.h"
 
 #define MAX_CONFLICTS 50 /* transactions retried before giving up (transient) */
 #define ID_MAX 640        /* a user or anonymous id (128 UTF-8 characters) plus a prefix */

@@ -29,6 +29,7 @@
 #include <microhttpd.h>
 
 #include "fs_buf.h"
+#include "fs_hash.h"
 #include "fs_url.h"
 #include "fs_uuid.h"
 #include "intake.h"
@@ -287,10 +288,8 @@ static enum MHD_Result admit(request_t *req)
     if (key) {
         /* A digest, not the key: keys may be longer than the table's key
          * slot, and two long keys with one prefix must not share a bucket. */
-        uint64_t h = 1469598103934665603ULL; /* FNV-1a 64 */
-        for (const char *p = key; *p; p++)
-            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-        snprintf(req->rate_key, sizeof(req->rate_key), "k:%016llx", (unsigned long long)h);
+        snprintf(req->rate_key, sizeof(req->rate_key), "k:%016llx",
+                 (unsigned long long)fs_hash64(key, strlen(key)));
     } else {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);

@@ -1,11 +1,15 @@
 /*
- * strmap.c — open-addressing string map with linear probing (see strmap.h).
+ * fs_strmap.c — open-addressing string map with linear probing (see
+ * fs_strmap.h).  At most three quarters full; doubles when it would be
+ * more.
  */
-#include "strmap.h"
+#include "fs_strmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "fs_hash.h"
 
 typedef struct slot {
     char *key; /* NULL = empty */
@@ -17,14 +21,6 @@ struct fs_strmap {
     size_t cap; /* power of two */
     size_t n;
 };
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 fs_strmap_t *fs_strmap_new(void)
 {
@@ -50,18 +46,25 @@ void fs_strmap_destroy(fs_strmap_t *m)
     free(m);
 }
 
-static slot_t *find(const fs_strmap_t *m, const char *key)
+/* The slot of @p key: its entry, or the empty slot where it belongs. */
+static slot_t *find(const fs_strmap_t *m, const char *key, size_t len)
 {
-    size_t i = (size_t)hash(key) & (m->cap - 1);
-    while (m->slots[i].key && strcmp(m->slots[i].key, key) != 0)
+    size_t i = (size_t)fs_hash64(key, len) & (m->cap - 1);
+    while (m->slots[i].key &&
+           (strncmp(m->slots[i].key, key, len) != 0 || m->slots[i].key[len] != '\0'))
         i = (i + 1) & (m->cap - 1);
     return &m->slots[i];
 }
 
+void *fs_strmap_getn(const fs_strmap_t *m, const char *key, size_t len)
+{
+    slot_t *s = find(m, key, len);
+    return s->key ? s->value : NULL;
+}
+
 void *fs_strmap_get(const fs_strmap_t *m, const char *key)
 {
-    slot_t *s = find(m, key);
-    return s->key ? s->value : NULL;
+    return fs_strmap_getn(m, key, strlen(key));
 }
 
 static fs_err_t grow(fs_strmap_t *m)
@@ -75,23 +78,30 @@ static fs_err_t grow(fs_strmap_t *m)
     m->cap = oldcap * 2;
     for (size_t i = 0; i < oldcap; i++)
         if (old[i].key)
-            *find(m, old[i].key) = old[i];
+            *find(m, old[i].key, strlen(old[i].key)) = old[i];
     free(old);
+    return FS_OK;
+}
+
+fs_err_t fs_strmap_putn(fs_strmap_t *m, const char *key, size_t len, void *value)
+{
+    if ((m->n + 1) * 4 > m->cap * 3 && grow(m) != FS_OK)
+        return FS_ERR_NOMEM;
+    slot_t *s = find(m, key, len);
+    if (!s->key) {
+        if (!(s->key = malloc(len + 1)))
+            return FS_ERR_NOMEM;
+        memcpy(s->key, key, len);
+        s->key[len] = '\0';
+        m->n++;
+    }
+    s->value = value;
     return FS_OK;
 }
 
 fs_err_t fs_strmap_put(fs_strmap_t *m, const char *key, void *value)
 {
-    if ((m->n + 1) * 4 > m->cap * 3 && grow(m) != FS_OK)
-        return FS_ERR_NOMEM;
-    slot_t *s = find(m, key);
-    if (!s->key) {
-        if (!(s->key = strdup(key)))
-            return FS_ERR_NOMEM;
-        m->n++;
-    }
-    s->value = value;
-    return FS_OK;
+    return fs_strmap_putn(m, key, strlen(key), value);
 }
 
 size_t fs_strmap_count(const fs_strmap_t *m)
