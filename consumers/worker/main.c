@@ -20,7 +20,11 @@ static const char *const shared_keys[] = {
     "sla_days", "log.level", "log.json", NULL};
 
 static const fs_conf_def_t worker_defs[] = {
-    {"worker.batch_max", "batch-max", "FUNNEL_BATCH_MAX", FS_CONF_INT, "5000", 1, 100000, NULL,
+    /* One batch is one WATCH/MULTI transaction; Redis 7.0's WATCH grows with
+     * the square of the watched keys, so small batches are faster per event:
+     * 5,000 -> 2,900/s, 1,000 -> 4,200/s, 300 -> 5,700/s, 100 -> 5,600/s
+     * (release build, 100k events, docs/BENCHMARKS.md). */
+    {"worker.batch_max", "batch-max", "FUNNEL_BATCH_MAX", FS_CONF_INT, "300", 1, 100000, NULL,
      "most messages applied to Redis in one batch"},
     {"worker.batch_ms", "batch-ms", "FUNNEL_BATCH_MS", FS_CONF_INT, "50", 1, 10000, NULL,
      "longest a batch gathers messages (bounds latency)"},

@@ -1,0 +1,10 @@
+# Collector benchmarks (bench/collector_bench runs them end to end; results in
+# docs/BENCHMARKS.md, "Collector").  Built only — never registered with ctest.
+#   fs-bench-encode    request bodies + the same events Avro-encoded for kcat -P
+#   fs-bench-load-gen  open-/closed-loop HTTP/1.1 keep-alive load generator
+add_executable(fs-bench-encode ${CMAKE_CURRENT_LIST_DIR}/encode_events.c)
+target_link_libraries(fs-bench-encode PRIVATE fs_options fs_codec fs_event fs_core
+  PkgConfig::JANSSON)
+
+add_executable(fs-bench-load-gen ${CMAKE_CURRENT_LIST_DIR}/load_gen/load_gen.c)
+target_link_libraries(fs-bench-load-gen PRIVATE fs_options)

@@ -1,0 +1,10 @@
+# Worker benchmarks (bench/worker_bench runs them end to end; results in
+# docs/BENCHMARKS.md).  Built only — never registered with ctest.
+#   fs-bench-fill   synthetic events straight to the topic (acks=1, lz4)
+#   fs-bench-naive  baseline: one synchronous HINCRBY per event
+add_executable(fs-bench-fill ${CMAKE_CURRENT_LIST_DIR}/fill_topic.c)
+target_link_libraries(fs-bench-fill PRIVATE fs_options fs_codec fs_core PkgConfig::RDKAFKA)
+
+add_executable(fs-bench-naive ${CMAKE_CURRENT_LIST_DIR}/naive_worker.c)
+target_link_libraries(fs-bench-naive PRIVATE fs_options fs_codec fs_event fs_core
+  PkgConfig::RDKAFKA PkgConfig::HIREDIS)
