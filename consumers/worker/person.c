@@ -973,7 +973,9 @@ static fs_err_t add_conversion(acc_t *a, const fs_person_params_t *params,
      * the (ms, id) order is strict, so its choice is unchanged. */
     size_t hi = lower_bound_ms(pt, nt, cv->ms == INT64_MAX ? cv->ms : cv->ms + 1);
     size_t lo = hi > FS_ATTRIB_MAX_TOUCHES ? hi - FS_ATTRIB_MAX_TOUCHES : 0;
-    size_t k = fs_attrib_select(all + lo, hi - lo, cv->ms, params->lookback_ms, idx);
+    /* No touches at all: `all` is NULL, and NULL + 0 is undefined in C. */
+    size_t k =
+        all ? fs_attrib_select(all + lo, hi - lo, cv->ms, params->lookback_ms, idx) : 0;
 
     if (k == 0) {
         for (int m = 0; m < FS_MODEL__COUNT; m++)
