@@ -16,6 +16,7 @@ const char *fs_err2str(fs_err_t err)
     case FS_ERR_CORRUPT: return "corrupt data";
     case FS_ERR_UNKNOWN_SCHEMA: return "unknown schema fingerprint";
     case FS_ERR_FENCED: return "fenced by a newer owner";
+    case FS_ERR_CONFLICT: return "concurrent update, retry";
     case FS_ERR_FATAL: return "fatal error";
     case FS_ERR__COUNT: break;
     }
@@ -24,5 +25,6 @@ const char *fs_err2str(fs_err_t err)
 
 int fs_err_is_retriable(fs_err_t err)
 {
-    return err == FS_ERR_TRANSIENT || err == FS_ERR_TIMEOUT || err == FS_ERR_IO;
+    return err == FS_ERR_TRANSIENT || err == FS_ERR_TIMEOUT || err == FS_ERR_IO ||
+           err == FS_ERR_CONFLICT;
 }

@@ -20,6 +20,7 @@ typedef enum fs_err {
     FS_ERR_CORRUPT,        /* bytes that do not decode */
     FS_ERR_UNKNOWN_SCHEMA, /* a record framed with a fingerprint we do not know */
     FS_ERR_FENCED,         /* another owner took over: stop using this resource */
+    FS_ERR_CONFLICT,       /* an optimistic transaction lost a race: recompute, retry */
     FS_ERR_FATAL,          /* unrecoverable internal error */
     FS_ERR__COUNT
 } fs_err_t;

@@ -5,7 +5,8 @@
  *
  *   1. WATCH + GET the epoch and offset of every partition of the batch;
  *      drop fenced partitions, skip offsets already applied.
- *   2. WATCH + GET the de-duplication marks of the remaining events.
+ *   2. GET (not WATCH: see read_seen) the de-duplication marks of the
+ *      remaining events.
  *   3. WATCH + GET the identity links of the anonymous ids and the link
  *      lists of the users involved (twice: links can bring in new users).
  *   4. WATCH + GET the state of every bucket of every affected person and
@@ -18,9 +19,9 @@
  * Persons span partitions (a user's events and the anonymous browsing
  * later linked to it are keyed differently), so two workers may touch the
  * same person at once; WATCH makes the loser recompute instead of writing
- * a stale contribution.  The scripts compute key names from the namespace
- * they receive, so this layout targets a single Redis (or a primary with
- * replicas), not Redis Cluster.
+ * a stale contribution.  A transaction spans many persons' keys, so this
+ * layout targets a single Redis (or a primary with replicas), not Redis
+ * Cluster.
  */
 #include "sink.h"
 
@@ -1186,8 +1187,8 @@ static fs_err_t queue_writes(txn_t *t, fs_sink_part_t *parts, size_t n, size_t *
     return c.err;
 }
 
-/* One attempt: read, compute, MULTI/EXEC.  FS_ERR_TIMEOUT means EXEC was
- * refused because a watched key changed (retry). */
+/* One attempt: read, compute, MULTI/EXEC.  FS_ERR_CONFLICT means EXEC was
+ * refused because a watched key changed (recompute and retry). */
 static fs_err_t attempt(fs_sink_t *s, fs_sink_part_t *parts, size_t n, fs_sink_result_t *res,
                         char *errstr, size_t sz)
 {
@@ -1235,17 +1236,17 @@ static fs_err_t attempt(fs_sink_t *s, fs_sink_part_t *parts, size_t n, fs_sink_r
     if (!err)
         err = get_reply(&t, &r, errstr, sz);
     if (!err && r->type == REDIS_REPLY_NIL)
-        err = FS_ERR_TIMEOUT; /* a watched key changed */
+        err = FS_ERR_CONFLICT; /* a watched key changed */
     else if (!err && r->type != REDIS_REPLY_ARRAY) {
         snprintf(errstr, sz, "redis: unexpected reply to EXEC");
         err = FS_ERR_FATAL;
     }
     if (r)
         freeReplyObject(r);
-    if (err && err != FS_ERR_TIMEOUT && s->c) {
+    if (err && err != FS_ERR_CONFLICT && s->c) {
         /* Whatever was pipelined is in an unknown state: start afresh. */
         disconnect(s);
-    } else if (err == FS_ERR_TIMEOUT && s->c) {
+    } else if (err == FS_ERR_CONFLICT && s->c) {
         redisReply *u = redisCommand(s->c, "UNWATCH");
         if (u)
             freeReplyObject(u);
@@ -1264,7 +1265,7 @@ fs_err_t fs_sink_apply(fs_sink_t *s, fs_sink_part_t *parts, size_t n, fs_sink_re
     double t0 = mono_ms();
     int conflicts = 0;
     fs_err_t err;
-    while ((err = attempt(s, parts, n, res, errstr, sz)) == FS_ERR_TIMEOUT) {
+    while ((err = attempt(s, parts, n, res, errstr, sz)) == FS_ERR_CONFLICT) {
         if (++conflicts == MAX_CONFLICTS) {
             snprintf(errstr, sz, "redis: %d conflicting transactions in a row", conflicts);
             return FS_ERR_TRANSIENT;
