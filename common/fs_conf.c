@@ -452,6 +452,10 @@ fs_err_t fs_conf_load(fs_conf_t *conf, int argc, char **argv, char **envp, char 
             conf->help = 1;
             continue;
         }
+        if (!strcmp(a, "--help-markdown")) { /* docs/CONFIGURATION.md */
+            conf->help = 2;
+            continue;
+        }
         if (!strcmp(a, "--version")) {
             conf->version = 1;
             continue;
@@ -571,6 +575,11 @@ done:
 int fs_conf_help_requested(const fs_conf_t *conf)
 {
     return conf->help;
+}
+
+int fs_conf_markdown_requested(const fs_conf_t *conf)
+{
+    return conf->help == 2;
 }
 
 int fs_conf_version_requested(const fs_conf_t *conf)

@@ -72,6 +72,8 @@ fs_err_t fs_conf_load(fs_conf_t *conf, int argc, char **argv, char **envp, char 
                       size_t errstr_size) FS_WUR;
 
 int fs_conf_help_requested(const fs_conf_t *conf);
+/** Non-zero after --help-markdown (the table for docs/CONFIGURATION.md). */
+int fs_conf_markdown_requested(const fs_conf_t *conf);
 int fs_conf_version_requested(const fs_conf_t *conf);
 
 /** Value of @p key (borrowed until destroy), NULL when unset.  Aborts on an undefined key. */

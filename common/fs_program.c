@@ -18,6 +18,10 @@ int fs_program_start(fs_conf_t *conf, int argc, char **argv, const char *program
         fprintf(stderr, "%s: %s\n", program, err);
         return 2;
     }
+    if (fs_conf_markdown_requested(conf)) {
+        fs_conf_print_markdown(conf, stdout);
+        return 0;
+    }
     if (fs_conf_help_requested(conf)) {
         fs_conf_print_help(conf, stdout);
         return 0;
