@@ -39,10 +39,11 @@
 #include "fs_uuid.h"
 #include "fs_validate.h"
 
-static const char *const TYPES[] = {"page_view",  "page_view",   "page_view", "ad_impression",
-                                    "ad_impression", "ad_click", "email_open", "email_click",
-                                    "content_download", "email_signup", "sales_call", "sale"};
-static const char *const CHANNELS[] = {"paid_search", "email",  "social",
+static const char *const TYPES[] = {"page_view",     "page_view",     "page_view",
+                                    "ad_impression", "ad_impression", "ad_click",
+                                    "email_open",    "email_click",   "content_download",
+                                    "email_signup",  "sales_call",    "sale"};
+static const char *const CHANNELS[] = {"paid_search",    "email",  "social",
                                        "organic_search", "events", "sales_outreach"};
 
 static void die(const char *what)
@@ -84,8 +85,9 @@ static json_t *make_event(void)
     json_object_set_new(o, "user_id", json_string(buf));
     snprintf(buf, sizeof buf, "anon-%08x-%04x", rnd(), rnd() & 0xffff);
     json_object_set_new(o, "anonymous_id", json_string(buf));
-    json_object_set_new(o, "channel",
-                        json_string(CHANNELS[rnd() % (sizeof CHANNELS / sizeof CHANNELS[0])]));
+    json_object_set_new(
+        o, "channel",
+        json_string(CHANNELS[rnd() % (sizeof CHANNELS / sizeof CHANNELS[0])]));
     snprintf(buf, sizeof buf, "q4_campaign_%02u", rnd() % 40);
     json_object_set_new(o, "campaign", json_string(buf));
     json_object_set_new(o, "source", json_string("google"));

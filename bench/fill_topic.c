@@ -78,22 +78,22 @@ static uint64_t below(rng_t *r, uint64_t n)
 
 typedef struct kind {
     const char *type;
-    unsigned weight; /* per 10,000 events */
-    char role;       /* n none, t touch, c conversion, i identity */
+    unsigned weight;             /* per 10,000 events */
+    char role;                   /* n none, t touch, c conversion, i identity */
     const char *const *channels; /* channel choices, NULL-terminated; "" = absent */
 } kind_t;
 
-static const char *const ch_ads[] = {"paid_search", "paid_search", "paid_social", "display",
-                                     "affiliate", NULL};
+static const char *const ch_ads[] = {"paid_search", "paid_search", "paid_social",
+                                     "display",     "affiliate",   NULL};
 static const char *const ch_social[] = {"social", "social", "paid_social", NULL};
-static const char *const ch_web[] = {"organic_search", "direct", "paid_search", "referral",
-                                     "", "social", "email", NULL};
+static const char *const ch_web[] = {
+    "organic_search", "direct", "paid_search", "referral", "", "social", "email", NULL};
 static const char *const ch_email[] = {"email", NULL};
-static const char *const ch_content[] = {"organic_search", "paid_search", "email", "social",
-                                         "partner", NULL};
+static const char *const ch_content[] = {"organic_search", "paid_search", "email",
+                                         "social",         "partner",     NULL};
 static const char *const ch_events[] = {"events", "webinar", NULL};
-static const char *const ch_sales[] = {"sales_outreach", "sales_outreach", "events", "partner",
-                                       NULL};
+static const char *const ch_sales[] = {"sales_outreach", "sales_outreach", "events",
+                                       "partner", NULL};
 static const char *const ch_conv[] = {"", "direct", "sales_outreach", "email", NULL};
 static const char *const ch_none[] = {"", NULL};
 
@@ -122,10 +122,10 @@ static const kind_t kinds[] = {
 #define NCAMPAIGNS 48
 
 static const char *const quarters[] = {"q1", "q2", "q3", "q4"};
-static const char *const themes[] = {"brand", "retarget", "launch", "webinar_series",
-                                     "enterprise_push", "spring_sale", "partner_coop",
-                                     "nurture", "winback", "trial_boost", "summit",
-                                     "smb_promo"};
+static const char *const themes[] = {"brand",          "retarget",        "launch",
+                                     "webinar_series", "enterprise_push", "spring_sale",
+                                     "partner_coop",   "nurture",         "winback",
+                                     "trial_boost",    "summit",          "smb_promo"};
 
 typedef struct opts {
     uint64_t events, users, days, seed;
@@ -162,8 +162,8 @@ static uint64_t pick_person(rng_t *r, uint64_t users)
 }
 
 /* Fills @p ev (pointing into @p text) with event @p i. */
-static void make_event(const opts_t *o, rng_t *r, uint64_t i, fs_event_t *ev, char text[8][160],
-                       unsigned *role)
+static void make_event(const opts_t *o, rng_t *r, uint64_t i, fs_event_t *ev,
+                       char text[8][160], unsigned *role)
 {
     memset(ev, 0, sizeof(*ev));
     const kind_t *k = pick_kind(r);
@@ -174,7 +174,8 @@ static void make_event(const opts_t *o, rng_t *r, uint64_t i, fs_event_t *ev, ch
     snprintf(ev->event_id, sizeof(ev->event_id), "b%" PRIx64 "-%" PRIu64, o->seed, i);
     ev->type = (char *)k->type;
     snprintf(text[0], 160, "crm-%09" PRIu64, p);
-    snprintf(text[1], 160, "anon-%016" PRIx64, (uint64_t)(p * 0x9E3779B97F4A7C15ULL ^ o->seed));
+    snprintf(text[1], 160, "anon-%016" PRIx64,
+             (uint64_t)(p * 0x9E3779B97F4A7C15ULL ^ o->seed));
     if (k->role == 'i') {
         ev->user_id = text[0];
         ev->anonymous_id = text[1];
@@ -201,7 +202,8 @@ static void make_event(const opts_t *o, rng_t *r, uint64_t i, fs_event_t *ev, ch
         ev->channel = (char *)ch;
     if (k->role != 'i' && below(r, 10) < 7) {
         unsigned c = (unsigned)below(r, NCAMPAIGNS);
-        snprintf(text[2], 160, "%s_%s_%u", quarters[c % 4], themes[c % 12], 2025 + c / 24);
+        snprintf(text[2], 160, "%s_%s_%u", quarters[c % 4], themes[c % 12],
+                 2025 + c / 24);
         ev->campaign = text[2];
         ev->source = ev->channel ? ev->channel : "newsletter";
         ev->medium = k->role == 't' ? "cpc" : "web";
@@ -228,7 +230,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     if (m->err) {
         uint64_t *failed = opaque;
         if ((*failed)++ == 0)
-            fprintf(stderr, "fs-bench-fill: delivery failed: %s\n", rd_kafka_err2str(m->err));
+            fprintf(stderr, "fs-bench-fill: delivery failed: %s\n",
+                    rd_kafka_err2str(m->err));
     }
 }
 
@@ -261,7 +264,11 @@ static double mono_s(void)
 
 int main(int argc, char **argv)
 {
-    opts_t o = {.events = 0, .users = 100000, .days = 30, .seed = 1, .dup_permille = 10,
+    opts_t o = {.events = 0,
+                .users = 100000,
+                .days = 30,
+                .seed = 1,
+                .dup_permille = 10,
                 .anon_percent = 30};
     if (fs_day_parse("2025-06-30", &o.end_day))
         return 2;
@@ -332,10 +339,21 @@ int main(int argc, char **argv)
         goto out;
     }
     rd_kafka_conf_t *kc = rd_kafka_conf_new();
-    const char *props[] = {"bootstrap.servers", brokers, "acks", "1", "linger.ms", "50",
-                           "batch.size", "1000000", "compression.type", "lz4",
-                           "queue.buffering.max.messages", "1000000",
-                           "queue.buffering.max.kbytes", "1048576", NULL};
+    const char *props[] = {"bootstrap.servers",
+                           brokers,
+                           "acks",
+                           "1",
+                           "linger.ms",
+                           "50",
+                           "batch.size",
+                           "1000000",
+                           "compression.type",
+                           "lz4",
+                           "queue.buffering.max.messages",
+                           "1000000",
+                           "queue.buffering.max.kbytes",
+                           "1048576",
+                           NULL};
     for (int i = 0; props[i]; i += 2)
         if (rd_kafka_conf_set(kc, props[i], props[i + 1], err, sizeof(err)) !=
             RD_KAFKA_CONF_OK) {
@@ -389,8 +407,8 @@ int main(int argc, char **argv)
             distinct++;
         }
         bytes += len;
-        while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)val,
-                                len, key, strlen(key), NULL) == -1) {
+        while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                                (void *)val, len, key, strlen(key), NULL) == -1) {
             rd_kafka_resp_err_t e = rd_kafka_last_error();
             if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 fprintf(stderr, "fs-bench-fill: produce: %s\n", rd_kafka_err2str(e));
@@ -401,8 +419,8 @@ int main(int argc, char **argv)
         rd_kafka_poll(rk, 0);
         if ((i & 0xFFFF) == 0 && mono_s() - last >= 2) {
             last = mono_s();
-            fprintf(stderr, "fs-bench-fill: %" PRIu64 "/%" PRIu64 " (%.0f/s)\n", i, o.events,
-                    (double)i / (last - t0));
+            fprintf(stderr, "fs-bench-fill: %" PRIu64 "/%" PRIu64 " (%.0f/s)\n", i,
+                    o.events, (double)i / (last - t0));
         }
         if (failed)
             goto out;
@@ -415,10 +433,11 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "fs-bench-fill: %" PRIu64 " messages (%" PRIu64 " distinct, %" PRIu64
             " duplicates) to %s in %.1f s (%.0f/s, %.1f MB)\n",
-            o.events, distinct, dups, topic, secs, (double)o.events / secs, (double)bytes / 1e6);
+            o.events, distinct, dups, topic, secs, (double)o.events / secs,
+            (double)bytes / 1e6);
     printf("fill: events=%" PRIu64 " distinct=%" PRIu64 " duplicates=%" PRIu64
-           " touches=%" PRIu64 " conversions=%" PRIu64 " identify=%" PRIu64 " persons=%" PRIu64
-           " bytes=%" PRIu64 " seconds=%.2f\n",
+           " touches=%" PRIu64 " conversions=%" PRIu64 " identify=%" PRIu64
+           " persons=%" PRIu64 " bytes=%" PRIu64 " seconds=%.2f\n",
            o.events, distinct, dups, touches, convs, idents, o.users, bytes, secs);
     rc = 0;
 out:

@@ -119,8 +119,8 @@ int main(int argc, char **argv)
     }
     parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
     for (int i = 0; i < md->topics[0].partition_cnt; i++)
-        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)
+            ->offset = RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_metadata_destroy(md);
     if (rd_kafka_assign(rk, parts)) {
         fprintf(stderr, "fs-bench-naive: assign failed\n");
@@ -142,7 +142,8 @@ int main(int argc, char **argv)
         n++;
         fs_event_t ev;
         memset(&ev, 0, sizeof(ev));
-        if (fs_codec_decode_event(codec, m->payload, m->len, &ev, err, sizeof(err)) == FS_OK) {
+        if (fs_codec_decode_event(codec, m->payload, m->len, &ev, err, sizeof(err)) ==
+            FS_OK) {
             const fs_event_type_t *et = fs_definition_lookup(def, ev.type);
             if (et && et->stage != FS_STAGE_NONE) {
                 char day[11];
@@ -168,11 +169,13 @@ int main(int argc, char **argv)
         rd_kafka_message_destroy(m);
     }
     double secs = mono_s() - t0;
-    fprintf(stderr, "fs-bench-naive: %" PRIu64 " messages, %" PRIu64 " HINCRBY, %" PRIu64
-                    " undecodable in %.2f s: %.0f events/s\n",
+    fprintf(stderr,
+            "fs-bench-naive: %" PRIu64 " messages, %" PRIu64 " HINCRBY, %" PRIu64
+            " undecodable in %.2f s: %.0f events/s\n",
             n, incr, bad, secs, (double)n / secs);
-    printf("naive: messages=%" PRIu64 " hincrby=%" PRIu64 " seconds=%.3f events_per_s=%.0f\n", n,
-           incr, secs, (double)n / secs);
+    printf("naive: messages=%" PRIu64 " hincrby=%" PRIu64
+           " seconds=%.3f events_per_s=%.0f\n",
+           n, incr, secs, (double)n / secs);
     rc = 0;
 out:
     if (parts)

@@ -18,7 +18,10 @@ typedef struct fs_buf {
     size_t cap;
 } fs_buf_t;
 
-#define FS_BUF_INIT {NULL, 0, 0}
+#define FS_BUF_INIT                                                                      \
+    {                                                                                    \
+        NULL, 0, 0                                                                       \
+    }
 
 /** Ensures room for @p extra more bytes.  FS_ERR_NOMEM leaves @p b unchanged. */
 fs_err_t fs_buf_reserve(fs_buf_t *b, size_t extra) FS_WUR;

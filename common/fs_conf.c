@@ -55,16 +55,16 @@ fs_err_t fs_conf_check_log_level(const char *v, char *errstr, size_t sz)
 }
 
 const fs_conf_def_t fs_conf_shared_defs[] = {
-    {"kafka.brokers", "brokers", "FUNNEL_KAFKA_BROKERS", FS_CONF_STRING, "localhost:9092", 0,
-     0, fs_conf_check_brokers, "Kafka bootstrap servers, host:port[,host:port...]"},
+    {"kafka.brokers", "brokers", "FUNNEL_KAFKA_BROKERS", FS_CONF_STRING, "localhost:9092",
+     0, 0, fs_conf_check_brokers, "Kafka bootstrap servers, host:port[,host:port...]"},
     {"kafka.topic", "topic", "FUNNEL_TOPIC", FS_CONF_STRING, "journey.events", 0, 0,
      fs_conf_check_topic, "events topic"},
     {"kafka.dlq_topic", "dlq-topic", "FUNNEL_DLQ_TOPIC", FS_CONF_STRING,
      "journey.events.dlq", 0, 0, fs_conf_check_topic, "dead-letter topic"},
     {"kafka.group", "group", "FUNNEL_GROUP", FS_CONF_STRING, "funnel-workers", 0, 0, NULL,
      "consumer group of the workers"},
-    {"redis.url", "redis-url", "FUNNEL_REDIS_URL", FS_CONF_STRING, "redis://127.0.0.1:6379/0",
-     0, 0, fs_conf_check_redis_url,
+    {"redis.url", "redis-url", "FUNNEL_REDIS_URL", FS_CONF_STRING,
+     "redis://127.0.0.1:6379/0", 0, 0, fs_conf_check_redis_url,
      "Redis URL redis://[user[:password]@]host[:port][/db] or unix:///path"},
     {"redis.password_file", "redis-password-file", "FUNNEL_REDIS_PASSWORD_FILE",
      FS_CONF_STRING, NULL, 0, 0, fs_conf_check_readable_file,
@@ -75,10 +75,10 @@ const fs_conf_def_t fs_conf_shared_defs[] = {
      fs_conf_check_hostport, "collector HTTP address host:port"},
     {"definition", "definition", "FUNNEL_DEFINITION", FS_CONF_STRING, NULL, 0, 0,
      fs_conf_check_readable_file, "funnel definition file (default: built-in)"},
-    {"lookback_days", "lookback-days", "FUNNEL_LOOKBACK_DAYS", FS_CONF_INT, "30", 1, 365, NULL,
-     "attribution lookback window in days"},
-    {"half_life_days", "half-life-days", "FUNNEL_HALF_LIFE_DAYS", FS_CONF_INT, "7", 1, 365,
-     NULL, "time-decay half-life in days"},
+    {"lookback_days", "lookback-days", "FUNNEL_LOOKBACK_DAYS", FS_CONF_INT, "30", 1, 365,
+     NULL, "attribution lookback window in days"},
+    {"half_life_days", "half-life-days", "FUNNEL_HALF_LIFE_DAYS", FS_CONF_INT, "7", 1,
+     365, NULL, "time-decay half-life in days"},
     {"sla_days", "sla-days", "FUNNEL_SLA_DAYS", FS_CONF_INT, "7", 1, 365, NULL,
      "marketing to sales handoff SLA in days"},
     {"log.level", "log-level", "FUNNEL_LOG_LEVEL", FS_CONF_STRING, "info", 0, 0,
@@ -86,7 +86,8 @@ const fs_conf_def_t fs_conf_shared_defs[] = {
     {"log.json", "log-json", "FUNNEL_LOG_JSON", FS_CONF_BOOL, "false", 0, 0, NULL,
      "write logs as JSON lines"},
 };
-const size_t fs_conf_shared_ndefs = sizeof(fs_conf_shared_defs) / sizeof(fs_conf_shared_defs[0]);
+const size_t fs_conf_shared_ndefs =
+    sizeof(fs_conf_shared_defs) / sizeof(fs_conf_shared_defs[0]);
 
 /* ---- checks ----------------------------------------------------------- */
 
@@ -117,7 +118,8 @@ fs_err_t fs_conf_check_brokers(const char *v, char *errstr, size_t sz)
         const char *p = strstr(tok, "://"); /* allow PLAINTEXT://host:port */
         fs_hostport_t hp;
         char e[200];
-        if (fs_hostport_parse(p ? p + 3 : tok, &hp, e, sizeof(e)) != FS_OK || !hp.host[0]) {
+        if (fs_hostport_parse(p ? p + 3 : tok, &hp, e, sizeof(e)) != FS_OK ||
+            !hp.host[0]) {
             snprintf(errstr, sz, "\"%s\": %s", tok, hp.host[0] ? e : "missing host");
             return FS_ERR_INVALID;
         }
@@ -149,8 +151,8 @@ fs_err_t fs_conf_check_namespace(const char *v, char *errstr, size_t sz)
     }
     for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)v[i]) && !strchr("_-.", v[i])) {
-            snprintf(errstr, sz, "character '%c' not allowed (use letters, digits, _ - .)",
-                     v[i]);
+            snprintf(errstr, sz,
+                     "character '%c' not allowed (use letters, digits, _ - .)", v[i]);
             return FS_ERR_INVALID;
         }
     return FS_OK;
@@ -255,8 +257,8 @@ static fs_err_t set_slot(slot_t *s, const char *value, size_t n, enum origin ori
     return FS_OK;
 }
 
-static fs_err_t add_kafka(fs_conf_t *conf, const char *name, size_t nlen, const char *value,
-                          char *errstr, size_t sz, const char *where)
+static fs_err_t add_kafka(fs_conf_t *conf, const char *name, size_t nlen,
+                          const char *value, char *errstr, size_t sz, const char *where)
 {
     if (nlen == 0) {
         snprintf(errstr, sz, "%s: empty Kafka property name", where);
@@ -303,7 +305,8 @@ static fs_err_t load_file(fs_conf_t *conf, const char *path, char *errstr, size_
         char where[300];
         snprintf(where, sizeof(where), "%s:%d", path, lineno);
         if (!strchr(line, '\n') && !feof(f)) {
-            snprintf(errstr, sz, "%s: line longer than %zu bytes", where, sizeof(line) - 2);
+            snprintf(errstr, sz, "%s: line longer than %zu bytes", where,
+                     sizeof(line) - 2);
             err = FS_ERR_INVALID;
             break;
         }
@@ -323,7 +326,8 @@ static fs_err_t load_file(fs_conf_t *conf, const char *path, char *errstr, size_
             if ((err = set_slot(slot, value, strlen(value), ORIGIN_FILE, where)))
                 break;
         } else if (conf->allow_kafka && !strncmp(key, "kafka.", 6)) {
-            if ((err = add_kafka(conf, key + 6, strlen(key + 6), value, errstr, sz, where)))
+            if ((err =
+                     add_kafka(conf, key + 6, strlen(key + 6), value, errstr, sz, where)))
                 break;
         } else {
             snprintf(errstr, sz, "%s: unknown key \"%s\"", where, key);
@@ -388,7 +392,8 @@ static fs_err_t validate_slot(const slot_t *s, char *errstr, size_t sz)
         if (!parse_int(s->value, &n))
             snprintf(reason, sizeof(reason), "\"%s\" is not an integer", s->value);
         else if (n < d->min || n > d->max)
-            snprintf(reason, sizeof(reason), "%lld outside %lld..%lld", n, d->min, d->max);
+            snprintf(reason, sizeof(reason), "%lld outside %lld..%lld", n, d->min,
+                     d->max);
     } else if (d->type == FS_CONF_BOOL) {
         int b;
         if (!parse_bool(s->value, &b))
@@ -528,8 +533,8 @@ fs_err_t fs_conf_load(fs_conf_t *conf, int argc, char **argv, char **envp, char 
     /* 2. Defaults, 3. file, 4. environment, 5. flags: later wins. */
     for (size_t i = 0; i < conf->nslots; i++) {
         slot_t *s = &conf->slots[i];
-        if (s->def->def &&
-            (err = set_slot(s, s->def->def, strlen(s->def->def), ORIGIN_DEFAULT, s->def->key)))
+        if (s->def->def && (err = set_slot(s, s->def->def, strlen(s->def->def),
+                                           ORIGIN_DEFAULT, s->def->key)))
             goto done;
     }
     if (!config_file)
@@ -641,7 +646,8 @@ size_t fs_conf_nkafka(const fs_conf_t *conf)
     return conf->nkafka;
 }
 
-void fs_conf_kafka_at(const fs_conf_t *conf, size_t i, const char **name, const char **value)
+void fs_conf_kafka_at(const fs_conf_t *conf, size_t i, const char **name,
+                      const char **value)
 {
     *name = conf->kafka_name[i];
     *value = conf->kafka_value[i];
@@ -664,25 +670,30 @@ void fs_conf_print_help(const fs_conf_t *conf, FILE *out)
         if (d->type == FS_CONF_INT)
             fprintf(out, " (%lld..%lld)", d->min, d->max);
         fprintf(out, "\n  %-30s   [%s%skey %s%s%s]\n", "", d->env ? d->env : "",
-                d->env ? ", " : "", d->key, d->def ? ", default " : "", d->def ? d->def : "");
+                d->env ? ", " : "", d->key, d->def ? ", default " : "",
+                d->def ? d->def : "");
     }
-    fprintf(out, "  %-30s %s\n", "--config FILE", "read \"key = value\" lines (FUNNEL_CONFIG)");
+    fprintf(out, "  %-30s %s\n", "--config FILE",
+            "read \"key = value\" lines (FUNNEL_CONFIG)");
     if (conf->allow_kafka)
         fprintf(out, "  %-30s %s\n", "-X prop=value",
                 "librdkafka property, passed through (file: kafka.prop = value)");
-    fprintf(out, "  %-30s %s\n  %-30s %s\n\nPrecedence: flags, then environment, then "
-                 "--config file, then defaults.\n",
+    fprintf(out,
+            "  %-30s %s\n  %-30s %s\n\nPrecedence: flags, then environment, then "
+            "--config file, then defaults.\n",
             "--help", "show this help", "--version", "show versions and exit");
 }
 
 void fs_conf_print_markdown(const fs_conf_t *conf, FILE *out)
 {
-    fprintf(out, "| key | flag | environment | default | meaning |\n|---|---|---|---|---|\n");
+    fprintf(out,
+            "| key | flag | environment | default | meaning |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < conf->nslots; i++) {
         const fs_conf_def_t *d = conf->slots[i].def;
         fprintf(out, "| `%s` | `--%s` | %s%s%s | %s%s%s | %s", d->key, d->flag,
                 d->env ? "`" : "", d->env ? d->env : "", d->env ? "`" : "",
-                d->def ? "`" : "", d->def ? d->def : "(unset)", d->def ? "`" : "", d->help);
+                d->def ? "`" : "", d->def ? d->def : "(unset)", d->def ? "`" : "",
+                d->help);
         if (d->type == FS_CONF_INT)
             fprintf(out, " (%lld..%lld)", d->min, d->max);
         fprintf(out, " |\n");

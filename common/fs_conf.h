@@ -29,12 +29,12 @@ typedef enum fs_conf_type {
 typedef fs_err_t (*fs_conf_check_fn)(const char *value, char *errstr, size_t errstr_size);
 
 typedef struct fs_conf_def {
-    const char *key;   /* file key and canonical name, e.g. "redis.url" */
-    const char *flag;  /* long flag without "--", e.g. "redis-url" */
-    const char *env;   /* environment variable, or NULL */
+    const char *key;  /* file key and canonical name, e.g. "redis.url" */
+    const char *flag; /* long flag without "--", e.g. "redis-url" */
+    const char *env;  /* environment variable, or NULL */
     fs_conf_type_t type;
-    const char *def;   /* default as text, or NULL for "unset" */
-    long long min, max; /* FS_CONF_INT range */
+    const char *def;        /* default as text, or NULL for "unset" */
+    long long min, max;     /* FS_CONF_INT range */
     fs_conf_check_fn check; /* or NULL */
     const char *help;
 } fs_conf_def_t;
@@ -76,7 +76,8 @@ int fs_conf_help_requested(const fs_conf_t *conf);
 int fs_conf_markdown_requested(const fs_conf_t *conf);
 int fs_conf_version_requested(const fs_conf_t *conf);
 
-/** Value of @p key (borrowed until destroy), NULL when unset.  Aborts on an undefined key. */
+/** Value of @p key (borrowed until destroy), NULL when unset.  Aborts on an undefined
+ * key. */
 const char *fs_conf_str(const fs_conf_t *conf, const char *key);
 long long fs_conf_int(const fs_conf_t *conf, const char *key);
 int fs_conf_bool(const fs_conf_t *conf, const char *key);
@@ -88,7 +89,8 @@ const char *fs_conf_positional(const fs_conf_t *conf, size_t i);
 
 /** Kafka properties passed through, in the order given (later ones win in librdkafka). */
 size_t fs_conf_nkafka(const fs_conf_t *conf);
-void fs_conf_kafka_at(const fs_conf_t *conf, size_t i, const char **name, const char **value);
+void fs_conf_kafka_at(const fs_conf_t *conf, size_t i, const char **name,
+                      const char **value);
 
 void fs_conf_print_help(const fs_conf_t *conf, FILE *out);
 /** A Markdown table of the settings, for docs/CONFIGURATION.md. */

@@ -15,9 +15,9 @@
 
 #include "fs_err.h"
 
-#define FS_EVENT_ID_MAX 64      /* characters of event_id */
-#define FS_TEXT_MAX_CHARS 128   /* characters (code points) of a text field */
-#define FS_PROPS_MAX 50         /* keys of properties */
+#define FS_EVENT_ID_MAX 64             /* characters of event_id */
+#define FS_TEXT_MAX_CHARS 128          /* characters (code points) of a text field */
+#define FS_PROPS_MAX 50                /* keys of properties */
 #define FS_EVENT_MAX_BYTES (32 * 1024) /* serialized JSON size limit */
 #define FS_REVENUE_LIMIT_CENTS 100000000000000LL /* 10^12 units = 10^14 cents */
 
@@ -40,20 +40,20 @@ typedef struct fs_prop {
 } fs_prop_t;
 
 typedef struct fs_event {
-    char event_id[FS_EVENT_ID_MAX + 1]; /* "" until validated or generated */
-    char *type;                         /* required, owned */
-    char *user_id;                      /* NULL when absent */
-    char *anonymous_id;                 /* NULL when absent */
-    int64_t occurred_at_ms;             /* epoch milliseconds, UTC */
-    int64_t received_at_ms;             /* when the producer accepted it */
-    char *channel;                      /* NULL → "(none)" */
-    char *campaign;                     /* NULL → "(none)" */
+    char event_id[FS_EVENT_ID_MAX + 1];     /* "" until validated or generated */
+    char *type;                             /* required, owned */
+    char *user_id;                          /* NULL when absent */
+    char *anonymous_id;                     /* NULL when absent */
+    int64_t occurred_at_ms;                 /* epoch milliseconds, UTC */
+    int64_t received_at_ms;                 /* when the producer accepted it */
+    char *channel;                          /* NULL → "(none)" */
+    char *campaign;                         /* NULL → "(none)" */
     char *source, *medium, *content, *term; /* UTM, NULL when absent */
-    int has_revenue;                    /* revenue_cents valid when non-zero */
+    int has_revenue;                        /* revenue_cents valid when non-zero */
     int64_t revenue_cents;
-    char currency[4];                   /* ISO 4217, default "USD" */
+    char currency[4]; /* ISO 4217, default "USD" */
     size_t nprops;
-    fs_prop_t *props; /* owned array of nprops */
+    fs_prop_t *props;    /* owned array of nprops */
     char *ingest_source; /* schema v2: "collector", "ingest", "gen"; NULL = unknown */
 } fs_event_t;
 

@@ -5,8 +5,8 @@
 
 #include <stdio.h>
 
-static int set(rd_kafka_conf_t *kc, const char *where, const char *name, const char *value,
-               char *errstr, size_t sz)
+static int set(rd_kafka_conf_t *kc, const char *where, const char *name,
+               const char *value, char *errstr, size_t sz)
 {
     char err[512];
     if (rd_kafka_conf_set(kc, name, value, err, sizeof(err)) != RD_KAFKA_CONF_OK) {

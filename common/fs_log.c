@@ -74,18 +74,19 @@ void fs_log_write(fs_log_t *lg, fs_log_level_t level, const char *fmt, ...)
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     char when[96];
-    snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             ts.tv_nsec / 1000000);
+    snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+             tm.tm_sec, ts.tv_nsec / 1000000);
 
     char line[4608];
     int n;
     if (lg->json) {
         char esc[4096];
         json_escape(esc, sizeof(esc), msg);
-        n = snprintf(line, sizeof(line),
-                     "{\"ts\":\"%s\",\"level\":\"%s\",\"program\":\"%s\",\"msg\":\"%s\"}\n",
-                     when, level_names[level], lg->program, esc);
+        n = snprintf(
+            line, sizeof(line),
+            "{\"ts\":\"%s\",\"level\":\"%s\",\"program\":\"%s\",\"msg\":\"%s\"}\n", when,
+            level_names[level], lg->program, esc);
     } else {
         n = snprintf(line, sizeof(line), "%s %s %-5s %s\n", when, lg->program,
                      level_names[level], msg);

@@ -34,7 +34,8 @@ typedef struct fs_log fs_log_t;
 fs_log_t *fs_log_new(const char *program, fs_log_level_t min_level, int json, FILE *out);
 void fs_log_destroy(fs_log_t *lg);
 
-/** Non-zero when a record at @p level would be written (cheap; call before formatting). */
+/** Non-zero when a record at @p level would be written (cheap; call before formatting).
+ */
 int fs_log_enabled(const fs_log_t *lg, fs_log_level_t level);
 
 /** Writes one record.  Prefer FS_LOG(), which checks the level first. */

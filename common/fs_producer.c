@@ -25,17 +25,25 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         p->on_delivery(p->app_opaque, m->_private, m->err);
 }
 
-fs_producer_t *fs_producer_new(const fs_conf_t *conf, int message_timeout_ms, char *errstr,
-                               size_t sz)
+fs_producer_t *fs_producer_new(const fs_conf_t *conf, int message_timeout_ms,
+                               char *errstr, size_t sz)
 {
     char timeout[32];
     snprintf(timeout, sizeof(timeout), "%d", message_timeout_ms);
     /* Durability first (SPEC §9.1): acks=all with the idempotent producer, so
      * retries never duplicate or reorder.  linger.ms 5 lets concurrent
      * requests share produce batches. */
-    const char *const defaults[] = {"enable.idempotence", "true", "acks", "all",
-                                    "linger.ms", "5", "message.timeout.ms", timeout,
-                                    "compression.type", "lz4", NULL};
+    const char *const defaults[] = {"enable.idempotence",
+                                    "true",
+                                    "acks",
+                                    "all",
+                                    "linger.ms",
+                                    "5",
+                                    "message.timeout.ms",
+                                    timeout,
+                                    "compression.type",
+                                    "lz4",
+                                    NULL};
     fs_producer_t *p = calloc(1, sizeof(*p));
     if (!p) {
         snprintf(errstr, sz, "out of memory");
@@ -91,16 +99,17 @@ void fs_producer_destroy(fs_producer_t *p, int flush_timeout_ms)
 static fs_err_t send_to(rd_kafka_topic_t *rkt, const char *key, const void *value,
                         size_t len, void *msg_opaque, char *errstr, size_t sz)
 {
-    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)value, len,
-                         key, key ? strlen(key) : 0, msg_opaque) == 0)
+    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)value,
+                         len, key, key ? strlen(key) : 0, msg_opaque) == 0)
         return FS_OK;
     rd_kafka_resp_err_t err = rd_kafka_last_error();
-    snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
+    snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(rkt),
+             rd_kafka_err2str(err));
     return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? FS_ERR_TRANSIENT : FS_ERR_FATAL;
 }
 
-fs_err_t fs_producer_send(fs_producer_t *p, const char *key, const void *value, size_t len,
-                          void *msg_opaque, char *errstr, size_t sz)
+fs_err_t fs_producer_send(fs_producer_t *p, const char *key, const void *value,
+                          size_t len, void *msg_opaque, char *errstr, size_t sz)
 {
     return send_to(p->rkt, key, value, len, msg_opaque, errstr, sz);
 }
@@ -118,8 +127,9 @@ int fs_producer_poll(fs_producer_t *p, int timeout_ms)
 
 fs_err_t fs_producer_flush(fs_producer_t *p, int timeout_ms)
 {
-    return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? FS_OK
-                                                                           : FS_ERR_TIMEOUT;
+    return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR
+               ? FS_OK
+               : FS_ERR_TIMEOUT;
 }
 
 int fs_producer_queue_len(fs_producer_t *p)

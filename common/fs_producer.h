@@ -34,8 +34,8 @@ typedef void(fs_producer_delivery_fn)(void *app_opaque, void *msg_opaque,
  * kafka.dlq_topic and pass-through properties.  @p message_timeout_ms bounds
  * how long a message may wait for the broker before its delivery fails.
  */
-fs_producer_t *fs_producer_new(const fs_conf_t *conf, int message_timeout_ms, char *errstr,
-                               size_t errstr_size);
+fs_producer_t *fs_producer_new(const fs_conf_t *conf, int message_timeout_ms,
+                               char *errstr, size_t errstr_size);
 
 /**
  * Sets where delivery reports go (before the first send; @p app_opaque is
@@ -52,8 +52,9 @@ void fs_producer_destroy(fs_producer_t *p, int flush_timeout_ms);
  * FS_ERR_TRANSIENT when the local queue is full (caller backs off),
  * FS_ERR_FATAL for any other refusal (errstr says why).
  */
-fs_err_t fs_producer_send(fs_producer_t *p, const char *key, const void *value, size_t len,
-                          void *msg_opaque, char *errstr, size_t errstr_size) FS_WUR;
+fs_err_t fs_producer_send(fs_producer_t *p, const char *key, const void *value,
+                          size_t len, void *msg_opaque, char *errstr,
+                          size_t errstr_size) FS_WUR;
 
 /** Same for the dead-letter topic. */
 fs_err_t fs_producer_send_dlq(fs_producer_t *p, const char *key, const void *value,

@@ -10,8 +10,8 @@
 
 #include "fs_url.h"
 
-int fs_redis_reply_ok(redisContext *c, const redisReply *r, const char *what, char *errstr,
-                      size_t sz)
+int fs_redis_reply_ok(redisContext *c, const redisReply *r, const char *what,
+                      char *errstr, size_t sz)
 {
     if (!r) {
         snprintf(errstr, sz, "%s: %s", what, c && c->err ? c->errstr : "no reply");
@@ -54,7 +54,8 @@ static int command_ok(redisContext *c, const char *what, char *errstr, size_t sz
     return rc;
 }
 
-redisContext *fs_redis_connect(const fs_conf_t *conf, int timeout_ms, char *errstr, size_t sz)
+redisContext *fs_redis_connect(const fs_conf_t *conf, int timeout_ms, char *errstr,
+                               size_t sz)
 {
     fs_redis_url_t url;
     char e[256];

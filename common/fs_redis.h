@@ -23,7 +23,7 @@ redisContext *fs_redis_connect(const fs_conf_t *conf, int timeout_ms, char *errs
  * else fills @p errstr with what went wrong (context error or the reply's
  * error text) prefixed by @p what.  Does not free @p r.
  */
-int fs_redis_reply_ok(redisContext *c, const redisReply *r, const char *what, char *errstr,
-                      size_t errstr_size);
+int fs_redis_reply_ok(redisContext *c, const redisReply *r, const char *what,
+                      char *errstr, size_t errstr_size);
 
 #endif

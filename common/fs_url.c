@@ -176,8 +176,9 @@ fs_err_t fs_redis_url_parse(const char *s, fs_redis_url_t *out, char *errstr,
     if (auth_end) {
         const char *colon = memchr(p, ':', (size_t)(auth_end - p));
         const char *uend = colon ? colon : auth_end;
-        fs_err_t err = pct_decode(p, (size_t)(uend - p), out->username,
-                                  sizeof(out->username), "user name", errstr, errstr_size);
+        fs_err_t err =
+            pct_decode(p, (size_t)(uend - p), out->username, sizeof(out->username),
+                       "user name", errstr, errstr_size);
         if (!err && colon)
             err = pct_decode(colon + 1, (size_t)(auth_end - colon - 1), out->password,
                              sizeof(out->password), "password", errstr, errstr_size);

@@ -176,10 +176,11 @@ int main(int argc, char **argv)
     size_t blen = fread(body, 1, sizeof body, f);
     fclose(f);
     req = malloc(blen + 512);
-    req_len = (size_t)sprintf(req,
-                              "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
-                              "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                              path, host, port, blen);
+    req_len =
+        (size_t)sprintf(req,
+                        "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
+                        "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                        path, host, port, blen);
     memcpy(req + req_len, body, blen);
     req_len += blen;
 
@@ -207,7 +208,8 @@ int main(int argc, char **argv)
     size_t qcap = rate > 0 ? (size_t)(rate * duration) + 16 : 1;
     int64_t *q = malloc(qcap * sizeof(int64_t));
     size_t qh = 0, qt = 0;
-    uint64_t scheduled = 0, sent = 0, done_all = 0, codes[6] = {0}, errors = 0, max_backlog = 0;
+    uint64_t scheduled = 0, sent = 0, done_all = 0, codes[6] = {0}, errors = 0,
+             max_backlog = 0;
 
     const int64_t t0 = now_ns() + 1000000; /* 1 ms from now */
     const int64_t t_warm = t0 + (int64_t)(warmup * 1e9);
@@ -302,7 +304,8 @@ int main(int argc, char **argv)
                 if (!hend)
                     continue;
                 size_t clen = 0;
-                for (char *l = strstr(c->rbuf, "\r\n"); l && l < hend; l = strstr(l + 2, "\r\n"))
+                for (char *l = strstr(c->rbuf, "\r\n"); l && l < hend;
+                     l = strstr(l + 2, "\r\n"))
                     if (!strncasecmp(l + 2, "Content-Length:", 15))
                         clen = strtoul(l + 17, NULL, 10);
                 size_t need = (size_t)(hend + 4 - c->rbuf) + clen;
@@ -349,26 +352,27 @@ int main(int argc, char **argv)
     qsort(lat_due, nlat, sizeof *lat_due, cmp_u32);
     qsort(lat_svc, nlat, sizeof *lat_svc, cmp_u32);
     double window = duration - warmup;
-    printf("{\"mode\":\"%s\",\"target_rps\":%.0f,\"conns\":%d,\"duration_s\":%.1f,"
-           "\"warmup_s\":%.1f,\"scheduled\":%llu,\"sent\":%llu,\"answered\":%llu,"
-           "\"unsent\":%llu,\"errors\":%llu,\"max_backlog\":%llu,"
-           "\"measured\":%zu,\"rps\":%.1f,\"rps_answers\":%.1f,"
-           "\"codes\":{\"2xx\":%llu,\"4xx\":%llu,\"5xx\":%llu,\"other\":%llu},"
-           "\"lat_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},"
-           "\"svc_ms\":{\"p50\":%.3f,\"p99\":%.3f}}\n",
-           rate > 0 ? "open" : "closed", rate, nconns, duration, warmup,
-           (unsigned long long)scheduled, (unsigned long long)sent,
-           (unsigned long long)done_all, (unsigned long long)unsent,
-           (unsigned long long)errors, (unsigned long long)max_backlog, nlat,
-           (double)codes[2] / window,
-           last_done_ns > first_done_ns ? (double)counted_done * 1e9 /
-                                              (double)(last_done_ns - first_done_ns)
-                                        : 0.0,
-           (unsigned long long)codes[2], (unsigned long long)codes[4],
-           (unsigned long long)codes[5],
-           (unsigned long long)(codes[0] + codes[1] + codes[3]), pct(lat_due, nlat, 0.50),
-           pct(lat_due, nlat, 0.90), pct(lat_due, nlat, 0.99), pct(lat_due, nlat, 0.999),
-           nlat ? lat_due[nlat - 1] / 1000.0 : -1, pct(lat_svc, nlat, 0.50),
-           pct(lat_svc, nlat, 0.99));
+    printf(
+        "{\"mode\":\"%s\",\"target_rps\":%.0f,\"conns\":%d,\"duration_s\":%.1f,"
+        "\"warmup_s\":%.1f,\"scheduled\":%llu,\"sent\":%llu,\"answered\":%llu,"
+        "\"unsent\":%llu,\"errors\":%llu,\"max_backlog\":%llu,"
+        "\"measured\":%zu,\"rps\":%.1f,\"rps_answers\":%.1f,"
+        "\"codes\":{\"2xx\":%llu,\"4xx\":%llu,\"5xx\":%llu,\"other\":%llu},"
+        "\"lat_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},"
+        "\"svc_ms\":{\"p50\":%.3f,\"p99\":%.3f}}\n",
+        rate > 0 ? "open" : "closed", rate, nconns, duration, warmup,
+        (unsigned long long)scheduled, (unsigned long long)sent,
+        (unsigned long long)done_all, (unsigned long long)unsent,
+        (unsigned long long)errors, (unsigned long long)max_backlog, nlat,
+        (double)codes[2] / window,
+        last_done_ns > first_done_ns
+            ? (double)counted_done * 1e9 / (double)(last_done_ns - first_done_ns)
+            : 0.0,
+        (unsigned long long)codes[2], (unsigned long long)codes[4],
+        (unsigned long long)codes[5],
+        (unsigned long long)(codes[0] + codes[1] + codes[3]), pct(lat_due, nlat, 0.50),
+        pct(lat_due, nlat, 0.90), pct(lat_due, nlat, 0.99), pct(lat_due, nlat, 0.999),
+        nlat ? lat_due[nlat - 1] / 1000.0 : -1, pct(lat_svc, nlat, 0.50),
+        pct(lat_svc, nlat, 0.99));
     return 0;
 }

@@ -15,23 +15,26 @@
 #include "worker.h"
 
 static const char *const shared_keys[] = {
-    "kafka.brokers", "kafka.topic", "kafka.dlq_topic", "kafka.group", "redis.url",
-    "redis.password_file", "namespace", "definition", "lookback_days", "half_life_days",
-    "sla_days", "log.level", "log.json", NULL};
+    "kafka.brokers",  "kafka.topic", "kafka.dlq_topic",
+    "kafka.group",    "redis.url",   "redis.password_file",
+    "namespace",      "definition",  "lookback_days",
+    "half_life_days", "sla_days",    "log.level",
+    "log.json",       NULL};
 
 static const fs_conf_def_t worker_defs[] = {
     /* One batch is one WATCH/MULTI transaction; Redis 7.0's WATCH grows with
      * the square of the watched keys, so small batches are faster per event:
      * 5,000 -> 2,900/s, 1,000 -> 4,200/s, 300 -> 5,700/s, 100 -> 5,600/s
      * (release build, 100k events, docs/BENCHMARKS.md). */
-    {"worker.batch_max", "batch-max", "FUNNEL_BATCH_MAX", FS_CONF_INT, "300", 1, 100000, NULL,
-     "most messages applied to Redis in one batch"},
+    {"worker.batch_max", "batch-max", "FUNNEL_BATCH_MAX", FS_CONF_INT, "300", 1, 100000,
+     NULL, "most messages applied to Redis in one batch"},
     {"worker.batch_ms", "batch-ms", "FUNNEL_BATCH_MS", FS_CONF_INT, "50", 1, 10000, NULL,
      "longest a batch gathers messages (bounds latency)"},
-    {"worker.dedup_days", "dedup-days", "FUNNEL_DEDUP_DAYS", FS_CONF_INT, "8", 7, 365, NULL,
-     "how long event_ids are remembered for de-duplication"},
-    {"worker.person_days", "person-days", "FUNNEL_PERSON_DAYS", FS_CONF_INT, "400", 1, 3650,
-     NULL, "how long a person's first-reached times are kept after their last event"},
+    {"worker.dedup_days", "dedup-days", "FUNNEL_DEDUP_DAYS", FS_CONF_INT, "8", 7, 365,
+     NULL, "how long event_ids are remembered for de-duplication"},
+    {"worker.person_days", "person-days", "FUNNEL_PERSON_DAYS", FS_CONF_INT, "400", 1,
+     3650, NULL,
+     "how long a person's first-reached times are kept after their last event"},
     {"worker.stats_s", "stats-s", NULL, FS_CONF_INT, "10", 0, 3600, NULL,
      "seconds between stats log lines (0 = none)"},
 };

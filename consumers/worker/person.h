@@ -44,7 +44,8 @@ void fs_bucket_destroy(fs_bucket_t *b);
  * Parses the serialized form written by fs_bucket_serialize().  NULL with
  * @p errstr on corrupt input (never crashes on any bytes).
  */
-fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr, size_t errstr_size);
+fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr,
+                             size_t errstr_size);
 
 /** Appends the serialized form (compact JSON) to @p out. */
 fs_err_t fs_bucket_serialize(const fs_bucket_t *b, fs_buf_t *out) FS_WUR;

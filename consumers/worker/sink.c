@@ -40,7 +40,7 @@
 #include "fs_strmap.h"
 
 #define MAX_CONFLICTS 50 /* transactions retried before giving up (transient) */
-#define ID_MAX 640        /* a user or anonymous id (128 UTF-8 characters) plus a prefix */
+#define ID_MAX 640       /* a user or anonymous id (128 UTF-8 characters) plus a prefix */
 
 /* ARGV: ns, "topic:partition".  Returns {epoch, last applied offset or -1}. */
 static const char claim_lua[] =
@@ -80,8 +80,8 @@ static void disconnect(fs_sink_t *s)
  * does not compile) and authentication or permission errors are not. */
 static fs_err_t classify_error_reply(const redisReply *r)
 {
-    static const char *const fatal[] = {"ERR", "NOPERM", "NOAUTH", "WRONGPASS", "WRONGTYPE",
-                                        "EXECABORT"};
+    static const char *const fatal[] = {"ERR",       "NOPERM",    "NOAUTH",
+                                        "WRONGPASS", "WRONGTYPE", "EXECABORT"};
     for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
         if (!strncmp(r->str, fatal[i], strlen(fatal[i])))
             return FS_ERR_FATAL;
@@ -155,8 +155,8 @@ static int int_array(const redisReply *r, size_t n, long long *out)
     return 0;
 }
 
-fs_err_t fs_sink_claim(fs_sink_t *s, int32_t partition, int64_t *epoch, int64_t *next_offset,
-                       char *errstr, size_t sz)
+fs_err_t fs_sink_claim(fs_sink_t *s, int32_t partition, int64_t *epoch,
+                       int64_t *next_offset, char *errstr, size_t sz)
 {
     char tp[300];
     snprintf(tp, sizeof(tp), "%s:%" PRId32, s->topic, partition);
@@ -347,14 +347,15 @@ static int incr_cmp(const void *a, const void *b)
 static fs_err_t append(txn_t *t, int argc, const char **argv)
 {
     return redisAppendCommandArgv(t->s->c, argc, argv, NULL) == REDIS_OK ? FS_OK
-                                                                        : FS_ERR_NOMEM;
+                                                                         : FS_ERR_NOMEM;
 }
 
 static fs_err_t get_reply(txn_t *t, redisReply **r, char *errstr, size_t sz)
 {
     void *reply = NULL;
     if (redisGetReply(t->s->c, &reply) != REDIS_OK || !reply) {
-        snprintf(errstr, sz, "redis: %s", t->s->c->errstr[0] ? t->s->c->errstr : "no reply");
+        snprintf(errstr, sz, "redis: %s",
+                 t->s->c->errstr[0] ? t->s->c->errstr : "no reply");
         disconnect(t->s);
         return FS_ERR_TRANSIENT;
     }
@@ -381,7 +382,6 @@ static fs_err_t skip_replies(txn_t *t, size_t n, char *errstr, size_t sz)
     }
     return FS_OK;
 }
-
 
 /* "<ns>:v1:" + kind + id, malloc'd (NULL on OOM). */
 static char *keyf(const fs_sink_t *s, const char *kind, const char *id)
@@ -410,8 +410,8 @@ static void free_replies(redisReply **r, size_t n)
 
 /* WATCH and GET each of @p keys in one round trip; *out receives n replies
  * (caller frees with free_replies). */
-static fs_err_t watch_get(txn_t *t, char **keys, size_t n, redisReply ***out, char *errstr,
-                          size_t sz)
+static fs_err_t watch_get(txn_t *t, char **keys, size_t n, redisReply ***out,
+                          char *errstr, size_t sz)
 {
     *out = NULL;
     if (n == 0)
@@ -536,7 +536,8 @@ static fs_err_t read_parts(txn_t *t, fs_sink_part_t *parts, size_t n, char *errs
         }
         int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2;
         const redisReply *e = ok ? r->element[0] : NULL, *o = ok ? r->element[1] : NULL;
-        long long epoch = e && e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10) : 0;
+        long long epoch =
+            e && e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10) : 0;
         t->cur[i] = o && o->type == REDIS_REPLY_STRING ? strtoll(o->str, NULL, 10) : -1;
         parts[i].fenced = !ok || epoch != parts[i].epoch;
         freeReplyObject(r);
@@ -691,8 +692,9 @@ static fs_err_t load_identity(txn_t *t, const keys_t *anons, const keys_t *users
     for (size_t i = 0; !err && i < ks.n; i++) {
         if (r[i]->type != REDIS_REPLY_STRING)
             continue;
-        err = i < nlinks ? parse_link(r[i]->str, r[i]->len, fs_strmap_get(t->links, ids.k[i]))
-                         : parse_ulist(r[i]->str, r[i]->len, fs_strmap_get(t->lists, ids.k[i]));
+        err = i < nlinks
+                  ? parse_link(r[i]->str, r[i]->len, fs_strmap_get(t->links, ids.k[i]))
+                  : parse_ulist(r[i]->str, r[i]->len, fs_strmap_get(t->lists, ids.k[i]));
         if (err)
             snprintf(errstr, sz, "redis: corrupt identity state at %s", ks.k[i]);
     }
@@ -761,8 +763,9 @@ static fs_err_t apply_links(txn_t *t, fs_sink_part_t *parts, size_t n)
             link_t *l = fs_strmap_get(t->links, ev->anonymous_id);
             if (!l)
                 return FS_ERR_FATAL; /* loaded by the caller */
-            int earlier = !l->user[0] || ev->occurred_at_ms < l->ms ||
-                          (ev->occurred_at_ms == l->ms && strcmp(ev->event_id, l->eid) < 0);
+            int earlier =
+                !l->user[0] || ev->occurred_at_ms < l->ms ||
+                (ev->occurred_at_ms == l->ms && strcmp(ev->event_id, l->eid) < 0);
             if (!earlier || !strcmp(l->user, ev->user_id))
                 continue;
             char pkey[ID_MAX + 2];
@@ -846,7 +849,8 @@ static fs_err_t mark_event_persons(txn_t *t, fs_sink_part_t *parts, size_t n)
     for (size_t pi = 0; pi < n; pi++)
         for (size_t ii = 0; ii < parts[pi].plan->n; ii++) {
             const fs_plan_item_t *it = &parts[pi].plan->items[ii];
-            const fs_event_type_t *et = fs_definition_lookup(t->s->params.def, it->ev.type);
+            const fs_event_type_t *et =
+                fs_definition_lookup(t->s->params.def, it->ev.type);
             if (!is_new(t, parts, pi, it) || !et || et->role == FS_ROLE_IDENTITY ||
                 fs_strmap_get(t->seen, it->ev.event_id) != &new_mark)
                 continue;
@@ -914,7 +918,8 @@ static fs_err_t read_persons(txn_t *t, char *errstr, size_t sz)
             b->b = have ? fs_bucket_parse(r[i]->str, r[i]->len, e, sizeof(e))
                         : fs_bucket_new();
             if (!b->b) {
-                snprintf(errstr, sz, "redis: %s: %s", ks.k[i], have ? e : "out of memory");
+                snprintf(errstr, sz, "redis: %s: %s", ks.k[i],
+                         have ? e : "out of memory");
                 err = have ? FS_ERR_CORRUPT : FS_ERR_NOMEM;
             }
         } else if (have) {
@@ -934,7 +939,8 @@ static fs_err_t read_persons(txn_t *t, char *errstr, size_t sz)
 
 /* Adds the batch's new events to their buckets, counts them, feeds the
  * HyperLogLogs. */
-static fs_err_t add_events(txn_t *t, fs_sink_part_t *parts, size_t n, fs_sink_result_t *res)
+static fs_err_t add_events(txn_t *t, fs_sink_part_t *parts, size_t n,
+                           fs_sink_result_t *res)
 {
     const fs_definition_t *def = t->s->params.def;
     for (size_t pi = 0; pi < n; pi++)
@@ -1069,7 +1075,8 @@ static void q(cmd_t *c, const char *verb, const char *suffix, ...)
 
 static char *link_json(const link_t *l)
 {
-    json_t *j = json_pack("{s:s,s:I,s:s}", "u", l->user, "ms", (json_int_t)l->ms, "id", l->eid);
+    json_t *j =
+        json_pack("{s:s,s:I,s:s}", "u", l->user, "ms", (json_int_t)l->ms, "id", l->eid);
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     return s;
@@ -1161,7 +1168,8 @@ static fs_err_t queue_writes(txn_t *t, fs_sink_part_t *parts, size_t n, size_t *
             continue;
         }
         fs_buf_reset(&t->scratch);
-        if (fs_contrib_serialize(&p->old, &t->scratch) || fs_buf_append(&t->scratch, "", 1))
+        if (fs_contrib_serialize(&p->old, &t->scratch) ||
+            fs_buf_append(&t->scratch, "", 1))
             return FS_ERR_NOMEM;
         q(&c, "SET", suffix, (const char *)t->scratch.data, "EX", s->pttl, NULL);
     }
@@ -1189,8 +1197,8 @@ static fs_err_t queue_writes(txn_t *t, fs_sink_part_t *parts, size_t n, size_t *
 
 /* One attempt: read, compute, MULTI/EXEC.  FS_ERR_CONFLICT means EXEC was
  * refused because a watched key changed (recompute and retry). */
-static fs_err_t attempt(fs_sink_t *s, fs_sink_part_t *parts, size_t n, fs_sink_result_t *res,
-                        char *errstr, size_t sz)
+static fs_err_t attempt(fs_sink_t *s, fs_sink_part_t *parts, size_t n,
+                        fs_sink_result_t *res, char *errstr, size_t sz)
 {
     txn_t t;
     fs_err_t err = ensure(s, errstr, sz);
@@ -1259,15 +1267,16 @@ static fs_err_t attempt(fs_sink_t *s, fs_sink_part_t *parts, size_t n, fs_sink_r
     return err;
 }
 
-fs_err_t fs_sink_apply(fs_sink_t *s, fs_sink_part_t *parts, size_t n, fs_sink_result_t *res,
-                       char *errstr, size_t sz)
+fs_err_t fs_sink_apply(fs_sink_t *s, fs_sink_part_t *parts, size_t n,
+                       fs_sink_result_t *res, char *errstr, size_t sz)
 {
     double t0 = mono_ms();
     int conflicts = 0;
     fs_err_t err;
     while ((err = attempt(s, parts, n, res, errstr, sz)) == FS_ERR_CONFLICT) {
         if (++conflicts == MAX_CONFLICTS) {
-            snprintf(errstr, sz, "redis: %d conflicting transactions in a row", conflicts);
+            snprintf(errstr, sz, "redis: %d conflicting transactions in a row",
+                     conflicts);
             return FS_ERR_TRANSIENT;
         }
     }

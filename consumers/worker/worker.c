@@ -112,8 +112,8 @@ static void dead_letter(fs_worker_t *w, const rd_kafka_message_t *m, const char 
     }
     w->dlq_pending++;
     w->st_dlq++;
-    FS_WARN(w->lg, "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s", w->topic, m->partition,
-            m->offset, reason);
+    FS_WARN(w->lg, "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s", w->topic,
+            m->partition, m->offset, reason);
 }
 
 static void on_dlq_delivery(void *app, void *msg, rd_kafka_resp_err_t err)
@@ -142,12 +142,15 @@ static void handle_message(fs_worker_t *w, rd_kafka_message_t *m)
     fs_event_t ev;
     memset(&ev, 0, sizeof(ev));
     char err[512];
-    fs_err_t e = fs_codec_decode_event(w->codec, m->payload, m->len, &ev, err, sizeof(err));
+    fs_err_t e =
+        fs_codec_decode_event(w->codec, m->payload, m->len, &ev, err, sizeof(err));
     if (e == FS_OK) {
         e = fs_plan_add(&pt->plan, w->def, &ev, m->offset);
         if (e == FS_ERR_NOT_FOUND)
-            snprintf(err, sizeof(err), "type: \"%.200s\" is not in the worker's funnel "
-                                       "definition", ev.type);
+            snprintf(err, sizeof(err),
+                     "type: \"%.200s\" is not in the worker's funnel "
+                     "definition",
+                     ev.type);
         else if (e)
             w->fatal = 1;
     }
@@ -208,12 +211,15 @@ static int apply_batches(fs_worker_t *w)
             w->st_persons += (uint64_t)res.persons;
             w->st_conflicts += (uint64_t)res.conflicts;
             w->st_apply_ms += fs_sink_last_apply_ms(w->sink);
-            rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new((int)n);
+            rd_kafka_topic_partition_list_t *commit =
+                rd_kafka_topic_partition_list_new((int)n);
             for (size_t i = 0; i < n; i++) {
                 part_t *pt = &w->parts[parts[i].plan->partition];
                 if (parts[i].fenced) {
-                    FS_WARN(w->lg, "partition %" PRId32 " was claimed by another worker; "
-                                   "dropping its batch", parts[i].plan->partition);
+                    FS_WARN(w->lg,
+                            "partition %" PRId32 " was claimed by another worker; "
+                            "dropping its batch",
+                            parts[i].plan->partition);
                     pt->epoch = 0;
                 } else if (commit) {
                     rd_kafka_topic_partition_list_add(commit, w->topic,
@@ -255,8 +261,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             while ((ce = fs_sink_claim(w->sink, tp->partition, &epoch, &next, e,
                                        sizeof(e))) == FS_ERR_TRANSIENT &&
                    !fs_signal_stop_requested()) {
-                FS_WARN(w->lg, "claiming partition %" PRId32 ": %s; retrying", tp->partition,
-                        e);
+                FS_WARN(w->lg, "claiming partition %" PRId32 ": %s; retrying",
+                        tp->partition, e);
                 sleep(1);
             }
             if (ce || !pt) {
@@ -269,7 +275,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             pt->epoch = epoch;
             fs_plan_clear(&pt->plan);
             tp->offset = next;
-            FS_INFO(w->lg, "assigned %s [%" PRId32 "] epoch %" PRId64 " from offset %s%" PRId64,
+            FS_INFO(w->lg,
+                    "assigned %s [%" PRId32 "] epoch %" PRId64 " from offset %s%" PRId64,
                     w->topic, tp->partition, epoch, next < 0 ? "(beginning) " : "",
                     next < 0 ? 0 : next);
         }
@@ -292,8 +299,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- lifecycle -------------------------------------------------------- */
 
-fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def, fs_log_t *lg,
-                           const fs_worker_opts_t *opts, char *errstr, size_t sz)
+fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def,
+                           fs_log_t *lg, const fs_worker_opts_t *opts, char *errstr,
+                           size_t sz)
 {
     const char *const defaults[] = {
         "group.id", fs_conf_str(conf, "kafka.group"), "enable.auto.commit", "false",
@@ -313,7 +321,8 @@ fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def, fs
     w->lg = lg;
     snprintf(w->topic, sizeof(w->topic), "%s", fs_conf_str(conf, "kafka.topic"));
     if (!(w->codec = fs_codec_new(NULL, errstr, sz)) ||
-        !(w->sink = fs_sink_new(conf, w->topic, opts->dedup_ttl_s, opts->person_ttl_s, &opts->person, errstr, sz)) ||
+        !(w->sink = fs_sink_new(conf, w->topic, opts->dedup_ttl_s, opts->person_ttl_s,
+                                &opts->person, errstr, sz)) ||
         !(w->dlq = fs_producer_new(conf, 30000, errstr, sz)) ||
         !(kc = fs_kafka_conf_new(conf, defaults, errstr, sz)))
         goto fail;
@@ -357,7 +366,8 @@ static int64_t lag_text(fs_worker_t *w, char *out, size_t sz)
         rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_new(1);
         if (!pos)
             break;
-        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(pos, w->topic, p);
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_add(pos, w->topic, p);
         if (rd_kafka_get_watermark_offsets(w->rk, w->topic, p, &lo, &hi) == 0 &&
             rd_kafka_position(w->rk, pos) == 0 && tp->offset >= 0 && hi >= tp->offset) {
             total += hi - tp->offset;

@@ -32,8 +32,9 @@ typedef struct fs_worker_opts {
 typedef struct fs_worker fs_worker_t;
 
 /** Borrows @p conf, @p def and @p lg for the worker's lifetime. */
-fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def, fs_log_t *lg,
-                           const fs_worker_opts_t *opts, char *errstr, size_t errstr_size);
+fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def,
+                           fs_log_t *lg, const fs_worker_opts_t *opts, char *errstr,
+                           size_t errstr_size);
 
 /**
  * Consumes until the stop flag is set (fs_signal), then finishes the batch,

@@ -44,9 +44,10 @@ const char *fs_endpoint_name(fs_endpoint_t ep);
  */
 #define FS_METRICS_REASONS                                                               \
     X(event)                                                                             \
-    X(event_id) X(type) X(user_id) X(anonymous_id) X(occurred_at) X(channel) X(campaign) \
-        X(source) X(medium) X(content) X(term) X(revenue) X(currency) X(properties)      \
-            X(query) X(unknown_field)
+    X(event_id)                                                                          \
+    X(type) X(user_id) X(anonymous_id) X(occurred_at) X(channel) X(campaign) X(source)   \
+        X(medium) X(content) X(term) X(revenue) X(currency) X(properties) X(query)       \
+            X(unknown_field)
 
 /** Upper bounds (seconds) of the produce→ack latency buckets, then +Inf. */
 #define FS_METRICS_LATENCY_BOUNDS                                                        \

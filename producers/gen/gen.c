@@ -936,8 +936,10 @@ fs_gen_t *fs_gen_new(const fs_gen_opts_t *opts, char *errstr, size_t sz)
     else if (opts->days < 1 || opts->days > 3650)
         snprintf(errstr, sz, "days: %lu outside 1..3650", (unsigned long)opts->days);
     else if (end_day > today)
-        snprintf(errstr, sz,
-                 "--end (end): %s is after today (UTC): its events would lie in the future", day);
+        snprintf(
+            errstr, sz,
+            "--end (end): %s is after today (UTC): its events would lie in the future",
+            day);
     else if (start_ms < epoch_2000)
         snprintf(errstr, sz, "days: the window would start before 2000-01-01");
     else if (opts->duplicate_ppm > FS_GEN_PPM || opts->late_ppm > FS_GEN_PPM ||

@@ -54,7 +54,8 @@ static fs_err_t apply1(fs_sink_t *sink, const fs_plan_t *plan, int64_t epoch,
 
 int main(int argc, char **argv)
 {
-    static const char *const keys[] = {"redis.url", "redis.password_file", "namespace", NULL};
+    static const char *const keys[] = {"redis.url", "redis.password_file", "namespace",
+                                       NULL};
     char err[512];
     fs_conf_t *conf = fs_conf_new("sink_fence", "sink_fence");
     CHECK(conf && fs_conf_use(conf, keys) == FS_OK, "conf");
@@ -62,7 +63,8 @@ int main(int argc, char **argv)
     fs_definition_t *def = fs_definition_new_default(err, sizeof(err));
     CHECK(def, "%s", err);
     fs_person_params_t params = {def, 30 * 86400000LL, 7 * 86400000LL, 7 * 86400000LL};
-    fs_sink_t *sink = fs_sink_new(conf, "fence.topic", 3600, 3600, &params, err, sizeof(err));
+    fs_sink_t *sink =
+        fs_sink_new(conf, "fence.topic", 3600, 3600, &params, err, sizeof(err));
     CHECK(sink, "%s", err);
 
     int64_t e1, e2, next;
@@ -82,7 +84,8 @@ int main(int argc, char **argv)
 
     /* B takes the partition over (A is paused, say) and resumes after 1. */
     CHECK(fs_sink_claim(sink, 0, &e2, &next, err, sizeof(err)) == FS_OK, "%s", err);
-    CHECK(e2 > e1 && next == 2, "B: epoch %lld next %lld", (long long)e2, (long long)next);
+    CHECK(e2 > e1 && next == 2, "B: epoch %lld next %lld", (long long)e2,
+          (long long)next);
     printf("claimed by B: epoch %lld from offset %lld\n", (long long)e2, (long long)next);
 
     /* A wakes up with a stale batch: it must be refused, whole. */

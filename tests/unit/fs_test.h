@@ -13,7 +13,7 @@
 
 #define FS_FAIL_(fmt, ...)                                                               \
     do {                                                                                 \
-        fprintf(stderr, "%s:%d: assertion failed: " fmt "\n", __FILE__, __LINE__,       \
+        fprintf(stderr, "%s:%d: assertion failed: " fmt "\n", __FILE__, __LINE__,        \
                 __VA_ARGS__);                                                            \
         abort();                                                                         \
     } while (0)
@@ -28,7 +28,7 @@
     do {                                                                                 \
         long long a_ = (long long)(a), b_ = (long long)(b);                              \
         if (!(a_ op b_))                                                                 \
-            FS_FAIL_("%s %s %s (%lld vs %lld)", #a, #op, #b, a_, b_);                   \
+            FS_FAIL_("%s %s %s (%lld vs %lld)", #a, #op, #b, a_, b_);                    \
     } while (0)
 
 #define ASSERT_EQ(a, b) ASSERT_INT_OP_(a, ==, b)
@@ -42,7 +42,7 @@
     do {                                                                                 \
         uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                 \
         if (a_ != b_)                                                                    \
-            FS_FAIL_("%s == %s (0x%016" PRIx64 " vs 0x%016" PRIx64 ")", #a, #b, a_, b_);\
+            FS_FAIL_("%s == %s (0x%016" PRIx64 " vs 0x%016" PRIx64 ")", #a, #b, a_, b_); \
     } while (0)
 
 #define ASSERT_STR_EQ(a, b)                                                              \

@@ -13,7 +13,7 @@ static const fs_conf_def_t extra_defs[] = {
 };
 
 static const char *const shared_keys[] = {"kafka.brokers", "redis.url", "namespace",
-                                          "lookback_days", "listen", NULL};
+                                          "lookback_days", "listen",    NULL};
 
 static fs_conf_t *make(void)
 {
@@ -69,14 +69,14 @@ static void test_precedence(void)
     snprintf(cfg, sizeof(cfg), "--config=%s", path);
     fs_conf_t *conf = make();
     char err[256] = "";
-    char *argv[] = {"prog", cfg, "--batch-max", "42", "--dry-run", "pos1",
-                    "-X", "acks=all", "-", NULL};
+    char *argv[] = {"prog", cfg,  "--batch-max", "42", "--dry-run",
+                    "pos1", "-X", "acks=all",    "-",  NULL};
     char *envp[] = {"FUNNEL_NAMESPACE=fromenv", "FUNNEL_BATCH_MAX=11", "OTHER=1", NULL};
     ASSERT_EQ(load(conf, argv, envp, err, sizeof(err)), FS_OK);
-    ASSERT_STR_EQ(fs_conf_str(conf, "namespace"), "fromenv");  /* env > file */
-    ASSERT_EQ(fs_conf_int(conf, "batch.max"), 42);              /* flag > env > file */
-    ASSERT_EQ(fs_conf_int(conf, "lookback_days"), 9);           /* file > default */
-    ASSERT_EQ(fs_conf_bool(conf, "dry_run"), 1);                /* bare bool flag */
+    ASSERT_STR_EQ(fs_conf_str(conf, "namespace"), "fromenv"); /* env > file */
+    ASSERT_EQ(fs_conf_int(conf, "batch.max"), 42);            /* flag > env > file */
+    ASSERT_EQ(fs_conf_int(conf, "lookback_days"), 9);         /* file > default */
+    ASSERT_EQ(fs_conf_bool(conf, "dry_run"), 1);              /* bare bool flag */
     ASSERT_STR_EQ(fs_conf_origin(conf, "batch.max"), "flag");
     ASSERT_EQ(fs_conf_npositional(conf), 2);
     ASSERT_STR_EQ(fs_conf_positional(conf, 0), "pos1");
@@ -102,22 +102,39 @@ static void test_errors(void)
         const char *file;
         const char *want[3];
     } cases[] = {
-        {{"prog", "--batch-max", "0"}, NULL, NULL, {"--batch-max", "batch.max", "0 outside 1..10000"}},
+        {{"prog", "--batch-max", "0"},
+         NULL,
+         NULL,
+         {"--batch-max", "batch.max", "0 outside 1..10000"}},
         {{"prog", "--batch-max=x"}, NULL, NULL, {"--batch-max", "not an integer", NULL}},
-        {{"prog"}, "FUNNEL_REDIS_URL=redis://h:70000/0", NULL,
+        {{"prog"},
+         "FUNNEL_REDIS_URL=redis://h:70000/0",
+         NULL,
          {"FUNNEL_REDIS_URL", "redis.url", "port 70000 outside 1..65535"}},
         {{"prog"}, "FUNNEL_REDIS_URL=http://x", NULL, {"redis.url", "redis://", NULL}},
-        {{"prog"}, "FUNNEL_LOOKBACK_DAYS=400", NULL, {"FUNNEL_LOOKBACK_DAYS", "400 outside 1..365", NULL}},
-        {{"prog"}, "FUNNEL_KAFKA_BROKERS=nohostport", NULL, {"kafka.brokers", "missing \":port\"", NULL}},
+        {{"prog"},
+         "FUNNEL_LOOKBACK_DAYS=400",
+         NULL,
+         {"FUNNEL_LOOKBACK_DAYS", "400 outside 1..365", NULL}},
+        {{"prog"},
+         "FUNNEL_KAFKA_BROKERS=nohostport",
+         NULL,
+         {"kafka.brokers", "missing \":port\"", NULL}},
         {{"prog"}, "FUNNEL_NAMESPACE=a b", NULL, {"namespace", "not allowed", NULL}},
         {{"prog"}, "FUNNEL_LISTEN=0.0.0.0:0", NULL, {"listen", "port 0 outside", NULL}},
         {{"prog", "--nope"}, NULL, NULL, {"--nope", "unknown option", NULL}},
         {{"prog", "--batch-max"}, NULL, NULL, {"--batch-max", "needs a value", NULL}},
         {{"prog", "-X", "novalue"}, NULL, NULL, {"-X", "prop=value", NULL}},
-        {{"prog"}, NULL, "namespace = ok\nbogus = 1\n", {":2:", "unknown key \"bogus\"", NULL}},
+        {{"prog"},
+         NULL,
+         "namespace = ok\nbogus = 1\n",
+         {":2:", "unknown key \"bogus\"", NULL}},
         {{"prog"}, NULL, "just words\n", {":1:", "key = value", NULL}},
         {{"prog"}, NULL, "batch.max = 99999\n", {":1", "batch.max", "99999 outside"}},
-        {{"prog", "--config", "/nonexistent/x.conf"}, NULL, NULL, {"--config", "cannot open", NULL}},
+        {{"prog", "--config", "/nonexistent/x.conf"},
+         NULL,
+         NULL,
+         {"--config", "cannot open", NULL}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         fs_conf_t *conf = make();

@@ -49,7 +49,8 @@ static void test_redis_url(void)
 {
     fs_redis_url_t u;
     char err[128];
-    ASSERT_EQ(fs_redis_url_parse("redis://127.0.0.1:6380/2", &u, err, sizeof(err)), FS_OK);
+    ASSERT_EQ(fs_redis_url_parse("redis://127.0.0.1:6380/2", &u, err, sizeof(err)),
+              FS_OK);
     ASSERT_STR_EQ(u.host, "127.0.0.1");
     ASSERT_EQ(u.port, 6380);
     ASSERT_EQ(u.db, 2);
@@ -63,7 +64,8 @@ static void test_redis_url(void)
     ASSERT_EQ(fs_redis_url_parse("redis://:secret@h", &u, err, sizeof(err)), FS_OK);
     ASSERT_STR_EQ(u.password, "secret");
     ASSERT_STR_EQ(u.username, "");
-    ASSERT_EQ(fs_redis_url_parse("unix:///run/redis.sock?db=3", &u, err, sizeof(err)), FS_OK);
+    ASSERT_EQ(fs_redis_url_parse("unix:///run/redis.sock?db=3", &u, err, sizeof(err)),
+              FS_OK);
     ASSERT_STR_EQ(u.unix_path, "/run/redis.sock");
     ASSERT_EQ(u.db, 3);
     ASSERT_EQ(fs_redis_url_parse("redis://", &u, err, sizeof(err)), FS_ERR_INVALID);

@@ -20,15 +20,16 @@ static void test_shapes(void)
 {
     fs_intake_t in;
     char err[512];
-    ASSERT_EQ(parse("{\"type\":\"ad_click\",\"user_id\":\"u\"}", 500, &in, err, sizeof(err)),
-              FS_OK);
+    ASSERT_EQ(
+        parse("{\"type\":\"ad_click\",\"user_id\":\"u\"}", 500, &in, err, sizeof(err)),
+        FS_OK);
     ASSERT_EQ(in.n, 1);
     ASSERT_EQ(in.accepted, 1);
     ASSERT_STR_EQ(in.items[0].ev.ingest_source, "collector");
     fs_intake_clear(&in);
 
-    ASSERT_EQ(parse("[{\"type\":\"ad_click\",\"user_id\":\"u\"},{\"type\":\"x\"},7]", 500, &in,
-                    err, sizeof(err)),
+    ASSERT_EQ(parse("[{\"type\":\"ad_click\",\"user_id\":\"u\"},{\"type\":\"x\"},7]", 500,
+                    &in, err, sizeof(err)),
               FS_OK);
     ASSERT_EQ(in.n, 3);
     ASSERT_EQ(in.accepted, 1);
@@ -39,7 +40,8 @@ static void test_shapes(void)
     ASSERT_STR_EQ(in.items[2].raw, "7");
     fs_intake_clear(&in);
 
-    ASSERT_EQ(parse("{\"batch\":[{\"type\":\"sale\",\"anonymous_id\":\"a\",\"revenue\":\"1.5\"}]}",
+    ASSERT_EQ(parse("{\"batch\":[{\"type\":\"sale\",\"anonymous_id\":\"a\",\"revenue\":"
+                    "\"1.5\"}]}",
                     500, &in, err, sizeof(err)),
               FS_OK);
     ASSERT_EQ(in.accepted, 1);
@@ -74,7 +76,8 @@ static void test_event_size_limit(void)
     size_t n = 33 * 1024;
     char *body = malloc(n + 100);
     ASSERT(body);
-    int k = snprintf(body, 100, "{\"type\":\"ad_click\",\"user_id\":\"u\",\"properties\":{\"p\":\"");
+    int k = snprintf(body, 100,
+                     "{\"type\":\"ad_click\",\"user_id\":\"u\",\"properties\":{\"p\":\"");
     memset(body + k, 'x', n);
     strcpy(body + k + n, "\"}}");
     fs_intake_t in;
