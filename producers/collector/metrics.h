@@ -42,12 +42,12 @@ const char *fs_endpoint_name(fs_endpoint_t ep);
  * are not part of SPEC §3 (unknown fields, typos) all count as
  * "unknown_field", "properties.x" counts as "properties".
  */
-#define FS_METRICS_REASONS                                                               \
-    X(event)                                                                             \
-    X(event_id)                                                                          \
-    X(type) X(user_id) X(anonymous_id) X(occurred_at) X(channel) X(campaign) X(source)   \
-        X(medium) X(content) X(term) X(revenue) X(currency) X(properties) X(query)       \
-            X(unknown_field)
+/* clang-format off */
+#define FS_METRICS_REASONS                                                      \
+    X(event) X(event_id) X(type) X(user_id) X(anonymous_id) X(occurred_at)      \
+    X(channel) X(campaign) X(source) X(medium) X(content) X(term) X(revenue)    \
+    X(currency) X(properties) X(query) X(unknown_field)
+/* clang-format on */
 
 /** Upper bounds (seconds) of the produce→ack latency buckets, then +Inf. */
 #define FS_METRICS_LATENCY_BOUNDS                                                        \
