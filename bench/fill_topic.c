@@ -34,44 +34,15 @@
 #include "fs_buf.h"
 #include "fs_codec.h"
 #include "fs_day.h"
+#include "fs_rng.h"
 #include "fs_event.h"
 
-/* ---- deterministic randomness (splitmix64 seeding xoshiro256**) ------------- */
-
-typedef struct rng {
-    uint64_t s[4];
-} rng_t;
-
-static uint64_t splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t next_u64(rng_t *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
+/* ---- deterministic randomness: common/fs_rng.h ----------------------------- */
 
 /* Uniform in [0, n) (n > 0; the modulo bias is irrelevant here). */
-static uint64_t below(rng_t *r, uint64_t n)
+static uint64_t below(fs_rng_t *r, uint64_t n)
 {
-    return next_u64(r) % n;
+    return fs_rng_next(r) % n;
 }
 
 /* ---- the event model ------------------------------------------------------ */
@@ -133,7 +104,7 @@ typedef struct opts {
     unsigned dup_permille, anon_percent;
 } opts_t;
 
-static const kind_t *pick_kind(rng_t *r)
+static const kind_t *pick_kind(fs_rng_t *r)
 {
     unsigned x = (unsigned)below(r, 10000);
     for (size_t i = 0; i < NKINDS; i++) {
@@ -144,7 +115,7 @@ static const kind_t *pick_kind(rng_t *r)
     return &kinds[0];
 }
 
-static const char *pick(rng_t *r, const char *const *list)
+static const char *pick(fs_rng_t *r, const char *const *list)
 {
     size_t n = 0;
     while (list[n])
@@ -154,7 +125,7 @@ static const char *pick(rng_t *r, const char *const *list)
 
 /* Persons: a skewed choice (a quarter of the persons make half the events) so
  * person state is re-read, as with real repeat visitors. */
-static uint64_t pick_person(rng_t *r, uint64_t users)
+static uint64_t pick_person(fs_rng_t *r, uint64_t users)
 {
     if (below(r, 2) == 0)
         return below(r, users / 4 ? users / 4 : 1);
@@ -162,7 +133,7 @@ static uint64_t pick_person(rng_t *r, uint64_t users)
 }
 
 /* Fills @p ev (pointing into @p text) with event @p i. */
-static void make_event(const opts_t *o, rng_t *r, uint64_t i, fs_event_t *ev,
+static void make_event(const opts_t *o, fs_rng_t *r, uint64_t i, fs_event_t *ev,
                        char text[8][160], unsigned *role)
 {
     memset(ev, 0, sizeof(*ev));
@@ -370,10 +341,8 @@ int main(int argc, char **argv)
     }
     rkt = rd_kafka_topic_new(rk, topic, NULL);
 
-    rng_t r;
-    uint64_t x = o.seed;
-    for (int i = 0; i < 4; i++)
-        r.s[i] = splitmix(&x);
+    fs_rng_t r;
+    fs_rng_seed_from(&r, o.seed);
     uint64_t distinct = 0, dups = 0, touches = 0, convs = 0, idents = 0, bytes = 0;
     double t0 = mono_s(), last = t0;
     for (uint64_t i = 0; i < o.events; i++) {

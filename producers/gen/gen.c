@@ -24,65 +24,34 @@
 #include <string.h>
 
 #include "fs_day.h"
+#include "fs_rng.h"
 
 #define SEC 1000LL
 #define MIN (60 * SEC)
 #define HOUR (60 * MIN)
 #define DAY FS_DAY_MS
 
-/* ---- randomness: splitmix64 seeds xoshiro256** ------------------------ */
+/* ---- randomness: fs_splitmix64 seeds xoshiro256** (common/fs_rng.h) ------ */
 
-typedef struct rng {
-    uint64_t s[4];
-} rng_t;
-
-static uint64_t splitmix64(uint64_t *x)
+static void rng_seed(fs_rng_t *r, uint64_t seed, uint64_t stream)
 {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t next64(rng_t *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-static void rng_seed(rng_t *r, uint64_t seed, uint64_t stream)
-{
-    uint64_t x = seed ^ (stream * 0xd1342543de82ef95ULL);
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
+    fs_rng_seed_from(r, seed ^ (stream * 0xd1342543de82ef95ULL));
 }
 
 /* Uniform in [lo, hi] (the modulo bias is below 2^-40 for our ranges). */
-static int64_t range(rng_t *r, int64_t lo, int64_t hi)
+static int64_t range(fs_rng_t *r, int64_t lo, int64_t hi)
 {
-    return lo + (int64_t)(next64(r) % (uint64_t)(hi - lo + 1));
+    return lo + (int64_t)(fs_rng_next(r) % (uint64_t)(hi - lo + 1));
 }
 
 /* True with probability ppm / 10^6. */
-static int chance(rng_t *r, uint32_t ppm)
+static int chance(fs_rng_t *r, uint32_t ppm)
 {
-    return next64(r) % FS_GEN_PPM < ppm;
+    return fs_rng_next(r) % FS_GEN_PPM < ppm;
 }
 
 /* Index drawn from @p n relative weights. */
-static int pick(rng_t *r, const unsigned *w, int n)
+static int pick(fs_rng_t *r, const unsigned *w, int n)
 {
     unsigned total = 0;
     for (int i = 0; i < n; i++)
@@ -100,10 +69,10 @@ static int pick(rng_t *r, const unsigned *w, int n)
 
 /* A duration in [lo, hi] ms, skewed towards lo (u² of a uniform u), as
  * waiting times between touches are: most come soon, a few much later. */
-static int64_t skewed(rng_t *r, int64_t lo, int64_t hi)
+static int64_t skewed(fs_rng_t *r, int64_t lo, int64_t hi)
 {
-    uint64_t u = next64(r) >> 32, v = (u * u) >> 32; /* v in [0, 2^32) */
-    uint64_t span_s = (uint64_t)(hi - lo) / 1000;    /* seconds keep v*span < 2^63 */
+    uint64_t u = fs_rng_next(r) >> 32, v = (u * u) >> 32; /* v in [0, 2^32) */
+    uint64_t span_s = (uint64_t)(hi - lo) / 1000;         /* seconds keep v*span < 2^63 */
     return lo + (int64_t)((v * span_s) >> 32) * 1000 + range(r, 0, 999);
 }
 
@@ -320,7 +289,7 @@ static ev_t heap_pop(fs_gen_t *g)
 
 typedef struct journey {
     fs_gen_t *g;
-    rng_t r;
+    fs_rng_t r;
     uint32_t user;
     int64_t t;      /* the clock of this journey */
     int b2b;        /* B2B buyer (crm_ ids) rather than a hot-tub shopper */
@@ -488,7 +457,7 @@ static void hot_tub(journey_t *j)
                                     S_P_MYTHOS, S_P_SWIM_SPAS, S_P_FINANCING,
                                     S_P_VISIT};
     static const unsigned entry_w[] = {30, 25, 20, 10, 10, 5};
-    rng_t *r = &j->r;
+    fs_rng_t *r = &j->r;
     touch_t entry;
     switch (PICK(r, entry_w)) {
     case 0: /* Facebook/Instagram ads */
@@ -608,7 +577,7 @@ static void b2b(journey_t *j)
                                     S_P_CUSTOMERS, S_P_INTEGRATIONS, S_P_BLOG,
                                     S_P_DEMO};
     static const unsigned entry_w[] = {25, 25, 15, 15, 8, 7, 5};
-    rng_t *r = &j->r;
+    fs_rng_t *r = &j->r;
     touch_t entry;
     int known_by_sales = 0;
     switch (PICK(r, entry_w)) {
@@ -792,7 +761,7 @@ static int64_t warp_day(int64_t t)
 static int64_t user_start(const fs_gen_t *g, uint32_t user)
 {
     int64_t span = g->end_ms - g->start_ms, slot = span / g->o.users;
-    rng_t r;
+    fs_rng_t r;
     rng_seed(&r, g->o.seed, ((uint64_t)user << 1) | 1);
     return warp_day(g->start_ms + (int64_t)user * span / g->o.users +
                     range(&r, 0, slot > 1 ? slot - 1 : 0));
@@ -806,7 +775,7 @@ static fs_err_t journey(fs_gen_t *g, uint32_t user)
     j.user = user;
     j.t = user_start(g, user);
     rng_seed(&j.r, g->o.seed, (uint64_t)user << 1);
-    rng_t *r = &j.r;
+    fs_rng_t *r = &j.r;
     j.b2b = g->o.scenario == FS_GEN_B2B ||
             (g->o.scenario == FS_GEN_MIXED && chance(r, 500000));
     j.anon_first = chance(r, g->o.anonymous_ppm);
@@ -829,7 +798,7 @@ static fs_err_t journey(fs_gen_t *g, uint32_t user)
 static uint64_t id_hash(const fs_gen_t *g, uint32_t user, uint64_t salt)
 {
     uint64_t x = g->o.seed ^ (salt << 56) ^ ((uint64_t)user * 0x9e3779b97f4a7c15ULL);
-    return splitmix64(&x);
+    return fs_splitmix64(&x);
 }
 
 static fs_err_t put_time(fs_buf_t *b, const ev_t *e)
