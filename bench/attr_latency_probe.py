@@ -39,7 +39,11 @@ import time
 import urllib.parse
 
 import redis
-from confluent_kafka import Consumer, TopicPartition
+
+# The HTTP poster, offsets helpers and percentile are latency_probe.py's.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from latency_probe import (Poster, accepted_of, applied, end_offsets,  # noqa: E402
+                           percentile, wait_caught_up)
 
 # Per 10,000 events, as fs-bench-fill (bench/fill_topic.c); repeat_purchase
 # folded into sale.
@@ -57,32 +61,6 @@ CHANNELS = ["paid_search", "paid_social", "display", "email", "social", "organic
 
 def log(*a):
     print("attr_latency_probe:", *a, file=sys.stderr, flush=True)
-
-
-class Poster:
-    """One keep-alive HTTP connection to the collector."""
-
-    def __init__(self, url):
-        u = urllib.parse.urlsplit(url)
-        self.host, self.port = u.hostname, u.port or 80
-        self.conn = None
-
-    def post(self, body):
-        for attempt in range(3):
-            try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-                self.conn.request("POST", "/v1/events", body,
-                                  {"Content-Type": "application/json"})
-                r = self.conn.getresponse()
-                return r.status, r.read()
-            except (OSError, http.client.HTTPException):
-                if self.conn:
-                    self.conn.close()
-                self.conn = None
-                if attempt == 2:
-                    raise
-        return 0, b""
 
 
 def event(prefix, i, rnd, users):
@@ -121,43 +99,6 @@ def probe_body(run, i, tag):
     return ch, time.strftime("%Y-%m-%d", time.gmtime(now_ms / 1000.0)), body
 
 
-def accepted_of(status, data):
-    if status != 200:
-        return 0
-    try:
-        return int(json.loads(data)["accepted"])
-    except (ValueError, KeyError):
-        return 0
-
-
-def end_offsets(brokers, topic):
-    c = Consumer({"bootstrap.servers": brokers, "group.id": "attr-probe-ends"})
-    try:
-        md = c.list_topics(topic, timeout=10)
-        return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                for p in md.topics[topic].partitions}
-    finally:
-        c.close()
-
-
-def wait_caught_up(r, ns, brokers, topic, timeout):
-    ends = end_offsets(brokers, topic)
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        offs = r.hgetall("%s:v1:offsets" % ns)
-        if all(hi == 0 or int(offs.get(("%s:%d" % (topic, p)).encode(), -1)) + 1 >= hi
-               for p, hi in ends.items()):
-            return time.time() - t0
-        time.sleep(0.1)
-    raise SystemExit("attr_latency_probe: worker did not catch up in %d s" % timeout)
-
-
-def applied(r, ns, topic):
-    offs = r.hgetall("%s:v1:offsets" % ns)
-    pre = (topic + ":").encode()
-    return sum(int(v) + 1 for k, v in offs.items() if k.startswith(pre))
-
-
 def flat_out(url, seconds, threads, batch, run, r, ns, topic, users):
     total = [0] * threads
     t0 = time.time()
@@ -179,11 +120,6 @@ def flat_out(url, seconds, threads, batch, run, r, ns, topic, users):
         t.join()
     t2, a2 = time.time(), applied(r, ns, topic)
     return sum(total) / (t2 - t0), (a2 - a1) / (t2 - t1)
-
-
-def percentile(xs, q):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, int(round(q / 100.0 * len(xs) + 0.5)) - 1))]
 
 
 def main():
