@@ -5,6 +5,7 @@
 #include "worker.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@
 #include "plan.h"
 #include "sink.h"
 
-#define LEAVE_TIMEOUT_S 8 /* longest a stopping worker waits to leave the group */
+#define LEAVE_TIMEOUT_S 8   /* longest a stopping worker waits to leave the group */
+#define SHUTDOWN_LIMIT_S 12 /* longest the whole wind-down may take (SIGTERM → exit) */
 
 typedef struct part {
     int64_t epoch; /* 0 when this member does not own the partition */
@@ -433,6 +435,20 @@ static void leave_group(fs_worker_t *w)
     rd_kafka_queue_destroy(q);
 }
 
+/* SIGALRM during shutdown: async-signal-safe write and _exit only.  Exit
+ * status 0 after a requested stop (the state in Redis is consistent), 1
+ * when a fatal error caused the stop. */
+static volatile sig_atomic_t shutdown_status;
+
+static void on_shutdown_timeout(int sig)
+{
+    static const char msg[] = "funnel-worker: shutdown took longer than the limit; "
+                              "exiting (every applied batch is whole in Redis)\n";
+    (void)sig;
+    (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    _exit(shutdown_status);
+}
+
 int fs_worker_run(fs_worker_t *w)
 {
     double last_stats = mono_s();
@@ -456,6 +472,17 @@ int fs_worker_run(fs_worker_t *w)
             last_stats = mono_s();
         }
     }
+    shutdown_status = w->fatal ? 1 : 0;
+    /* From here on the worker only winds down.  librdkafka has been seen to
+     * hang while leaving the group right after a Redis restart (chaos test:
+     * no "stopped" 15 s after SIGTERM); every batch in Redis is whole, so if
+     * winding down takes too long, exiting is safe. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_shutdown_timeout;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) == 0)
+        alarm(SHUTDOWN_LIMIT_S);
     if (!w->fatal)
         (void)apply_batches(w);
     leave_group(w);
