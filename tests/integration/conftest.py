@@ -241,6 +241,11 @@ def fs_ctx(fs_stack):
     env.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
     ctx["env"] = env
     yield ctx
+    fs_drop_ctx(ctx)
+
+
+def fs_drop_ctx(ctx):
+    """Deletes a context's topics and every Redis key of its namespace."""
     try:
         for f in ctx["admin"].delete_topics([ctx["topic"], ctx["dlq"]],
                                             operation_timeout=30).values():

@@ -33,7 +33,7 @@ import pytest
 
 import oracle
 import person_oracle
-from conftest import (fs_create_topics, fs_post_events, fs_read_topic, fs_redis_events,
+from conftest import (fs_create_topics, fs_drop_ctx, fs_post_events, fs_read_topic, fs_redis_events,
                       fs_wait_offsets, fs_wait_ready, fs_free_port)
 from test_pipeline import diff_days
 
@@ -473,25 +473,13 @@ def second_namespace(fs_ctx):
     return ctx
 
 
-def drop_namespace(ctx):
-    try:
-        for f in ctx["admin"].delete_topics([ctx["topic"], ctx["dlq"]],
-                                            operation_timeout=30).values():
-            f.result(timeout=60)
-    except Exception:  # noqa: BLE001 - cleanup only
-        pass
-    keys = list(ctx["redis"].scan_iter(match=f"{ctx['ns']}:*", count=1000))
-    for i in range(0, len(keys), 500):
-        ctx["redis"].delete(*keys[i:i + 500])
-
-
 @pytest.fixture
 def fs_ctx_b(fs_ctx):
     """A second namespace; requested before fs_procs, so it is dropped
     only after fs_procs stopped every daemon."""
     ctx = second_namespace(fs_ctx)
     yield ctx
-    drop_namespace(ctx)
+    fs_drop_ctx(ctx)
 
 
 def test_two_orders_identical(fs_ctx, fs_ctx_b, fs_procs):
