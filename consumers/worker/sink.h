@@ -6,9 +6,10 @@
  * stored offset, atomically) and applies a batch — event counts,
  * de-duplication marks, identity links, per-bucket state, each affected
  * person's contribution delta (users, attribution, revenue, handoff) and
- * every partition's offset — in one optimistic transaction: WATCH what was
- * read, MULTI/EXEC what is written; EXEC fails when another worker changed
- * any of it, and the batch is recomputed from fresh state.  Knows nothing
+ * every partition's offset — in one optimistic transaction: read the
+ * state, compute, then one script checks that nothing read has changed
+ * and makes every write; when another worker changed any of it, nothing is
+ * written and the batch is recomputed from fresh state.  Knows nothing
  * of Kafka or Avro: it receives plans.
  */
 #ifndef FS_SINK_H
@@ -64,6 +65,15 @@ fs_err_t fs_sink_claim(fs_sink_t *sink, int32_t partition, int64_t *epoch,
  */
 fs_err_t fs_sink_apply(fs_sink_t *sink, fs_sink_part_t *parts, size_t n,
                        fs_sink_result_t *res, char *errstr, size_t errstr_size) FS_WUR;
+
+/**
+ * Test seam: @p fn (NULL to remove) runs in every apply attempt after the
+ * state was read and the writes computed, just before the commit — the
+ * moment another worker's write must make the commit refuse.  Used by the
+ * integration tests to interleave two sinks deterministically.
+ */
+typedef void (*fs_sink_precommit_fn)(void *opaque);
+void fs_sink_set_precommit(fs_sink_t *sink, fs_sink_precommit_fn fn, void *opaque);
 
 /** Milliseconds the last successful apply took (for stats). */
 double fs_sink_last_apply_ms(const fs_sink_t *sink);

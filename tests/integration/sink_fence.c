@@ -1,7 +1,10 @@
 /*
  * sink_fence.c — drives the worker's Redis sink against a real Redis to show
- * that a zombie owner is fenced and that replays are harmless.  Prints one
- * line per step; exits non-zero on the first step that does not behave.
+ * that a zombie owner is fenced, that replays are harmless, and that two
+ * sinks writing the same person at once (interleaved deterministically by
+ * the pre-commit seam) never lose an update: the one that read stale state
+ * refuses to commit and recomputes.  Prints one line per step; exits
+ * non-zero on the first step that does not behave.
  * Configuration comes from the environment (FUNNEL_REDIS_URL,
  * FUNNEL_NAMESPACE); test_sink.py checks Redis itself afterwards.
  */
@@ -25,17 +28,57 @@ extern char **environ;
         }                                                                                \
     } while (0)
 
-static void add(fs_plan_t *plan, const fs_definition_t *def, const char *id, int64_t off)
+static void add_ev(fs_plan_t *plan, const fs_definition_t *def, const char *id,
+                   int64_t off, const char *user, int64_t ms)
 {
     fs_event_t ev;
     memset(&ev, 0, sizeof(ev));
     snprintf(ev.event_id, sizeof(ev.event_id), "%s", id);
     ev.type = strdup("ad_click");
-    ev.user_id = strdup("fence-user");
-    ev.occurred_at_ms = 1795756321000LL; /* 2026-11-27 */
+    ev.user_id = strdup(user);
+    ev.occurred_at_ms = ms;
     CHECK(ev.type && ev.user_id, "out of memory");
     CHECK(fs_plan_add(plan, def, &ev, off) == FS_OK, "plan_add");
     fs_event_clear(&ev);
+}
+
+#define DAY27 1795756321000LL /* 2026-11-27 */
+#define DAY26 (DAY27 - 86400000LL)
+
+static void add(fs_plan_t *plan, const fs_definition_t *def, const char *id, int64_t off)
+{
+    add_ev(plan, def, id, off, "fence-user", DAY27);
+}
+
+/* What the pre-commit seam of sink A does, once: sink B applies its own
+ * batch (same person, other partition) or claims A's partition. */
+typedef struct interloper {
+    fs_sink_t *b;
+    fs_sink_part_t part; /* B's batch; plan NULL = claim instead */
+    int32_t claim_partition;
+    int ran;
+} interloper_t;
+
+static void interfere(void *opaque)
+{
+    interloper_t *x = opaque;
+    if (x->ran++)
+        return;
+    char err[512];
+    fs_sink_result_t res;
+    if (x->part.plan) {
+        CHECK(fs_sink_apply(x->b, &x->part, 1, &res, err, sizeof(err)) == FS_OK, "%s",
+              err);
+        CHECK(res.applied == 1 && !x->part.fenced, "B's interleaved batch applies");
+        printf("B applied its batch between A's read and A's commit\n");
+    } else {
+        int64_t e, next;
+        CHECK(fs_sink_claim(x->b, x->claim_partition, &e, &next, err, sizeof(err)) ==
+                  FS_OK,
+              "%s", err);
+        printf("B claimed partition %d between A's read and A's commit\n",
+               (int)x->claim_partition);
+    }
 }
 
 /* Applies one partition's @p plan as owner @p epoch; returns the error or
@@ -110,6 +153,46 @@ int main(int argc, char **argv)
     CHECK(res.applied == 0 && res.duplicates == 1, "duplicate event_id counted");
     printf("duplicate event_id skipped\n");
 
+    /* Two sinks, one person, interleaved: A (partition 1) reads the person,
+     * then B (partition 2) applies an earlier event of the same person,
+     * then A commits.  A must refuse its stale commit and recompute, so the
+     * person is counted once, on B's earlier day (users:2026-11-26). */
+    fs_sink_t *sb =
+        fs_sink_new(conf, "fence.topic", 3600, 3600, &params, err, sizeof(err));
+    CHECK(sb, "%s", err);
+    int64_t ea, eb;
+    CHECK(fs_sink_claim(sink, 1, &ea, &next, err, sizeof(err)) == FS_OK, "%s", err);
+    CHECK(fs_sink_claim(sb, 2, &eb, &next, err, sizeof(err)) == FS_OK, "%s", err);
+    fs_plan_t pa, pb;
+    fs_plan_init(&pa, 1);
+    fs_plan_init(&pb, 2);
+    add_ev(&pa, def, "race-late", 0, "race-user", DAY27);
+    add_ev(&pb, def, "race-early", 0, "race-user", DAY26);
+    interloper_t x = {sb, {&pb, eb, 0}, 0, 0};
+    fs_sink_set_precommit(sink, interfere, &x);
+    CHECK(apply1(sink, &pa, ea, &res, err, sizeof(err)) == FS_OK, "%s", err);
+    CHECK(x.ran >= 2, "A retried after B's write (attempts %d)", x.ran);
+    CHECK(res.applied == 1 && res.conflicts >= 1, "A applied after %d conflict(s)",
+          res.conflicts);
+    printf("A refused its stale commit (%d conflict) and recomputed\n", res.conflicts);
+
+    /* A claim between A's read and A's commit fences A's batch whole. */
+    int64_t ec;
+    CHECK(fs_sink_claim(sink, 3, &ec, &next, err, sizeof(err)) == FS_OK, "%s", err);
+    fs_plan_t pc;
+    fs_plan_init(&pc, 3);
+    add_ev(&pc, def, "race-fenced", 0, "race-user", DAY26 - 86400000LL);
+    interloper_t y = {sb, {NULL, 0, 0}, 3, 0};
+    fs_sink_set_precommit(sink, interfere, &y);
+    CHECK(apply1(sink, &pc, ec, &res, err, sizeof(err)) == FS_ERR_FENCED,
+          "a claim before A's commit must fence A's batch");
+    printf("A fenced by a claim that raced its commit\n");
+    fs_sink_set_precommit(sink, NULL, NULL);
+
+    fs_plan_clear(&pa);
+    fs_plan_clear(&pb);
+    fs_plan_clear(&pc);
+    fs_sink_destroy(sb);
     fs_plan_clear(&plan);
     fs_sink_destroy(sink);
     fs_definition_destroy(def);

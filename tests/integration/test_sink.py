@@ -19,14 +19,27 @@ def test_zombie_owner_is_fenced(fs_stack):
     assert "A fenced" in p.stdout
     r = fs_stack["redis"]
     try:
-        # fence-1..4 once each, none of A's stale batch twice: 4 ad_clicks.
+        # fence-1..4 once each, none of A's stale batch twice, and race-late:
+        # 5 ad_clicks on 2026-11-27, by two persons, of whom only fence-user
+        # reached awareness first on that day.
         assert r.hgetall(f"{ns}:v1:events:2026-11-27") == {
-            "s:awareness": "4", "sc:awareness:(none)": "4", "sk:awareness:(none)": "4",
-            "t:ad_click": "4"}
+            "s:awareness": "5", "sc:awareness:(none)": "5", "sk:awareness:(none)": "5",
+            "t:ad_click": "5"}
         assert r.hget(f"{ns}:v1:offsets", "fence.topic:0") == "4"
         assert r.get(f"{ns}:v1:offset:fence.topic:0") == "4"
         assert r.get(f"{ns}:v1:epoch:fence.topic:0") == "2"
         assert r.hget(f"{ns}:v1:users:2026-11-27", "s:awareness") == "1"
+        # The race: race-user counted once, on the earlier day of B's event;
+        # both events counted; the fenced batch's event (2026-11-25) not at all.
+        assert "A refused its stale commit" in p.stdout
+        assert "A fenced by a claim that raced its commit" in p.stdout
+        assert r.hgetall(f"{ns}:v1:users:2026-11-26") == {
+            "s:awareness": "1", "sc:awareness:(none)": "1", "sk:awareness:(none)": "1"}
+        assert r.hget(f"{ns}:v1:events:2026-11-26", "s:awareness") == "1"
+        assert not r.exists(f"{ns}:v1:events:2026-11-25")
+        assert not r.exists(f"{ns}:v1:users:2026-11-25")
+        assert r.get(f"{ns}:v1:epoch:fence.topic:3") == "2"
+        assert r.get(f"{ns}:v1:offset:fence.topic:3") is None
     finally:
         keys = list(r.scan_iter(match=f"{ns}:*"))
         if keys:
