@@ -1114,104 +1114,194 @@ done:
  * {"<key>":{"<field>":value,...},...}: each key written once, since the
  * entries are sorted by key — about half the size of (key, field) pairs.
  */
-fs_err_t fs_contrib_serialize(const fs_contrib_t *c, fs_buf_t *out)
-{
-    json_t *root = json_object(), *obj = NULL;
-    fs_err_t err = FS_ERR_NOMEM;
+/*
+ * The stored form of a contribution (compact, no JSON: it is read, parsed
+ * and rewritten for every person a batch touches):
+ *
+ *   "C1\n"                                    format tag
+ *   "k" <len> ":" <key bytes> "\n"            a key, then its fields:
+ *   "f" <len> ":" <field bytes> "=" <value> "\n"
+ *
+ * Lengths are decimal byte counts (1..CONTRIB_TEXT_MAX), so keys and fields
+ * may hold any byte but NUL; values are non-zero decimal int64s.  Keys are
+ * strictly increasing, and so are the fields of one key: the entries are
+ * sorted and unique by construction, as fs_contrib_t keeps them.
+ */
+#define CONTRIB_TAG "C1\n"
 
-    if (!root)
-        return FS_ERR_NOMEM;
-    for (size_t i = 0; i < c->n; i++) {
-        if (i == 0 || strcmp(c->e[i - 1].key, c->e[i].key) != 0) {
-            if (!(obj = json_object()) ||
-                json_object_set_new(root, c->e[i].key, obj) != 0)
-                goto done;
-        }
-        if (json_object_set_new(obj, c->e[i].field, json_integer(c->e[i].value)) != 0)
-            goto done;
-    }
-    err = dump_json(root, out);
-done:
-    json_decref(root);
+/* Appends the decimal form of @p v. */
+static fs_err_t put_i64(fs_buf_t *out, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[sizeof(tmp) - 1 - n++] = '-';
+    return fs_buf_append(out, tmp + sizeof(tmp) - n, n);
+}
+
+/* Appends tag, length, ':', the bytes of @p s. */
+static fs_err_t put_text(fs_buf_t *out, char tag, const char *s)
+{
+    size_t len = strlen(s);
+    fs_err_t err = fs_buf_append(out, &tag, 1);
+    if (!err)
+        err = put_i64(out, (int64_t)len);
+    if (!err)
+        err = fs_buf_append(out, ":", 1);
+    if (!err)
+        err = fs_buf_append(out, s, len);
     return err;
 }
 
-static int contrib_text_ok(const char *s)
+fs_err_t fs_contrib_serialize(const fs_contrib_t *c, fs_buf_t *out)
 {
-    size_t len = strlen(s);
-    return len > 0 && len <= CONTRIB_TEXT_MAX;
+    size_t len0 = out->len;
+    fs_err_t err = fs_buf_append(out, CONTRIB_TAG, strlen(CONTRIB_TAG));
+    for (size_t i = 0; !err && i < c->n; i++) {
+        const fs_contrib_entry_t *e = &c->e[i];
+        if (i == 0 || strcmp(c->e[i - 1].key, e->key) != 0) {
+            err = put_text(out, 'k', e->key);
+            if (!err)
+                err = fs_buf_append(out, "\n", 1);
+        }
+        if (!err)
+            err = put_text(out, 'f', e->field);
+        if (!err)
+            err = fs_buf_append(out, "=", 1);
+        if (!err)
+            err = put_i64(out, e->value);
+        if (!err)
+            err = fs_buf_append(out, "\n", 1);
+    }
+    if (err)
+        out->len = len0;
+    return err;
+}
+
+/* A cursor over the stored form. */
+typedef struct scan {
+    const char *p, *end;
+} scan_t;
+
+/* Reads <len> ":" <bytes> into a fresh string; NULL when malformed. */
+static const char *scan_text(scan_t *s, char **out)
+{
+    size_t len = 0, digits = 0;
+    *out = NULL;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9' && digits < 5) {
+        len = len * 10 + (size_t)(*s->p++ - '0');
+        digits++;
+    }
+    if (digits == 0 || len == 0 || len > CONTRIB_TEXT_MAX || s->p == s->end ||
+        *s->p++ != ':')
+        return "a length is not a number in 1..1024 followed by ':'";
+    if ((size_t)(s->end - s->p) < len || memchr(s->p, '\0', len))
+        return "a key or field is cut short or holds a NUL byte";
+    if (!(*out = malloc(len + 1)))
+        return "out of memory";
+    memcpy(*out, s->p, len);
+    (*out)[len] = '\0';
+    s->p += len;
+    return NULL;
+}
+
+/* Reads a non-zero decimal int64 and the '\n' after it. */
+static const char *scan_value(scan_t *s, int64_t *v)
+{
+    int neg = s->p < s->end && *s->p == '-';
+    s->p += neg;
+    uint64_t u = 0;
+    size_t digits = 0;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
+        if (digits == 0 && *s->p == '0')
+            return "a value is zero or has a leading zero";
+        unsigned d = (unsigned)(*s->p++ - '0');
+        if (u > (UINT64_MAX - d) / 10)
+            return "a value overflows";
+        u = u * 10 + d;
+        digits++;
+    }
+    if (digits == 0 || u > (uint64_t)INT64_MAX + (uint64_t)neg)
+        return "a value is not a non-zero 64-bit integer";
+    if (s->p == s->end || *s->p++ != '\n')
+        return "a value is not followed by a newline";
+    *v = neg ? (int64_t)(0 - u) : (int64_t)u;
+    return NULL;
 }
 
 fs_err_t fs_contrib_parse(const char *data, size_t len, fs_contrib_t *out, char *errstr,
                           size_t errstr_size)
 {
-    json_error_t jerr;
-    json_t *root = NULL, *obj, *v;
-    const char *key, *field;
-    size_t n = 0;
-    fs_err_t err = FS_ERR_CORRUPT;
+    scan_t s = {data, data ? data + len : NULL};
+    const char *why = NULL;
+    char *key = NULL; /* the current key (owned until handed to an entry) */
+    size_t key_fields = 0;
 
     fs_contrib_clear(out);
-    if (!data || !(root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr))) {
-        snprintf(errstr, errstr_size, "contribution: not JSON: %s",
-                 data ? jerr.text : "no data");
+    if (!data || len < strlen(CONTRIB_TAG) ||
+        memcmp(data, CONTRIB_TAG, strlen(CONTRIB_TAG)) != 0) {
+        snprintf(errstr, errstr_size, "contribution: does not start with the C1 tag");
         return FS_ERR_CORRUPT;
     }
-    if (!json_is_object(root)) {
-        snprintf(errstr, errstr_size, "contribution: not a JSON object");
-        goto done;
-    }
-    json_object_foreach(root, key, obj)
-    {
-        if (!contrib_text_ok(key) || !json_is_object(obj) || json_object_size(obj) == 0) {
-            snprintf(
-                errstr, errstr_size,
-                "contribution: a key is empty, longer than %d bytes or not mapped to a "
-                "non-empty object",
-                CONTRIB_TEXT_MAX);
-            goto done;
-        }
-        n += json_object_size(obj);
-    }
-    if (n > 0 && !(out->e = calloc(n, sizeof(*out->e)))) {
-        err = FS_ERR_NOMEM;
-        snprintf(errstr, errstr_size, "contribution: out of memory");
-        goto done;
-    }
-    out->cap = n;
-    json_object_foreach(root, key, obj)
-    {
-        json_object_foreach(obj, field, v)
-        {
-            if (!contrib_text_ok(field) || !json_is_integer(v) ||
-                json_integer_value(v) == 0) {
-                snprintf(errstr, errstr_size,
-                         "contribution: %.64s: a field is empty, longer than %d bytes or "
-                         "not mapped to a non-zero integer",
-                         key, CONTRIB_TEXT_MAX);
-                goto done;
+    s.p += strlen(CONTRIB_TAG);
+    while (!why && s.p < s.end) {
+        char tag = *s.p++;
+        if (tag == 'k') {
+            char *k;
+            if (key && key_fields == 0)
+                why = "a key has no fields";
+            else if (!(why = scan_text(&s, &k))) {
+                if (key && strcmp(key, k) >= 0)
+                    why = "keys are not in increasing order";
+                else if (s.p == s.end || *s.p++ != '\n')
+                    why = "a key is not followed by a newline";
+                free(key);
+                key = k;
+                key_fields = 0;
             }
-            fs_contrib_entry_t *e = &out->e[out->n];
-            e->key = strdup(key);
-            e->field = strdup(field);
-            e->value = (int64_t)json_integer_value(v);
-            out->n++; /* counted even when half-built: clear() frees it */
-            if (!e->key || !e->field) {
-                err = FS_ERR_NOMEM;
-                snprintf(errstr, errstr_size, "contribution: out of memory");
-                goto done;
+        } else if (tag == 'f') {
+            char *f;
+            int64_t v = 0;
+            if (!key)
+                why = "a field comes before any key";
+            else if (!(why = scan_text(&s, &f))) {
+                if (key_fields && strcmp(out->e[out->n - 1].field, f) >= 0)
+                    why = "fields are not in increasing order";
+                else if (s.p == s.end || *s.p++ != '=')
+                    why = "a field is not followed by '='";
+                else
+                    why = scan_value(&s, &v);
+                if (!why &&
+                    reserve((void **)&out->e, &out->cap, out->n + 1, sizeof(*out->e)))
+                    why = "out of memory";
+                char *kc = why ? NULL : strdup(key);
+                if (!why && !kc)
+                    why = "out of memory";
+                if (why) {
+                    free(f);
+                    free(kc);
+                } else {
+                    out->e[out->n++] = (fs_contrib_entry_t){kc, f, v};
+                    key_fields++;
+                }
             }
+        } else {
+            why = "a line starts with neither 'k' nor 'f'";
         }
     }
-    /* Keys are unique and so are fields per key (JSON_REJECT_DUPLICATES):
-     * the pairs are unique; only the order is ours to restore. */
-    if (out->n > 1)
-        qsort(out->e, out->n, sizeof(*out->e), qcmp_entry);
-    err = FS_OK;
-done:
-    json_decref(root);
-    if (err != FS_OK)
-        fs_contrib_clear(out);
+    if (!why && key && key_fields == 0)
+        why = "a key has no fields";
+    free(key);
+    if (!why)
+        return FS_OK;
+    snprintf(errstr, errstr_size, "contribution: %s", why);
+    fs_err_t err = strcmp(why, "out of memory") == 0 ? FS_ERR_NOMEM : FS_ERR_CORRUPT;
+    fs_contrib_clear(out);
     return err;
 }
 

@@ -102,7 +102,12 @@ fs_err_t fs_person_contribution(const fs_person_params_t *params,
                                 const fs_bucket_t *const *buckets, size_t nbuckets,
                                 fs_contrib_t *out) FS_WUR;
 
-/** Serializes / parses a contribution (compact, for storage in Redis). */
+/**
+ * Serializes / parses a contribution for storage in Redis: a compact,
+ * length-prefixed text form ("C1" tag; format in person.c), not JSON,
+ * because every person a batch touches reads and rewrites it.  The parser
+ * accepts only sorted, unique, non-zero entries and never crashes.
+ */
 fs_err_t fs_contrib_serialize(const fs_contrib_t *c, fs_buf_t *out) FS_WUR;
 fs_err_t fs_contrib_parse(const char *data, size_t len, fs_contrib_t *out, char *errstr,
                           size_t errstr_size) FS_WUR;

@@ -913,69 +913,99 @@ static void test_contrib_serialized(void)
     ASSERT_EQ(fs_contrib_serialize(&p, &buf2), FS_OK);
     ASSERT_EQ(buf2.len, buf.len);
     ASSERT(memcmp(buf2.data, buf.data, buf.len) == 0);
-    /* Parsing overwrites. */
-    ASSERT_EQ(fs_contrib_parse("{}", 2, &p, err, sizeof(err)), FS_OK);
+    /* Parsing overwrites; the empty contribution is the bare tag. */
+    ASSERT_EQ(fs_contrib_parse("C1\n", 3, &p, err, sizeof(err)), FS_OK);
     ASSERT_EQ(p.n, 0);
     fs_buf_reset(&buf2);
     ASSERT_EQ(fs_contrib_serialize(&p, &buf2), FS_OK);
-    ASSERT_EQ(buf2.len, 2);
+    ASSERT_EQ(buf2.len, 3);
 
+    /* Every strict prefix that ends inside a line is rejected. */
     for (size_t n = 0; n < buf.len; n++)
-        expect_bad_contrib((const char *)buf.data, n);
+        if (n < 3 || ((const char *)buf.data)[n - 1] != '\n')
+            expect_bad_contrib((const char *)buf.data, n);
     /* Random byte edits: rejected, or parsed into sorted unique entries. */
     uint32_t x = 777;
     char *m = malloc(buf.len);
     ASSERT(m);
-    for (int iter = 0; iter < 2000; iter++) {
+    for (int iter = 0; iter < 4000; iter++) {
         memcpy(m, buf.data, buf.len);
         x = x * 1103515245u + 12345u;
-        m[(x >> 8) % buf.len] = "{}\":,0-9x\xff"[(x >> 20) % 11];
+        m[(x >> 8) % buf.len] = "kf:=\n-019x\xff"[(x >> 20) % 11];
         if (fs_contrib_parse(m, buf.len, &p, err, sizeof(err)) == FS_OK) {
             for (size_t i = 1; i < p.n; i++) {
                 int k = strcmp(p.e[i - 1].key, p.e[i].key);
                 ASSERT(k < 0 || (k == 0 && strcmp(p.e[i - 1].field, p.e[i].field) < 0));
             }
+            for (size_t i = 0; i < p.n; i++)
+                ASSERT(p.e[i].value != 0);
         } else {
             ASSERT_EQ(p.n, 0);
         }
     }
     free(m);
 
-    /* Sorted on the way in, whatever order the JSON has. */
-    const char *unsorted = "{\"b\":{\"y\":1,\"x\":-2},\"a\":{\"z\":3}}";
-    ASSERT_EQ(fs_contrib_parse(unsorted, strlen(unsorted), &p, err, sizeof(err)), FS_OK);
+    /* Hand-written: keys and fields may hold ':' '=' '\n' (length-prefixed),
+     * negative values, the int64 extremes. */
+    const char good[] = "C1\nk1:a\nf3:x=y=-2\nf3:z\nz=9223372036854775807\n"
+                        "k2:b:\nf1:y=-9223372036854775808\n";
+    ASSERT_EQ(fs_contrib_parse(good, strlen(good), &p, err, sizeof(err)), FS_OK);
     ASSERT_EQ(p.n, 3);
     ASSERT_STR_EQ(p.e[0].key, "a");
-    ASSERT_STR_EQ(p.e[1].field, "x");
-    ASSERT_EQ(p.e[1].value, -2);
-    ASSERT_STR_EQ(p.e[2].field, "y");
+    ASSERT_STR_EQ(p.e[0].field, "x=y");
+    ASSERT_EQ(p.e[0].value, -2);
+    ASSERT_STR_EQ(p.e[1].field, "z\nz");
+    ASSERT_EQ(p.e[1].value, INT64_MAX);
+    ASSERT_STR_EQ(p.e[2].key, "b:");
+    ASSERT_EQ(p.e[2].value, INT64_MIN);
+    fs_buf_reset(&buf2);
+    ASSERT_EQ(fs_contrib_serialize(&p, &buf2), FS_OK);
+    ASSERT_EQ(buf2.len, strlen(good));
+    ASSERT(memcmp(buf2.data, good, buf2.len) == 0);
 
     const char *bad[] = {
         "",
-        "[]",
-        "null",
-        "{\"k\":1}",
-        "{\"k\":{}}",
-        "{\"k\":{\"f\":\"1\"}}",
-        "{\"k\":{\"f\":0}}",
-        "{\"k\":{\"f\":1.5}}",
-        "{\"k\":{\"f\":null}}",
-        "{\"\":{\"f\":1}}",
-        "{\"k\":{\"\":1}}",
-        "{\"k\":{\"f\":1,\"f\":2}}",
-        "{\"k\":{\"f\":1},\"k\":{\"g\":1}}",
-        "{\"k\":{\"f\":99999999999999999999}}",
-        "{\"k\":{\"f\\u0000\":1}}",
-        "{\"k\xff\":{\"f\":1}}",
+        "{}",
+        "C2\n",
+        "C1\nf1:f=1\n",                         /* field before key */
+        "C1\nk1:k\n",                           /* key without fields */
+        "C1\nk1:k\nf1:f=1\nk1:l\n",             /* last key without fields */
+        "C1\nk1:k\nf1:f=0\n",                   /* zero */
+        "C1\nk1:k\nf1:f=01\n",                  /* leading zero */
+        "C1\nk1:k\nf1:f=1.5\n",                 /* not an integer */
+        "C1\nk1:k\nf1:f=-\n",                   /* no digits */
+        "C1\nk1:k\nf1:f=1",                     /* no newline */
+        "C1\nk1:k\nf1:f=9223372036854775808\n", /* overflow */
+        "C1\nk1:k\nf1:f=-9223372036854775809\n",
+        "C1\nk1:k\nf1:f=99999999999999999999\n",
+        "C1\nk0:\nf1:f=1\n",                /* empty key */
+        "C1\nk1:k\nf0:=1\n",                /* empty field */
+        "C1\nk1:k\nf1:g=1\nf1:f=1\n",       /* fields out of order */
+        "C1\nk1:k\nf1:f=1\nf1:f=2\n",       /* duplicate field */
+        "C1\nk1:l\nf1:f=1\nk1:k\nf1:f=1\n", /* keys out of order */
+        "C1\nk1:k\nf1:f=1\nk1:k\nf1:g=1\n", /* duplicate key */
+        "C1\nk5:k\nf1:f=1\n",               /* length past the end */
+        "C1\nk1:kx\nf1:f=1\n",              /* length too short */
+        "C1\nk:k\nf1:f=1\n",                /* no length */
+        "C1\nk1k\nf1:f=1\n",                /* no ':' */
+        "C1\nk1:k\nf1:f:1\n",               /* no '=' */
+        "C1\nk1:k\nx1:f=1\n",               /* unknown line */
+        "C1\nk1:k\nf1:f=1\n\n",             /* stray newline */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         expect_bad_contrib(bad[i], strlen(bad[i]));
     expect_bad_contrib(NULL, 0);
+    expect_bad_contrib("C1\nk1:\0\nf1:f=1\n", 15); /* NUL in a key */
+    /* A key longer than 1,024 bytes. */
     char big[1200];
     memset(big, 'k', sizeof(big));
-    memcpy(big, "{\"", 2);
-    memcpy(big + sizeof(big) - 10, "\":{\"f\":1}}", 10);
-    expect_bad_contrib(big, sizeof(big));
+    memcpy(big, "C1\nk1025:", 9);
+    memcpy(big + 9 + 1025, "\nf1:f=1\n", 8);
+    expect_bad_contrib(big, 9 + 1025 + 8);
+    memcpy(big, "C1\nk1024:", 9);
+    memcpy(big + 9 + 1024, "\nf1:f=1\n", 8);
+    ASSERT_EQ(fs_contrib_parse(big, 9 + 1024 + 8, &p, err, sizeof(err)), FS_OK);
+    ASSERT_EQ(p.n, 1);
 
     fs_buf_free(&buf);
     fs_buf_free(&buf2);
