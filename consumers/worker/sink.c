@@ -63,19 +63,22 @@ static const char claim_lua[] =
 /* The stamp in front of every state value: 16 hex digits and '|'. */
 #define STAMP_LEN 17
 
-/* ARGV: ns, then sections, each a count followed by its entries:
+/* ARGV: ns, today's de-duplication hash, its TTL, then sections, each a
+ * count followed by its entries:
  *   parts   (topic:partition, epoch, offset read)   checked
  *   state   (key, stamp read or "" when absent)     checked
  *   hincrby (key, field, delta)
+ *   seen    (event_id)                 into the de-duplication hash
  *   set     (key, value, ttl seconds)
  *   del     (key)
- *   pfadd   (key, member)
+ *   pfadd   (key, member), sorted by key: one PFADD per key
  *   offsets (topic:partition, offset)
  * Returns 1 when everything was written, 0 (and nothing written) when a
  * checked value changed since it was read. */
 static const char commit_lua[] =
     "local pre = ARGV[1] .. ':v1:'\n"
-    "local i = 2\n"
+    "local seen, seen_ttl = ARGV[2], ARGV[3]\n"
+    "local i = 4\n"
     "local function count() local n = tonumber(ARGV[i]); i = i + 1; return n end\n"
     "for _ = 1, count() do\n"
     "  local tp = ARGV[i]\n"
@@ -91,12 +94,27 @@ static const char commit_lua[] =
     "for _ = 1, count() do\n"
     "  redis.call('HINCRBY', ARGV[i], ARGV[i + 1], ARGV[i + 2]); i = i + 3\n"
     "end\n"
+    "local n = count()\n"
+    "if n > 0 then\n"
+    "  local t = {}\n"
+    "  for k = 1, n do\n"
+    "    t[#t + 1] = ARGV[i]; t[#t + 1] = '1'; i = i + 1\n"
+    "    if #t >= 1000 or k == n then redis.call('HSET', seen, unpack(t)); t = {} end\n"
+    "  end\n"
+    "  redis.call('EXPIRE', seen, seen_ttl)\n"
+    "end\n"
     "for _ = 1, count() do\n"
     "  redis.call('SET', ARGV[i], ARGV[i + 1], 'EX', ARGV[i + 2]); i = i + 3\n"
     "end\n"
     "for _ = 1, count() do redis.call('DEL', ARGV[i]); i = i + 1 end\n"
-    "for _ = 1, count() do\n"
-    "  redis.call('PFADD', ARGV[i], ARGV[i + 1]); i = i + 2\n"
+    "n = count()\n"
+    "local k = 1\n"
+    "while k <= n do\n"
+    "  local key, t = ARGV[i], {}\n"
+    "  while k <= n and ARGV[i] == key and #t < 1000 do\n"
+    "    t[#t + 1] = ARGV[i + 1]; i = i + 2; k = k + 1\n"
+    "  end\n"
+    "  redis.call('PFADD', key, unpack(t))\n"
     "end\n"
     "for _ = 1, count() do\n"
     "  redis.call('SET', pre .. 'offset:' .. ARGV[i], ARGV[i + 1])\n"
@@ -109,7 +127,8 @@ struct fs_sink {
     redisContext *c;       /* NULL while disconnected */
     char pre[96];          /* "<ns>:v1:" */
     char topic[256];
-    char ttl[16];  /* de-duplication marks, seconds */
+    char ttl[16]; /* de-duplication hashes, seconds */
+    int dedup_days;
     char pttl[16]; /* person state, seconds */
     fs_person_params_t params;
     char claim_sha[48];
@@ -193,7 +212,10 @@ fs_sink_t *fs_sink_new(const fs_conf_t *conf, const char *topic, int dedup_ttl_s
     s->params = *params;
     snprintf(s->pre, sizeof(s->pre), "%s:v1:", fs_conf_str(conf, "namespace"));
     snprintf(s->topic, sizeof(s->topic), "%s", topic);
-    snprintf(s->ttl, sizeof(s->ttl), "%d", dedup_ttl_s);
+    /* An id counted on day D is looked up through day D + dedup_days, and
+     * its hash lives a day longer than that after its last write. */
+    s->dedup_days = dedup_ttl_s / 86400 > 0 ? dedup_ttl_s / 86400 : 1;
+    snprintf(s->ttl, sizeof(s->ttl), "%d", (s->dedup_days + 2) * 86400);
     snprintf(s->pttl, sizeof(s->pttl), "%d", person_ttl_s);
     /* Stamps must differ between workers and runs: seed from the kernel. */
     uint64_t seed = 0;
@@ -326,6 +348,7 @@ enum {
     SEC_PARTS,
     SEC_CHECKS,
     SEC_HINCRBY,
+    SEC_SEEN,
     SEC_SET,
     SEC_DEL,
     SEC_PFADD,
@@ -347,6 +370,7 @@ typedef struct txn {
     fs_buf_t scratch;
     args_t sec[NSEC];          /* the commit script's sections */
     char stamp[STAMP_LEN + 1]; /* of this transaction's writes */
+    int64_t today;             /* UTC day of processing (de-duplication hash) */
 } txn_t;
 
 static fs_err_t args_add(args_t *a, const void *p, size_t len)
@@ -451,6 +475,9 @@ static fs_err_t txn_init(txn_t *t, fs_sink_t *s, size_t nparts)
     t->seen = fs_strmap_new();
     t->cur = calloc(nparts ? nparts : 1, sizeof(*t->cur));
     snprintf(t->stamp, sizeof(t->stamp), "%016" PRIx64 "|", fs_rng_next(&s->rng));
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    t->today = fs_day_from_ms((int64_t)now.tv_sec * 1000);
     if (!t->links || !t->lists || !t->buckets || !t->persons || !t->seen || !t->cur) {
         txn_free(t);
         return FS_ERR_NOMEM;
@@ -714,10 +741,31 @@ static int is_new(const txn_t *t, const fs_sink_part_t *parts, size_t pi,
 static int dup_mark; /* address used as the "duplicate" value in t->seen */
 static int new_mark; /* address used as the "new" value in t->seen */
 
+/* "<pre>seen:<YYYY-MM-DD>" of @p day into @p out. */
+static void seen_key(const fs_sink_t *s, int64_t day, char *out, size_t sz)
+{
+    char d[11];
+    fs_day_format(day, d);
+    snprintf(out, sz, "%sseen:%s", s->pre, d);
+}
+
+/*
+ * De-duplication marks live in one hash per day of processing (UTC):
+ * `seen:<day>` maps each event_id counted that day to "1".  An id is a
+ * duplicate when any of the last dedup_days + 1 days' hashes holds it: one
+ * HMGET per day per batch instead of one GET per event, and one HSET per
+ * batch instead of one SET per event.
+ *
+ * Read, not checked by the commit: identical copies of an event have the
+ * same Kafka key, hence one partition and one owner at a time (fenced by
+ * the checked epoch), so no other worker writes these ids meanwhile; only
+ * differing copies sent under different ids could race.
+ */
 static fs_err_t read_seen(txn_t *t, fs_sink_part_t *parts, size_t n, char *errstr,
                           size_t sz)
 {
-    keys_t ks = {0};
+    fs_sink_t *s = t->s;
+    keys_t ids = {0};
     fs_err_t err = FS_OK;
     for (size_t pi = 0; pi < n && !err; pi++)
         for (size_t ii = 0; ii < parts[pi].plan->n && !err; ii++) {
@@ -726,24 +774,43 @@ static fs_err_t read_seen(txn_t *t, fs_sink_part_t *parts, size_t n, char *errst
                 continue;
             err = fs_strmap_put(t->seen, it->ev.event_id, &new_mark);
             if (!err)
-                err = keys_add(&ks, keyf(t->s, "seen:", it->ev.event_id));
+                err = keys_add(&ids, strdup(it->ev.event_id));
         }
-    /* Read, not watched: Redis 7.0's WATCH costs O(watched keys) per key, and
-     * marks were most of them (4.9 watched keys per event made a 5,000-event
-     * batch spend 43 s in WATCH).  Identical copies of an event have the
-     * same Kafka key, hence one partition and one owner at a time (fenced by
-     * the watched epoch), so no other worker writes these marks meanwhile;
-     * only differing copies sent under different ids could race. */
-    redisReply **r = NULL;
-    if (!err)
-        err = mget(t, ks.k, ks.n, &r, errstr, sz);
-    /* Mark ids already counted by an earlier batch (the key exists). */
-    size_t plen = strlen(t->s->pre) + 5;
-    for (size_t i = 0; !err && i < ks.n; i++)
-        if (r[i]->type != REDIS_REPLY_NIL)
-            err = fs_strmap_put(t->seen, ks.k[i] + plen, &dup_mark);
-    free_replies(r, ks.n);
-    keys_free(&ks);
+    if (err || ids.n == 0) {
+        keys_free(&ids);
+        return err;
+    }
+    int ndays = s->dedup_days + 1;
+    const char **argv = malloc((ids.n + 2) * sizeof(*argv));
+    char key[160];
+    if (!argv)
+        err = FS_ERR_NOMEM;
+    for (int d = 0; !err && d < ndays; d++) {
+        seen_key(s, t->today - d, key, sizeof(key));
+        argv[0] = "HMGET";
+        argv[1] = key;
+        for (size_t i = 0; i < ids.n; i++)
+            argv[2 + i] = ids.k[i];
+        if (append(t, (int)ids.n + 2, argv))
+            err = FS_ERR_NOMEM;
+    }
+    free(argv);
+    for (int d = 0; !err && d < ndays; d++) {
+        redisReply *r;
+        if ((err = get_reply(t, &r, errstr, sz)))
+            break;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != ids.n) {
+            snprintf(errstr, sz, "redis: unexpected reply to HMGET of seen ids");
+            err = FS_ERR_FATAL;
+        }
+        for (size_t i = 0; !err && i < ids.n; i++)
+            if (r->element[i]->type != REDIS_REPLY_NIL)
+                err = fs_strmap_put(t->seen, ids.k[i], &dup_mark);
+        freeReplyObject(r);
+    }
+    if (err)
+        disconnect(s); /* replies may be left unread */
+    keys_free(&ids);
     return err;
 }
 
@@ -1240,6 +1307,11 @@ static fs_err_t set_state(txn_t *t, const char *kind, const char *id, const void
     return err;
 }
 
+static int str_ptr_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Fills the write sections of the commit script. */
 static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
 {
@@ -1266,22 +1338,15 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
         }
         i = j;
     }
-    /* De-duplication marks of every event applied now.  Ids already seen
-     * before this batch are also dup_mark; re-setting them refreshes their
-     * TTL, which only lengthens de-duplication. */
+    /* De-duplication marks of every event applied now, into today's hash.
+     * Ids already seen before this batch are also dup_mark; writing them
+     * again only lengthens their de-duplication. */
     size_t pos = 0;
     const char *k;
     void *v;
-    args_t *set = &t->sec[SEC_SET];
     while (!err && fs_strmap_next(t->seen, &pos, &k, &v))
-        if (v == &dup_mark) {
-            snprintf(suffix, sizeof(suffix), "seen:%s", k);
-            err = args_key(set, s->pre, suffix);
-            if (!err)
-                err = args_add(set, "1", 1);
-            if (!err)
-                err = args_str(set, s->ttl);
-        }
+        if (v == &dup_mark)
+            err = args_str(&t->sec[SEC_SEEN], k);
     for (pos = 0; !err && fs_strmap_next(t->buckets, &pos, &k, &v);) {
         bstate_t *b = v;
         if (!b->dirty)
@@ -1319,15 +1384,32 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
         if (!err)
             err = set_state(t, "pc:", k, t->scratch.data, t->scratch.len);
     }
-    args_t *pf = &t->sec[SEC_PFADD];
-    for (size_t off = 0; !err && off < t->hll.len;) {
+    /* HyperLogLog members, sorted by key: the script adds each key's
+     * members in one PFADD. */
+    size_t npairs = 0;
+    for (size_t off = 0; off < t->hll.len; npairs++) {
         const char *key = (const char *)t->hll.data + off;
         const char *who = key + strlen(key) + 1;
-        err = args_key(pf, s->pre, key);
-        if (!err)
-            err = args_str(pf, who);
         off = (size_t)(who + strlen(who) + 1 - (const char *)t->hll.data);
     }
+    const char **pairs = npairs ? malloc(npairs * sizeof(*pairs)) : NULL;
+    if (npairs && !pairs)
+        err = FS_ERR_NOMEM;
+    for (size_t off = 0, i = 0; !err && off < t->hll.len; i++) {
+        const char *key = (const char *)t->hll.data + off;
+        const char *who = key + strlen(key) + 1;
+        pairs[i] = key;
+        off = (size_t)(who + strlen(who) + 1 - (const char *)t->hll.data);
+    }
+    if (!err && npairs > 1)
+        qsort(pairs, npairs, sizeof(*pairs), str_ptr_cmp);
+    args_t *pf = &t->sec[SEC_PFADD];
+    for (size_t i = 0; !err && i < npairs; i++) {
+        err = args_key(pf, s->pre, pairs[i]);
+        if (!err)
+            err = args_str(pf, pairs[i] + strlen(pairs[i]) + 1);
+    }
+    free(pairs);
     /* Offsets: the authoritative per-partition key, and the hash that tools
      * and dashboards read. */
     args_t *of = &t->sec[SEC_OFFSETS];
@@ -1345,20 +1427,20 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
 }
 
 /* Entries per section entry (arguments of one item). */
-static const size_t sec_width[NSEC] = {3, 2, 3, 3, 1, 2, 2};
+static const size_t sec_width[NSEC] = {3, 2, 3, 1, 3, 1, 2, 2};
 
 /* Runs the commit script: FS_OK when applied, FS_ERR_CONFLICT when a
  * checked value had changed (nothing written). */
 static fs_err_t commit(txn_t *t, char *errstr, size_t sz)
 {
     fs_sink_t *s = t->s;
-    size_t argc = 4 + NSEC;
+    size_t argc = 6 + NSEC;
     for (int i = 0; i < NSEC; i++)
         argc += t->sec[i].n;
     const char **argv = malloc(argc * sizeof(*argv));
     size_t *argl = malloc(argc * sizeof(*argl));
     char counts[NSEC][24];
-    char ns[96];
+    char ns[96], seen[160];
     fs_err_t err = argv && argl ? FS_OK : FS_ERR_NOMEM;
     if (!err) {
         size_t a = 0;
@@ -1367,6 +1449,9 @@ static fs_err_t commit(txn_t *t, char *errstr, size_t sz)
         argv[a] = s->commit_sha, argl[a++] = strlen(s->commit_sha);
         argv[a] = "0", argl[a++] = 1;
         argv[a] = ns, argl[a++] = strlen(ns);
+        seen_key(s, t->today, seen, sizeof(seen));
+        argv[a] = seen, argl[a++] = strlen(seen);
+        argv[a] = s->ttl, argl[a++] = strlen(s->ttl);
         for (int i = 0; i < NSEC; i++) {
             const args_t *sec = &t->sec[i];
             snprintf(counts[i], sizeof(counts[i]), "%zu", sec->n / sec_width[i]);
