@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "fs_attrib.h"
 #include "fs_day.h"
 
@@ -369,248 +367,6 @@ nomem:
 }
 
 /* ------------------------------------------------------- serialized form */
-
-static int dump_to_buf(const char *p, size_t n, void *opaque)
-{
-    return fs_buf_append(opaque, p, n) == FS_OK ? 0 : -1;
-}
-
-/* Appends @p root as compact JSON; on failure @p out is as before. */
-static fs_err_t dump_json(json_t *root, fs_buf_t *out)
-{
-    size_t len0 = out->len;
-    if (json_dump_callback(root, dump_to_buf, out, JSON_COMPACT) != 0) {
-        out->len = len0;
-        return FS_ERR_NOMEM;
-    }
-    return FS_OK;
-}
-
-static int append_new(json_t *arr, json_t *v)
-{
-    return v && json_array_append_new(arr, v) == 0;
-}
-
-fs_err_t fs_bucket_serialize(const fs_bucket_t *b, fs_buf_t *out)
-{
-    json_t *root = json_object(), *m = json_object(), *t = json_array(),
-           *c = json_array();
-    fs_err_t err = FS_ERR_NOMEM;
-
-    if (!root || !m || !t || !c)
-        goto done;
-    for (size_t i = 0; i < b->nm; i++)
-        if (json_object_set_new(m, b->m[i].field, json_integer(b->m[i].ms)) != 0)
-            goto done;
-    for (size_t i = 0; i < b->t.n; i++) {
-        const rec_t *r = &b->t.v[i];
-        if (!append_new(t, json_pack("[Isss?s?]", (json_int_t)r->ms, r->id, r->type,
-                                     r->channel, r->campaign)))
-            goto done;
-    }
-    for (size_t i = 0; i < b->c.n; i++) {
-        const rec_t *r = &b->c.v[i];
-        if (!append_new(c, json_pack("[IssIs]", (json_int_t)r->ms, r->id, r->type,
-                                     (json_int_t)r->rev, r->currency)))
-            goto done;
-    }
-    if (json_object_set(root, "m", m) != 0 || json_object_set(root, "t", t) != 0 ||
-        json_object_set(root, "c", c) != 0)
-        goto done;
-    err = dump_json(root, out);
-done:
-    json_decref(root);
-    json_decref(m);
-    json_decref(t);
-    json_decref(c);
-    return err;
-}
-
-/* A JSON string of 1..max bytes (jansson already rejected bad UTF-8 and NUL). */
-static const char *json_text(const json_t *v, size_t max)
-{
-    if (!json_is_string(v))
-        return NULL;
-    size_t len = json_string_length(v);
-    if (len == 0 || len > max || strlen(json_string_value(v)) != len)
-        return NULL;
-    return json_string_value(v);
-}
-
-static int json_ms(const json_t *v, int64_t *ms)
-{
-    if (!json_is_integer(v))
-        return 0;
-    json_int_t x = json_integer_value(v);
-    if (x < 0 || x > MS_MAX)
-        return 0;
-    *ms = (int64_t)x;
-    return 1;
-}
-
-/* Parses one "t" (touch) or "c" (conversion) row into @p r. */
-static const char *parse_rec(const json_t *row, int touch, rec_t *r)
-{
-    const char *id, *type, *s;
-
-    if (!json_is_array(row) || json_array_size(row) != 5)
-        return "not an array of 5 elements";
-    if (!json_ms(json_array_get(row, 0), &r->ms))
-        return "occurred_at is not an integer in 0..253402300799999";
-    if (!(id = json_text(json_array_get(row, 1), FS_EVENT_ID_MAX)))
-        return "event_id is not a string of 1..64 bytes";
-    if (!(type = json_text(json_array_get(row, 2), TEXT_MAX)))
-        return "type is not a string of 1..512 bytes";
-    if (!(r->id = strdup(id)) || !(r->type = strdup(type)))
-        return "out of memory";
-    if (touch) {
-        for (size_t k = 3; k <= 4; k++) {
-            const json_t *v = json_array_get(row, k);
-            if (json_is_null(v))
-                continue;
-            if (!(s = json_text(v, TEXT_MAX)))
-                return k == 3 ? "channel is neither null nor a string of 1..512 bytes"
-                              : "campaign is neither null nor a string of 1..512 bytes";
-            char **dst = k == 3 ? &r->channel : &r->campaign;
-            if (!(*dst = strdup(s)))
-                return "out of memory";
-        }
-    } else {
-        const json_t *rev = json_array_get(row, 3);
-        if (!json_is_integer(rev) || json_integer_value(rev) < 0 ||
-            json_integer_value(rev) >= FS_REVENUE_LIMIT_CENTS)
-            return "revenue is not an integer in 0..10^14-1";
-        r->rev = (int64_t)json_integer_value(rev);
-        s = json_text(json_array_get(row, 4), 3);
-        if (!s || !currency_ok(s))
-            return "currency is not 3 upper-case letters";
-        memcpy(r->currency, s, 4);
-    }
-    return NULL;
-}
-
-/* Parses array @p arr into @p rs (sorted, ids unique, trimmed to @p max). */
-static const char *parse_recs(const json_t *arr, int touch, size_t max, recs_t *rs,
-                              size_t *bad)
-{
-    const char *why;
-
-    if (!json_is_array(arr))
-        return "not an array";
-    size_t n = json_array_size(arr);
-    if (n > 0 && !(rs->v = calloc(n, sizeof(*rs->v))))
-        return "out of memory";
-    rs->cap = n;
-    for (size_t i = 0; i < n; i++) {
-        rs->n = i + 1; /* so that recs_free() frees a partly filled row */
-        if ((why = parse_rec(json_array_get(arr, i), touch, &rs->v[i]))) {
-            *bad = i;
-            return why;
-        }
-    }
-    *bad = SIZE_MAX;
-    if (n > 1)
-        qsort(rs->v, n, sizeof(*rs->v), qcmp_rec_id);
-    for (size_t i = 1; i < n; i++)
-        if (strcmp(rs->v[i - 1].id, rs->v[i].id) == 0)
-            return "an event_id appears twice";
-    if (n > 1)
-        qsort(rs->v, n, sizeof(*rs->v), qcmp_rec_time);
-    if (n > max) { /* keep the most recent, as fs_bucket_add() does */
-        for (size_t i = 0; i < n - max; i++)
-            rec_free(&rs->v[i]);
-        memmove(&rs->v[0], &rs->v[n - max], max * sizeof(*rs->v));
-        rs->n = max;
-    }
-    return NULL;
-}
-
-static int field_ok(const char *f)
-{
-    size_t len = strlen(f);
-    if (len > FIELD_MAX)
-        return 0;
-    return strncmp(f, "s:", 2) == 0 || strncmp(f, "sc:", 3) == 0 ||
-           strncmp(f, "sk:", 3) == 0;
-}
-
-fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr,
-                             size_t errstr_size)
-{
-    json_error_t jerr;
-    json_t *root = NULL;
-    fs_bucket_t *b = NULL;
-    const char *why = NULL, *key;
-    json_t *m, *v;
-    size_t bad = SIZE_MAX;
-
-    if (!data || !(root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr))) {
-        snprintf(errstr, errstr_size, "bucket: not JSON: %s",
-                 data ? jerr.text : "no data");
-        return NULL;
-    }
-    if (!json_is_object(root) || json_object_size(root) != 3 ||
-        !json_is_object(m = json_object_get(root, "m")) || !json_object_get(root, "t") ||
-        !json_object_get(root, "c")) {
-        why = "not an object of exactly \"m\" (object), \"t\" and \"c\"";
-        goto fail;
-    }
-    if (!(b = fs_bucket_new())) {
-        why = "out of memory";
-        goto fail;
-    }
-    if (json_object_size(m) > 0 && !(b->m = calloc(json_object_size(m), sizeof(*b->m)))) {
-        why = "out of memory";
-        goto fail;
-    }
-    b->capm = json_object_size(m);
-    json_object_foreach(m, key, v)
-    {
-        if (!field_ok(key)) {
-            snprintf(errstr, errstr_size,
-                     "bucket: m: a field is not s:/sc:/sk: of at most %d bytes",
-                     FIELD_MAX);
-            goto fail_quiet;
-        }
-        if (!json_ms(v, &b->m[b->nm].ms)) {
-            snprintf(errstr, errstr_size,
-                     "bucket: m: a value is not an integer in 0..%lld", MS_MAX);
-            goto fail_quiet;
-        }
-        if (!(b->m[b->nm].field = strdup(key))) {
-            why = "out of memory";
-            goto fail;
-        }
-        b->nm++;
-    }
-    if (b->nm > 1)
-        qsort(b->m, b->nm, sizeof(*b->m), qcmp_first);
-    if ((why = parse_recs(json_object_get(root, "t"), 1, FS_BUCKET_MAX_TOUCHES, &b->t,
-                          &bad))) {
-        if (bad != SIZE_MAX)
-            snprintf(errstr, errstr_size, "bucket: t[%zu]: %s", bad, why);
-        else
-            snprintf(errstr, errstr_size, "bucket: t: %s", why);
-        goto fail_quiet;
-    }
-    if ((why = parse_recs(json_object_get(root, "c"), 0, FS_BUCKET_MAX_CONVERSIONS, &b->c,
-                          &bad))) {
-        if (bad != SIZE_MAX)
-            snprintf(errstr, errstr_size, "bucket: c[%zu]: %s", bad, why);
-        else
-            snprintf(errstr, errstr_size, "bucket: c: %s", why);
-        goto fail_quiet;
-    }
-    json_decref(root);
-    return b;
-
-fail:
-    snprintf(errstr, errstr_size, "bucket: %s", why);
-fail_quiet:
-    json_decref(root);
-    fs_bucket_destroy(b);
-    return NULL;
-}
 
 /* --------------------------------------------------------- contributions */
 
@@ -1303,6 +1059,275 @@ fs_err_t fs_contrib_parse(const char *data, size_t len, fs_contrib_t *out, char 
     fs_err_t err = strcmp(why, "out of memory") == 0 ? FS_ERR_NOMEM : FS_ERR_CORRUPT;
     fs_contrib_clear(out);
     return err;
+}
+
+/* ------------------------------------------------ the bucket's stored form */
+
+/*
+ * Every batch reads, parses and rewrites the bucket of every person it
+ * touches, so the stored form is a compact text, not JSON:
+ *
+ *   "B1\n"                                                     format tag
+ *   "m" <str field> "=" <ms> "\n"                              earliest times
+ *   "t" <ms> " " <str id> <str type> <nstr channel> <nstr campaign> "\n"
+ *   "c" <ms> " " <str id> <str type> <revenue cents> " " <currency> "\n"
+ *
+ * <str> is <byte length> ":" <bytes> (UTF-8, no NUL), <nstr> a <str> or
+ * "-" for absent; numbers are decimal without leading zeros; the currency
+ * is 3 bytes.  fs_bucket_serialize() writes m, t, c lines in their sorted
+ * order; the parser takes lines in any order and sorts, and rejects
+ * anything else with the line's kind and index.
+ */
+#define BUCKET_TAG "B1\n"
+
+static fs_err_t put_str(fs_buf_t *out, const char *s)
+{
+    if (!s)
+        return fs_buf_append(out, "-", 1);
+    size_t len = strlen(s);
+    fs_err_t err = put_i64(out, (int64_t)len);
+    if (!err)
+        err = fs_buf_append(out, ":", 1);
+    if (!err)
+        err = fs_buf_append(out, s, len);
+    return err;
+}
+
+static fs_err_t put_row(fs_buf_t *out, char kind, const rec_t *r)
+{
+    fs_err_t err = fs_buf_append(out, &kind, 1);
+    if (!err)
+        err = put_i64(out, r->ms);
+    if (!err)
+        err = fs_buf_append(out, " ", 1);
+    if (!err)
+        err = put_str(out, r->id);
+    if (!err)
+        err = put_str(out, r->type);
+    if (kind == 't') {
+        if (!err)
+            err = put_str(out, r->channel);
+        if (!err)
+            err = put_str(out, r->campaign);
+    } else {
+        if (!err)
+            err = put_i64(out, r->rev);
+        if (!err)
+            err = fs_buf_append(out, " ", 1);
+        if (!err)
+            err = fs_buf_append(out, r->currency, 3);
+    }
+    if (!err)
+        err = fs_buf_append(out, "\n", 1);
+    return err;
+}
+
+fs_err_t fs_bucket_serialize(const fs_bucket_t *b, fs_buf_t *out)
+{
+    size_t len0 = out->len;
+    fs_err_t err = fs_buf_append(out, BUCKET_TAG, strlen(BUCKET_TAG));
+    for (size_t i = 0; !err && i < b->nm; i++) {
+        err = fs_buf_append(out, "m", 1);
+        if (!err)
+            err = put_str(out, b->m[i].field);
+        if (!err)
+            err = fs_buf_append(out, "=", 1);
+        if (!err)
+            err = put_i64(out, b->m[i].ms);
+        if (!err)
+            err = fs_buf_append(out, "\n", 1);
+    }
+    for (size_t i = 0; !err && i < b->t.n; i++)
+        err = put_row(out, 't', &b->t.v[i]);
+    for (size_t i = 0; !err && i < b->c.n; i++)
+        err = put_row(out, 'c', &b->c.v[i]);
+    if (err)
+        out->len = len0;
+    return err;
+}
+
+static int scan_eat(scan_t *s, char c)
+{
+    if (s->p == s->end || *s->p != c)
+        return 0;
+    s->p++;
+    return 1;
+}
+
+/* A decimal in 0..max without leading zeros. */
+static int scan_u64(scan_t *s, uint64_t max, uint64_t *v)
+{
+    uint64_t u = 0;
+    size_t digits = 0;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
+        if (digits == 1 && u == 0)
+            return 0; /* leading zero */
+        unsigned d = (unsigned)(*s->p++ - '0');
+        if (d > max || u > (max - d) / 10)
+            return 0;
+        u = u * 10 + d;
+        digits++;
+    }
+    *v = u;
+    return digits > 0;
+}
+
+/* <str> of 1..max bytes of UTF-8 (or "-" → NULL when @p nullable) into a
+ * fresh string.  0 when malformed; *oom on allocation failure. */
+static int scan_str(scan_t *s, size_t max, int nullable, char **out, int *oom)
+{
+    uint64_t len;
+    *out = NULL;
+    if (nullable && scan_eat(s, '-'))
+        return 1;
+    if (!scan_u64(s, max, &len) || len == 0 || !scan_eat(s, ':') ||
+        (uint64_t)(s->end - s->p) < len || !utf8_valid(s->p, (size_t)len))
+        return 0;
+    if (!(*out = malloc((size_t)len + 1))) {
+        *oom = 1;
+        return 0;
+    }
+    memcpy(*out, s->p, (size_t)len);
+    (*out)[len] = '\0';
+    s->p += len;
+    return 1;
+}
+
+/* One "t" or "c" line after its kind byte into @p r. */
+static const char *scan_row(scan_t *s, int touch, rec_t *r, int *oom)
+{
+    uint64_t v;
+    if (!scan_u64(s, MS_MAX, &v) || !scan_eat(s, ' '))
+        return "occurred_at is not an integer in 0..253402300799999";
+    r->ms = (int64_t)v;
+    if (!scan_str(s, FS_EVENT_ID_MAX, 0, &r->id, oom))
+        return "event_id is not a string of 1..64 bytes";
+    if (!scan_str(s, TEXT_MAX, 0, &r->type, oom))
+        return "type is not a string of 1..512 bytes";
+    if (touch) {
+        if (!scan_str(s, TEXT_MAX, 1, &r->channel, oom))
+            return "channel is neither absent nor a string of 1..512 bytes";
+        if (!scan_str(s, TEXT_MAX, 1, &r->campaign, oom))
+            return "campaign is neither absent nor a string of 1..512 bytes";
+    } else {
+        if (!scan_u64(s, FS_REVENUE_LIMIT_CENTS - 1, &v) || !scan_eat(s, ' '))
+            return "revenue is not an integer in 0..10^14-1";
+        r->rev = (int64_t)v;
+        if (s->end - s->p < 3)
+            return "currency is not 3 upper-case letters";
+        memcpy(r->currency, s->p, 3);
+        r->currency[3] = '\0';
+        s->p += 3;
+        if (!currency_ok(r->currency))
+            return "currency is not 3 upper-case letters";
+    }
+    if (!scan_eat(s, '\n'))
+        return "the row does not end with a newline";
+    return NULL;
+}
+
+/* Sorts parsed rows, rejects repeated ids, keeps the @p max most recent. */
+static const char *finish_recs(recs_t *rs, size_t max)
+{
+    size_t n = rs->n;
+    if (n > 1)
+        qsort(rs->v, n, sizeof(*rs->v), qcmp_rec_id);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(rs->v[i - 1].id, rs->v[i].id) == 0)
+            return "an event_id appears twice";
+    if (n > 1)
+        qsort(rs->v, n, sizeof(*rs->v), qcmp_rec_time);
+    if (n > max) { /* keep the most recent, as fs_bucket_add() does */
+        for (size_t i = 0; i < n - max; i++)
+            rec_free(&rs->v[i]);
+        memmove(&rs->v[0], &rs->v[n - max], max * sizeof(*rs->v));
+        rs->n = max;
+    }
+    return NULL;
+}
+
+static int field_ok(const char *f)
+{
+    return strncmp(f, "s:", 2) == 0 || strncmp(f, "sc:", 3) == 0 ||
+           strncmp(f, "sk:", 3) == 0;
+}
+
+fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr,
+                             size_t errstr_size)
+{
+    scan_t s = {data, data ? data + len : NULL};
+    const char *why = NULL;
+    int oom = 0;
+    size_t nt = 0, nc = 0;
+    char where[32] = "";
+
+    if (!data || len < strlen(BUCKET_TAG) || memcmp(data, BUCKET_TAG, 3) != 0) {
+        snprintf(errstr, errstr_size, "bucket: does not start with the B1 tag");
+        return NULL;
+    }
+    fs_bucket_t *b = fs_bucket_new();
+    if (!b) {
+        snprintf(errstr, errstr_size, "bucket: out of memory");
+        return NULL;
+    }
+    s.p += strlen(BUCKET_TAG);
+    while (!why && s.p < s.end) {
+        char kind = *s.p++;
+        if (kind == 'm') {
+            snprintf(where, sizeof(where), "m[%zu]", b->nm);
+            uint64_t ms;
+            char *f = NULL;
+            if (reserve((void **)&b->m, &b->capm, b->nm + 1, sizeof(*b->m))) {
+                oom = 1;
+            } else if (!scan_str(&s, FIELD_MAX, 0, &f, &oom) || !field_ok(f)) {
+                why = "a field is not s:/sc:/sk: of at most 528 bytes";
+            } else if (!scan_eat(&s, '=') || !scan_u64(&s, MS_MAX, &ms) ||
+                       !scan_eat(&s, '\n')) {
+                why = "a value is not an integer in 0..253402300799999";
+            } else {
+                b->m[b->nm].field = f;
+                b->m[b->nm++].ms = (int64_t)ms;
+                f = NULL;
+            }
+            free(f);
+        } else if (kind == 't' || kind == 'c') {
+            recs_t *rs = kind == 't' ? &b->t : &b->c;
+            size_t *idx = kind == 't' ? &nt : &nc;
+            snprintf(where, sizeof(where), "%c[%zu]", kind, (*idx)++);
+            if (reserve((void **)&rs->v, &rs->cap, rs->n + 1, sizeof(*rs->v))) {
+                oom = 1;
+            } else {
+                memset(&rs->v[rs->n], 0, sizeof(*rs->v));
+                rs->n++; /* so that recs_free() frees a partly filled row */
+                why = scan_row(&s, kind == 't', &rs->v[rs->n - 1], &oom);
+            }
+        } else {
+            snprintf(where, sizeof(where), "offset %zu", (size_t)(s.p - 1 - data));
+            why = "a line starts with neither 'm', 't' nor 'c'";
+        }
+        if (oom)
+            why = "out of memory";
+    }
+    if (!why) {
+        where[0] = '\0';
+        if (b->nm > 1)
+            qsort(b->m, b->nm, sizeof(*b->m), qcmp_first);
+        for (size_t i = 1; !why && i < b->nm; i++)
+            if (strcmp(b->m[i - 1].field, b->m[i].field) == 0)
+                snprintf(where, sizeof(where), "m"), why = "a field appears twice";
+        if (!why && (why = finish_recs(&b->t, FS_BUCKET_MAX_TOUCHES)))
+            snprintf(where, sizeof(where), "t");
+        if (!why && (why = finish_recs(&b->c, FS_BUCKET_MAX_CONVERSIONS)))
+            snprintf(where, sizeof(where), "c");
+    }
+    if (!why)
+        return b;
+    if (where[0])
+        snprintf(errstr, errstr_size, "bucket: %s: %s", where, why);
+    else
+        snprintf(errstr, errstr_size, "bucket: %s", why);
+    fs_bucket_destroy(b);
+    return NULL;
 }
 
 fs_err_t fs_contrib_diff(const fs_contrib_t *old, const fs_contrib_t *new_,

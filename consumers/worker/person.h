@@ -47,7 +47,7 @@ void fs_bucket_destroy(fs_bucket_t *b);
 fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr,
                              size_t errstr_size);
 
-/** Appends the serialized form (compact JSON) to @p out. */
+/** Appends the serialized form (the compact "B1" text, see person.c). */
 fs_err_t fs_bucket_serialize(const fs_bucket_t *b, fs_buf_t *out) FS_WUR;
 
 /**

@@ -159,17 +159,16 @@ static void test_bucket_add(void)
     fs_bucket_t *b = fs_bucket_new();
     ASSERT(b);
     char *s = ser(b);
-    ASSERT_STR_EQ(s, "{\"m\":{},\"t\":[],\"c\":[]}");
+    ASSERT_STR_EQ(s, "B1\n");
     free(s);
 
     ASSERT_EQ(add(b, "e1", "ad_click", T0, "paid_search", "spring"), 1);
     s = ser(b);
-    ASSERT_STR_EQ(
-        s, "{\"m\":{\"s:awareness\":1795132800000,"
-           "\"sc:awareness:paid_search\":1795132800000,"
-           "\"sk:awareness:spring\":1795132800000},"
-           "\"t\":[[1795132800000,\"e1\",\"ad_click\",\"paid_search\",\"spring\"]],"
-           "\"c\":[]}");
+    ASSERT_STR_EQ(s, "B1\n"
+                     "m11:s:awareness=1795132800000\n"
+                     "m24:sc:awareness:paid_search=1795132800000\n"
+                     "m19:sk:awareness:spring=1795132800000\n"
+                     "t1795132800000 2:e18:ad_click11:paid_search6:spring\n");
     /* The same event id again (even if its copy differs) changes nothing. */
     ASSERT_EQ(add(b, "e1", "ad_click", T0 - 5, "other", NULL), 0);
     char *s2 = ser(b);
@@ -185,21 +184,21 @@ static void test_bucket_add(void)
     ASSERT_EQ(add_sale(b, "e6", "repeat_purchase", T0 + 2 * DAY, -1, "USD"), 1);
     ASSERT_EQ(add_sale(b, "e5", "sale", T0 + DAY, 12345, "EUR"), 0);
     s = ser(b);
-    ASSERT_STR_EQ(
-        s, "{\"m\":{\"s:action\":1795219200000,"
-           "\"s:awareness\":1795132799000,"
-           "\"s:loyalty\":1795305600000,"
-           "\"sc:action:(none)\":1795219200000,"
-           "\"sc:awareness:(none)\":1795132799000,"
-           "\"sc:awareness:paid_search\":1795132800000,"
-           "\"sc:loyalty:(none)\":1795305600000,"
-           "\"sk:action:(none)\":1795219200000,"
-           "\"sk:awareness:(none)\":1795132799000,"
-           "\"sk:awareness:spring\":1795132800000,"
-           "\"sk:loyalty:(none)\":1795305600000},"
-           "\"t\":[[1795132800000,\"e1\",\"ad_click\",\"paid_search\",\"spring\"]],"
-           "\"c\":[[1795219200000,\"e5\",\"sale\",12345,\"EUR\"],"
-           "[1795305600000,\"e6\",\"repeat_purchase\",0,\"USD\"]]}");
+    ASSERT_STR_EQ(s, "B1\n"
+                     "m8:s:action=1795219200000\n"
+                     "m11:s:awareness=1795132799000\n"
+                     "m9:s:loyalty=1795305600000\n"
+                     "m16:sc:action:(none)=1795219200000\n"
+                     "m19:sc:awareness:(none)=1795132799000\n"
+                     "m24:sc:awareness:paid_search=1795132800000\n"
+                     "m17:sc:loyalty:(none)=1795305600000\n"
+                     "m16:sk:action:(none)=1795219200000\n"
+                     "m19:sk:awareness:(none)=1795132799000\n"
+                     "m19:sk:awareness:spring=1795132800000\n"
+                     "m17:sk:loyalty:(none)=1795305600000\n"
+                     "t1795132800000 2:e18:ad_click11:paid_search6:spring\n"
+                     "c1795219200000 2:e54:sale12345 EUR\n"
+                     "c1795305600000 2:e615:repeat_purchase0 USD\n");
 
     /* Unknown types and events the serialized form could not hold. */
     fs_event_t ev = make("e7", "no_such_type", T0, NULL, NULL);
@@ -226,14 +225,22 @@ static void test_bucket_add(void)
     fs_bucket_destroy(NULL);
 }
 
-/* Event ids of the serialized bucket's "t" or "c" rows, in order. */
+/* The serialized bucket's "t" or "c" rows, in order, as a JSON array of
+ * [ms, event_id] (read from the B1 text independently of the parser). */
 static json_t *rows(const fs_bucket_t *b, const char *which)
 {
     char *s = ser(b);
-    json_t *root = json_loads(s, 0, NULL);
-    ASSERT(root);
-    json_t *r = json_incref(json_object_get(root, which));
-    json_decref(root);
+    ASSERT(strncmp(s, "B1\n", 3) == 0);
+    json_t *r = json_array();
+    for (char *line = s + 3; *line; line = strchr(line, '\n') + 1) {
+        if (*line != which[0])
+            continue;
+        char *sp = strchr(line, ' ');
+        long long ms = strtoll(line + 1, NULL, 10);
+        size_t idlen = strtoul(sp + 1, NULL, 10);
+        const char *id = strchr(sp, ':') + 1;
+        ASSERT_EQ(json_array_append_new(r, json_pack("[Is#]", ms, id, idlen)), 0);
+    }
     free(s);
     return r;
 }
@@ -327,18 +334,28 @@ static void test_bucket_round_trip(void)
     free(s2);
     fs_bucket_destroy(b2);
 
+    /* The exact form, and that strings are length-prefixed: ':', '-' and
+     * newlines inside values are data. */
+    fs_bucket_t *b3 = fs_bucket_new();
+    ASSERT_EQ(add(b3, "i-1", "ad_click", 5, "a:b\n-", NULL), 1);
+    ASSERT_EQ(add_sale(b3, "i2", "sale", 7, 1250, "EUR"), 1);
+    s2 = ser(b3);
+    ASSERT_STR_EQ(s2, "B1\nm8:s:action=7\nm11:s:awareness=5\nm16:sc:action:(none)=7\n"
+                      "m18:sc:awareness:a:b\n-=5\nm16:sk:action:(none)=7\n"
+                      "m19:sk:awareness:(none)=5\n"
+                      "t5 3:i-18:ad_click5:a:b\n--\nc7 2:i24:sale1250 EUR\n");
+    free(s2);
+    fs_bucket_destroy(b3);
+
     /* Rows and fields in any order parse to the same bucket. */
-    const char *shuffled =
-        "{\"c\":[],\"t\":[[2,\"b\",\"ad_click\",null,null],[1,\"c\",\"ad_click\",null,"
-        "null],"
-        "[2,\"a\",\"ad_click\",null,null]],\"m\":{\"sk:x:y\":5,\"s:x\":3}}";
+    const char *shuffled = "B1\nt2 1:b8:ad_click--\nm6:sk:x:y=5\nc9 1:s4:sale0 USD\n"
+                           "t1 1:c8:ad_click--\nt2 1:a8:ad_click--\nm3:s:x=3\n";
     b2 = fs_bucket_parse(shuffled, strlen(shuffled), err, sizeof(err));
     ASSERT(b2);
     s2 = ser(b2);
-    ASSERT_STR_EQ(
-        s2, "{\"m\":{\"s:x\":3,\"sk:x:y\":5},\"t\":[[1,\"c\",\"ad_click\",null,null],"
-            "[2,\"a\",\"ad_click\",null,null],[2,\"b\",\"ad_click\",null,null]],"
-            "\"c\":[]}");
+    ASSERT_STR_EQ(s2,
+                  "B1\nm3:s:x=3\nm6:sk:x:y=5\nt1 1:c8:ad_click--\nt2 1:a8:ad_click--\n"
+                  "t2 1:b8:ad_click--\nc9 1:s4:sale0 USD\n");
     free(s2);
     fs_bucket_destroy(b2);
     free(s);
@@ -364,49 +381,53 @@ static void test_bucket_corrupt(void)
     ASSERT_EQ(add(b, "e1", "ad_click", T0, "paid_search", "spring"), 1);
     ASSERT_EQ(add_sale(b, "e2", "sale", T0 + DAY, 100, "USD"), 1);
     char *s = ser(b);
-    /* Every truncation of a valid bucket. */
+    /* Every truncation of a valid bucket that ends inside a line. */
     for (size_t n = 0; n < strlen(s); n++)
-        expect_bad_bucket(s, n, NULL);
+        if (n < 3 || s[n - 1] != '\n')
+            expect_bad_bucket(s, n, NULL);
     expect_bad_bucket(NULL, 0, NULL);
     free(s);
     fs_bucket_destroy(b);
 
-    BAD("[]", "exactly");
-    BAD("null", NULL);
-    BAD("{\"m\":{},\"t\":[]}", "exactly");
-    BAD("{\"m\":{},\"t\":[],\"c\":[],\"x\":1}", "exactly");
-    BAD("{\"m\":[],\"t\":[],\"c\":[]}", "exactly");
-    BAD("{\"m\":{},\"t\":{},\"c\":[]}", "t: not an array");
-    BAD("{\"m\":{},\"t\":[],\"c\":7}", "c: not an array");
-    BAD("{\"m\":{},\"t\":[[1,\"a\",\"ad_click\",null]],\"c\":[]}", "t[0]: not an array");
-    BAD("{\"m\":{},\"t\":[7],\"c\":[]}", "t[0]");
-    BAD("{\"m\":{},\"t\":[[\"1\",\"a\",\"ad_click\",null,null]],\"c\":[]}",
-        "occurred_at");
-    BAD("{\"m\":{},\"t\":[[-1,\"a\",\"ad_click\",null,null]],\"c\":[]}", "occurred_at");
-    BAD("{\"m\":{},\"t\":[[1.5,\"a\",\"ad_click\",null,null]],\"c\":[]}", "occurred_at");
-    BAD("{\"m\":{},\"t\":[[253402300800000,\"a\",\"ad_click\",null,null]],\"c\":[]}",
-        "occurred_at");
-    BAD("{\"m\":{},\"t\":[[99999999999999999999999,\"a\",\"t\",null,null]],\"c\":[]}",
-        NULL);
-    BAD("{\"m\":{},\"t\":[[1,\"\",\"ad_click\",null,null]],\"c\":[]}", "event_id");
-    BAD("{\"m\":{},\"t\":[[1,\"a\\u0000b\",\"ad_click\",null,null]],\"c\":[]}", NULL);
-    BAD("{\"m\":{},\"t\":[[1,\"a\",\"ad_click\",3,null]],\"c\":[]}", "channel");
-    BAD("{\"m\":{},\"t\":[[1,\"a\",\"ad_click\",null,\"\"]],\"c\":[]}", "campaign");
-    BAD("{\"m\":{},\"t\":[[1,\"a\",\"ad_click\",null,null],[2,\"a\",\"ad_click\",null,"
-        "null]],"
-        "\"c\":[]}",
-        "twice");
-    BAD("{\"m\":{},\"t\":[],\"c\":[[1,\"a\",\"sale\",-1,\"USD\"]]}", "c[0]: revenue");
-    BAD("{\"m\":{},\"t\":[],\"c\":[[1,\"a\",\"sale\",1.0,\"USD\"]]}", "revenue");
-    BAD("{\"m\":{},\"t\":[],\"c\":[[1,\"a\",\"sale\",1,\"usd\"]]}", "currency");
-    BAD("{\"m\":{},\"t\":[],\"c\":[[1,\"a\",\"sale\",1,\"USDX\"]]}", "currency");
-    BAD("{\"m\":{},\"t\":[],\"c\":[[1,\"a\",\"sale\",1,null]]}", "currency");
-    BAD("{\"m\":{\"x:awareness\":1},\"t\":[],\"c\":[]}", "m: a field");
-    BAD("{\"m\":{\"s:awareness\":\"1\"},\"t\":[],\"c\":[]}", "m: a value");
-    BAD("{\"m\":{\"s:awareness\":1,\"s:awareness\":2},\"t\":[],\"c\":[]}", "not JSON");
-    BAD("{\"m\":{},\"t\":[[1,\"a\",\"ad\xff\",null,null]],\"c\":[]}", "not JSON");
+    BAD("", "B1 tag");
+    BAD("{\"m\":{},\"t\":[],\"c\":[]}", "B1 tag");
+    BAD("B2\n", "B1 tag");
+    BAD("B1\nx", "neither");
+    BAD("B1\n\n", "neither");
+    BAD("B1\nt1 1:a8:ad_click-", "t[0]: campaign");
+    BAD("B1\nt1 1:a8:ad_click--", "t[0]: the row does not end");
+    BAD("B1\nt1 1:a8:ad_click--\nt1 1:a8:ad_click--x", "t[1]");
+    BAD("B1\nt 1:a8:ad_click--\n", "t[0]: occurred_at");
+    BAD("B1\nt1:a8:ad_click--\n", "t[0]: occurred_at");
+    BAD("B1\nt-1 1:a8:ad_click--\n", "t[0]: occurred_at");
+    BAD("B1\nt01 1:a8:ad_click--\n", "t[0]: occurred_at");
+    BAD("B1\nt1.5 1:a8:ad_click--\n", "t[0]: occurred_at");
+    BAD("B1\nt253402300800000 1:a8:ad_click--\n", "t[0]: occurred_at");
+    BAD("B1\nt99999999999999999999999 1:a8:ad_click--\n", "occurred_at");
+    BAD("B1\nt1 0:8:ad_click--\n", "t[0]: event_id");
+    BAD("B1\nt1 2:a8:ad_click--\n", "t[0]: type"); /* id "a8", then no type */
+    BAD("B1\nt1 1:a0:--\n", "t[0]: type");
+    BAD("B1\nt1 1:a9:ad_click--\n", NULL);
+    BAD("B1\nt1 1:a8:ad_click3--\n", "t[0]: channel");
+    BAD("B1\nt1 1:a8:ad_click-0:\n", "t[0]: campaign");
+    BAD("B1\nt1 1:a8:ad_click--\nt2 1:a8:ad_click--\n", "t: an event_id appears twice");
+    BAD("B1\nc1 1:a4:sale-1 USD\n", "c[0]: revenue");
+    BAD("B1\nc1 1:a4:sale1.0 USD\n", "c[0]: revenue");
+    BAD("B1\nc1 1:a4:sale100000000000000 USD\n", "c[0]: revenue");
+    BAD("B1\nc1 1:a4:sale1 usd\n", "c[0]: currency");
+    BAD("B1\nc1 1:a4:sale1 USDX\n", "c[0]: the row");
+    BAD("B1\nc1 1:a4:sale1 US\n", "c[0]: currency");
+    BAD("B1\nc1 1:a4:sale1 US", "c[0]: currency");
+    BAD("B1\nm11:x:awareness=1\n", "m[0]: a field");
+    BAD("B1\nm11:s:awareness=x\n", "m[0]: a value");
+    BAD("B1\nm11:s:awareness=1\nm11:s:awareness=2\n", "m: a field appears twice");
+    BAD("B1\nt1 1:a3:ad\xff--\n", "t[0]: type");
+    BAD("B1\nt1 1:a3:a\xc0\x80--\n", "t[0]: type"); /* overlong NUL */
     /* NUL bytes inside the data. */
-    expect_bad_bucket("{\"m\":{},\"t\":[],\"c\":[]}\0", 23, "not JSON");
+    expect_bad_bucket("B1\nt1 1:\0"
+                      "8:ad_click--\n",
+                      20, "t[0]: event_id");
+    expect_bad_bucket("B1\nm3:s:x=3\n\0", 13, "neither");
 
     /* Huge strings: an id of 65 bytes, a type, channel and field over the limits. */
     char *big = malloc(1 << 20);
@@ -415,21 +436,19 @@ static void test_bucket_corrupt(void)
     ASSERT(fill);
     memset(fill, 'x', (1 << 20) - 101);
     fill[(1 << 20) - 101] = '\0';
-    snprintf(big, 1 << 20,
-             "{\"m\":{},\"t\":[[1,\"%.65s\",\"ad_click\",null,null]],\"c\":[]}", fill);
+    snprintf(big, 1 << 20, "B1\nt1 65:%.65s8:ad_click--\n", fill);
     BAD(big, "t[0]: event_id");
-    snprintf(big, 1 << 20, "{\"m\":{},\"t\":[[1,\"a\",\"%.513s\",null,null]],\"c\":[]}",
-             fill);
+    snprintf(big, 1 << 20, "B1\nt1 64:%.64s8:ad_click--\n", fill);
+    char err[256];
+    fs_bucket_t *ok = fs_bucket_parse(big, strlen(big), err, sizeof(err));
+    ASSERT(ok);
+    fs_bucket_destroy(ok);
+    snprintf(big, 1 << 20, "B1\nt1 1:a513:%.513s--\n", fill);
     BAD(big, "t[0]: type");
-    snprintf(big, 1 << 20,
-             "{\"m\":{},\"t\":[[1,\"a\",\"ad_click\",\"%s\",null]],\"c\":[]}", fill);
+    snprintf(big, 1 << 20, "B1\nt1 1:a8:ad_click%zu:%s-\n", strlen(fill), fill);
     BAD(big, "t[0]: channel");
-    snprintf(big, 1 << 20, "{\"m\":{\"sc:awareness:%.600s\":1},\"t\":[],\"c\":[]}", fill);
-    BAD(big, "m: a field");
-    /* Deep nesting does not blow the stack. */
-    memset(big, '[', 200000);
-    big[200000] = '\0';
-    BAD(big, "not JSON");
+    snprintf(big, 1 << 20, "B1\nm529:sc:awareness:%.516s=1\n", fill);
+    BAD(big, "m[0]: a field");
     free(fill);
     free(big);
 }
@@ -450,7 +469,7 @@ static void test_bucket_mutations(void)
     char *m = malloc(len);
     ASSERT(m);
     uint32_t x = 12345;
-    static const char alphabet[] = "{}[]\",:0123456789-.eanul \\\x80\xff";
+    static const char alphabet[] = "mtcB1:0123456789- \n\x80\xffUSD";
     for (int iter = 0; iter < 5000; iter++) {
         memcpy(m, s, len);
         for (int k = 0; k < 1 + iter % 3; k++) {
