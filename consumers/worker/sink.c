@@ -52,6 +52,7 @@
 
 #define MAX_CONFLICTS 50 /* transactions retried before giving up (transient) */
 #define ID_MAX 640       /* a user or anonymous id (128 UTF-8 characters) plus a prefix */
+#define MGET_CHUNK 512   /* keys per MGET */
 
 /* ARGV: ns, "topic:partition".  Returns {epoch, last applied offset or -1}. */
 static const char claim_lua[] =
@@ -622,23 +623,36 @@ static fs_err_t mget(txn_t *t, char **keys, size_t n, redisReply ***out, char *e
     if (n == 0)
         return FS_OK;
     redisReply **r = calloc(n, sizeof(*r));
-    if (!r)
-        return FS_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        const char *g[] = {"GET", keys[i]};
-        if (append(t, 2, g)) {
-            free(r);
-            disconnect(t->s);
-            return FS_ERR_NOMEM;
-        }
+    const char **argv = malloc((MGET_CHUNK + 1) * sizeof(*argv));
+    fs_err_t err = r && argv ? FS_OK : FS_ERR_NOMEM;
+    /* One MGET per chunk of keys: far cheaper in Redis than a GET each. */
+    for (size_t i = 0; !err && i < n; i += MGET_CHUNK) {
+        size_t m = n - i < MGET_CHUNK ? n - i : MGET_CHUNK;
+        argv[0] = "MGET";
+        for (size_t k = 0; k < m; k++)
+            argv[1 + k] = keys[i + k];
+        err = append(t, (int)m + 1, argv);
     }
-    for (size_t i = 0; i < n; i++) {
-        fs_err_t err = get_reply(t, &r[i], errstr, sz);
-        if (err) {
-            disconnect(t->s);
-            free_replies(r, n);
-            return err;
+    free(argv);
+    for (size_t i = 0; !err && i < n; i += MGET_CHUNK) {
+        size_t m = n - i < MGET_CHUNK ? n - i : MGET_CHUNK;
+        redisReply *a;
+        if ((err = get_reply(t, &a, errstr, sz)))
+            break;
+        if (a->type != REDIS_REPLY_ARRAY || a->elements != m) {
+            snprintf(errstr, sz, "redis: unexpected reply to MGET");
+            err = FS_ERR_FATAL;
         }
+        for (size_t k = 0; !err && k < m; k++) {
+            r[i + k] = a->element[k]; /* detached: freed by the caller */
+            a->element[k] = NULL;
+        }
+        freeReplyObject(a);
+    }
+    if (err) {
+        disconnect(t->s); /* replies may be left unread */
+        free_replies(r, n);
+        return err;
     }
     *out = r;
     return FS_OK;
