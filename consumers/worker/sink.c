@@ -17,7 +17,7 @@
  *      what was read, and only then makes every write.  Otherwise it writes
  *      nothing and the batch is recomputed from fresh state.
  *
- * Every state value (b:, pc:, ln:, lk:) starts with a STAMP — 16 hex digits
+ * Every state value (b:, ln:, lk:) starts with a STAMP — 16 hex digits
  * drawn at random for each transaction, and '|' — so the script compares
  * 17 bytes (GETRANGE) per key instead of the whole value: a stamp names
  * one write, so an unchanged stamp means an unchanged value.  This replaces
@@ -71,7 +71,6 @@ static const char claim_lua[] =
  *   hincrby (key, field, delta)
  *   seen    (event_id)                 into the de-duplication hash
  *   set     (key, value, ttl seconds)
- *   del     (key)
  *   pfadd   (key, member), sorted by key: one PFADD per key
  *   offsets (topic:partition, offset)
  * Returns 1 when everything was written, 0 (and nothing written) when a
@@ -107,7 +106,6 @@ static const char commit_lua[] =
     "for _ = 1, count() do\n"
     "  redis.call('SET', ARGV[i], ARGV[i + 1], 'EX', ARGV[i + 2]); i = i + 3\n"
     "end\n"
-    "for _ = 1, count() do redis.call('DEL', ARGV[i]); i = i + 1 end\n"
     "n = count()\n"
     "local k = 1\n"
     "while k <= n do\n"
@@ -322,9 +320,14 @@ typedef struct ulist { /* anonymous ids linked to one user */
     int dirty;
 } ulist_t;
 
+/* A loaded b: key: the bucket, and the contribution stored with it (that
+ * of the person named like the bucket, if any). */
 typedef struct bstate {
     fs_bucket_t *b;
-    int dirty;
+    int dirty;  /* the bucket changed */
+    int cdirty; /* the contribution stored with it changed */
+    char *craw; /* the stored contribution as read (owned), NULL = none */
+    size_t crawlen;
 } bstate_t;
 
 typedef struct pstate {
@@ -351,7 +354,6 @@ enum {
     SEC_HINCRBY,
     SEC_SEEN,
     SEC_SET,
-    SEC_DEL,
     SEC_PFADD,
     SEC_OFFSETS,
     NSEC
@@ -368,7 +370,7 @@ typedef struct txn {
     size_t nincrs, capincrs;
     fs_buf_t hll; /* "key\0person\0" pairs */
     int64_t *cur; /* per part: last applied offset */
-    fs_buf_t scratch;
+    fs_buf_t scratch, scratch2;
     args_t sec[NSEC];          /* the commit script's sections */
     char stamp[STAMP_LEN + 1]; /* of this transaction's writes */
     int64_t today;             /* UTC day of processing (de-duplication hash) */
@@ -440,6 +442,7 @@ static void txn_free(txn_t *t)
     if (t->buckets)
         for (pos = 0; fs_strmap_next(t->buckets, &pos, &k, &v);) {
             fs_bucket_destroy(((bstate_t *)v)->b);
+            free(((bstate_t *)v)->craw);
             free(v);
         }
     if (t->persons)
@@ -459,6 +462,7 @@ static void txn_free(txn_t *t)
     free(t->incrs);
     fs_buf_free(&t->hll);
     fs_buf_free(&t->scratch);
+    fs_buf_free(&t->scratch2);
     for (int i = 0; i < NSEC; i++)
         args_free(&t->sec[i]);
     free(t->cur);
@@ -1116,8 +1120,25 @@ static fs_err_t person_buckets(txn_t *t, const char *pkey, keys_t *out)
     return err;
 }
 
-/* WATCH + GET every bucket of every affected person and each person's
- * stored contribution. */
+/*
+ * A b: value after its stamp: "<bucket length>\n", the bucket (B1), then
+ * the contribution (C1) of the person named like the bucket, or nothing.
+ * Keeping the contribution with the person's own bucket saves a key, a
+ * read, a check and a write per person and batch.
+ */
+static fs_err_t split_bucket_value(const char *v, size_t len, size_t *blen)
+{
+    size_t n = 0, i = 0;
+    for (; i < len && i < 12 && v[i] >= '0' && v[i] <= '9'; i++)
+        n = n * 10 + (size_t)(v[i] - '0');
+    if (i == 0 || i == len || v[i] != '\n' || n > len - i - 1)
+        return FS_ERR_CORRUPT;
+    *blen = n;
+    return FS_OK;
+}
+
+/* GET (checked) every bucket of every affected person, with the
+ * contribution stored in each person's own bucket. */
 static fs_err_t read_persons(txn_t *t, char *errstr, size_t sz)
 {
     keys_t bks = {0}, ks = {0};
@@ -1125,8 +1146,13 @@ static fs_err_t read_persons(txn_t *t, char *errstr, size_t sz)
     const char *pkey;
     void *v;
     fs_err_t err = FS_OK;
-    while (!err && fs_strmap_next(t->persons, &pos, &pkey, &v))
+    while (!err && fs_strmap_next(t->persons, &pos, &pkey, &v)) {
         err = person_buckets(t, pkey, &bks);
+        /* A person merged away has no buckets but keeps its contribution
+         * (to retract) in its own. */
+        if (!err && ((pstate_t *)v)->gone)
+            err = keys_add(&bks, strdup(pkey));
+    }
     for (size_t i = 0; !err && i < bks.n; i++) {
         if (fs_strmap_get(t->buckets, bks.k[i]))
             continue;
@@ -1137,40 +1163,49 @@ static fs_err_t read_persons(txn_t *t, char *errstr, size_t sz)
         if (!err)
             err = keys_add(&ks, keyf(t->s, "b:", bks.k[i]));
     }
-    size_t nb = ks.n;
-    keys_t pks = {0};
-    for (pos = 0; !err && fs_strmap_next(t->persons, &pos, &pkey, &v);) {
-        err = keys_add(&ks, keyf(t->s, "pc:", pkey));
-        if (!err)
-            err = keys_add(&pks, strdup(pkey));
-    }
     redisReply **r = NULL;
     if (!err)
         err = get_checked(t, ks.k, ks.n, &r, errstr, sz);
     size_t plen = strlen(t->s->pre) + 2;
     for (size_t i = 0; !err && i < ks.n; i++) {
-        int have = r[i]->type == REDIS_REPLY_STRING;
-        if (i < nb) {
-            bstate_t *b = fs_strmap_get(t->buckets, ks.k[i] + plen);
-            char e[256];
-            b->b = have ? fs_bucket_parse(r[i]->str, r[i]->len, e, sizeof(e))
-                        : fs_bucket_new();
-            if (!b->b) {
-                snprintf(errstr, sz, "redis: %s: %s", ks.k[i],
-                         have ? e : "out of memory");
-                err = have ? FS_ERR_CORRUPT : FS_ERR_NOMEM;
+        bstate_t *b = fs_strmap_get(t->buckets, ks.k[i] + plen);
+        char e[256] = "out of memory";
+        size_t blen = 0;
+        if (r[i]->type != REDIS_REPLY_STRING) {
+            b->b = fs_bucket_new();
+        } else if (split_bucket_value(r[i]->str, r[i]->len, &blen)) {
+            snprintf(e, sizeof(e), "no bucket length header");
+        } else {
+            const char *body = memchr(r[i]->str, '\n', r[i]->len) + 1;
+            size_t rest = r[i]->len - (size_t)(body - r[i]->str);
+            b->b = fs_bucket_parse(body, blen, e, sizeof(e));
+            if (b->b && rest > blen) {
+                b->crawlen = rest - blen;
+                if (!(b->craw = malloc(b->crawlen)))
+                    err = FS_ERR_NOMEM;
+                else
+                    memcpy(b->craw, body + blen, b->crawlen);
             }
-        } else if (have) {
-            pstate_t *p = fs_strmap_get(t->persons, pks.k[i - nb]);
-            char e[256];
-            err = fs_contrib_parse(r[i]->str, r[i]->len, &p->old, e, sizeof(e));
-            if (err)
-                snprintf(errstr, sz, "redis: %s: %s", ks.k[i], e);
+        }
+        if (!b->b) {
+            snprintf(errstr, sz, "redis: %s: %s", ks.k[i], e);
+            err = r[i]->type == REDIS_REPLY_STRING ? FS_ERR_CORRUPT : FS_ERR_NOMEM;
+        }
+    }
+    /* Each person's stored contribution is in its own bucket. */
+    for (pos = 0; !err && fs_strmap_next(t->persons, &pos, &pkey, &v);) {
+        pstate_t *p = v;
+        const bstate_t *b = fs_strmap_get(t->buckets, pkey);
+        char e[256];
+        if (!b) {
+            err = FS_ERR_FATAL; /* loaded above */
+        } else if (b->craw &&
+                   (err = fs_contrib_parse(b->craw, b->crawlen, &p->old, e, sizeof(e)))) {
+            snprintf(errstr, sz, "redis: %sb:%s: %s", t->s->pre, pkey, e);
         }
     }
     free_replies(r, ks.n);
     keys_free(&ks);
-    keys_free(&pks);
     keys_free(&bks);
     return err;
 }
@@ -1265,8 +1300,14 @@ static fs_err_t recompute(txn_t *t, fs_sink_result_t *res)
         }
         if (!err && bks.n)
             err = fs_person_contribution(&t->s->params, bs, bks.n, &now);
+        size_t before = t->nincrs;
         if (!err)
             err = fs_contrib_diff(&p->old, &now, on_delta, t);
+        bstate_t *own = fs_strmap_get(t->buckets, pkey);
+        if (!err && !own)
+            err = FS_ERR_FATAL; /* loaded by read_persons */
+        if (!err && t->nincrs != before)
+            own->cdirty = 1; /* store the new contribution with the bucket */
         /* Keep the new contribution as "old" for the write step. */
         fs_contrib_clear(&p->old);
         p->old = now;
@@ -1330,7 +1371,7 @@ static int str_ptr_cmp(const void *a, const void *b)
 static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
 {
     fs_sink_t *s = t->s;
-    char suffix[ID_MAX + 64], num[32];
+    char num[32];
     fs_err_t err = FS_OK;
 
     /* Increments, merged per (key, field). */
@@ -1361,12 +1402,23 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
     while (!err && fs_strmap_next(t->seen, &pos, &k, &v))
         if (v == &dup_mark)
             err = args_str(&t->sec[SEC_SEEN], k);
+    /* Buckets whose events or stored contribution changed. */
     for (pos = 0; !err && fs_strmap_next(t->buckets, &pos, &k, &v);) {
         bstate_t *b = v;
-        if (!b->dirty)
+        if (!b->dirty && !b->cdirty)
             continue;
         fs_buf_reset(&t->scratch);
-        err = fs_bucket_serialize(b->b, &t->scratch);
+        fs_buf_reset(&t->scratch2);
+        err = fs_bucket_serialize(b->b, &t->scratch2);
+        if (!err)
+            err = fs_buf_printf(&t->scratch, "%zu\n", t->scratch2.len);
+        if (!err)
+            err = fs_buf_append(&t->scratch, t->scratch2.data, t->scratch2.len);
+        const pstate_t *p = fs_strmap_get(t->persons, k);
+        if (!err && p && p->old.n)
+            err = fs_contrib_serialize(&p->old, &t->scratch);
+        else if (!err && !p && b->craw)
+            err = fs_buf_append(&t->scratch, b->craw, b->crawlen);
         if (!err)
             err = set_state(t, "b:", k, t->scratch.data, t->scratch.len);
     }
@@ -1385,18 +1437,6 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
         char *js = ulist_json(l);
         err = js ? set_state(t, "lk:", k, js, strlen(js)) : FS_ERR_NOMEM;
         free(js);
-    }
-    for (pos = 0; !err && fs_strmap_next(t->persons, &pos, &k, &v);) {
-        pstate_t *p = v;
-        if (p->old.n == 0) {
-            snprintf(suffix, sizeof(suffix), "pc:%s", k);
-            err = args_key(&t->sec[SEC_DEL], s->pre, suffix);
-            continue;
-        }
-        fs_buf_reset(&t->scratch);
-        err = fs_contrib_serialize(&p->old, &t->scratch);
-        if (!err)
-            err = set_state(t, "pc:", k, t->scratch.data, t->scratch.len);
     }
     /* HyperLogLog members, sorted by key: the script adds each key's
      * members in one PFADD. */
@@ -1441,7 +1481,7 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
 }
 
 /* Entries per section entry (arguments of one item). */
-static const size_t sec_width[NSEC] = {3, 2, 3, 1, 3, 1, 2, 2};
+static const size_t sec_width[NSEC] = {3, 2, 3, 1, 3, 2, 2};
 
 /* Runs the commit script: FS_OK when applied, FS_ERR_CONFLICT when a
  * checked value had changed (nothing written). */
