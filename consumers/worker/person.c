@@ -622,7 +622,8 @@ static fs_err_t add_users(acc_t *a, const fs_bucket_t *const *buckets, size_t nb
         if (i > 0 && strcmp(v[i - 1]->field, v[i]->field) == 0)
             continue; /* not the earliest of its field */
         fs_day_format(fs_day_from_ms(v[i]->ms), day);
-        snprintf(key, sizeof(key), "users:%s", day);
+        memcpy(key, "users:", 6);
+        memcpy(key + 6, day, sizeof(day)); /* with its NUL */
         err = acc_add(a, key, v[i]->field, 1);
     }
     free(v);
@@ -1230,12 +1231,21 @@ static const char *scan_row(scan_t *s, int touch, rec_t *r, int *oom)
 static const char *finish_recs(recs_t *rs, size_t max)
 {
     size_t n = rs->n;
-    if (n > 1)
+    if (n <= 16) { /* the usual bucket: compare pairs, no sorting by id */
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++)
+                if (strcmp(rs->v[i].id, rs->v[j].id) == 0)
+                    return "an event_id appears twice";
+    } else {
         qsort(rs->v, n, sizeof(*rs->v), qcmp_rec_id);
-    for (size_t i = 1; i < n; i++)
-        if (strcmp(rs->v[i - 1].id, rs->v[i].id) == 0)
-            return "an event_id appears twice";
-    if (n > 1)
+        for (size_t i = 1; i < n; i++)
+            if (strcmp(rs->v[i - 1].id, rs->v[i].id) == 0)
+                return "an event_id appears twice";
+    }
+    int sorted = 1;
+    for (size_t i = 1; sorted && i < n; i++)
+        sorted = rec_cmp_time(&rs->v[i - 1], &rs->v[i]) < 0;
+    if (!sorted)
         qsort(rs->v, n, sizeof(*rs->v), qcmp_rec_time);
     if (n > max) { /* keep the most recent, as fs_bucket_add() does */
         for (size_t i = 0; i < n - max; i++)
@@ -1259,7 +1269,8 @@ fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr,
     const char *why = NULL;
     int oom = 0;
     size_t nt = 0, nc = 0;
-    char where[32] = "";
+    char wkind = 0; /* where the error is: line kind ('o' = offset) and index */
+    size_t widx = 0;
 
     if (!data || len < strlen(BUCKET_TAG) || memcmp(data, BUCKET_TAG, 3) != 0) {
         snprintf(errstr, errstr_size, "bucket: does not start with the B1 tag");
@@ -1274,7 +1285,7 @@ fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr,
     while (!why && s.p < s.end) {
         char kind = *s.p++;
         if (kind == 'm') {
-            snprintf(where, sizeof(where), "m[%zu]", b->nm);
+            wkind = 'm', widx = b->nm;
             uint64_t ms;
             char *f = NULL;
             if (reserve((void **)&b->m, &b->capm, b->nm + 1, sizeof(*b->m))) {
@@ -1293,7 +1304,7 @@ fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr,
         } else if (kind == 't' || kind == 'c') {
             recs_t *rs = kind == 't' ? &b->t : &b->c;
             size_t *idx = kind == 't' ? &nt : &nc;
-            snprintf(where, sizeof(where), "%c[%zu]", kind, (*idx)++);
+            wkind = kind, widx = (*idx)++;
             if (reserve((void **)&rs->v, &rs->cap, rs->n + 1, sizeof(*rs->v))) {
                 oom = 1;
             } else {
@@ -1302,30 +1313,36 @@ fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr,
                 why = scan_row(&s, kind == 't', &rs->v[rs->n - 1], &oom);
             }
         } else {
-            snprintf(where, sizeof(where), "offset %zu", (size_t)(s.p - 1 - data));
+            wkind = 'o', widx = (size_t)(s.p - 1 - data);
             why = "a line starts with neither 'm', 't' nor 'c'";
         }
         if (oom)
             why = "out of memory";
     }
     if (!why) {
-        where[0] = '\0';
-        if (b->nm > 1)
+        /* Our own writer emits sorted lines: sort only what is not. */
+        int sorted = 1;
+        for (size_t i = 1; sorted && i < b->nm; i++)
+            sorted = strcmp(b->m[i - 1].field, b->m[i].field) < 0;
+        if (!sorted) {
             qsort(b->m, b->nm, sizeof(*b->m), qcmp_first);
-        for (size_t i = 1; !why && i < b->nm; i++)
-            if (strcmp(b->m[i - 1].field, b->m[i].field) == 0)
-                snprintf(where, sizeof(where), "m"), why = "a field appears twice";
+            for (size_t i = 1; !why && i < b->nm; i++)
+                if (strcmp(b->m[i - 1].field, b->m[i].field) == 0)
+                    wkind = 'M', why = "a field appears twice";
+        }
         if (!why && (why = finish_recs(&b->t, FS_BUCKET_MAX_TOUCHES)))
-            snprintf(where, sizeof(where), "t");
+            wkind = 'T';
         if (!why && (why = finish_recs(&b->c, FS_BUCKET_MAX_CONVERSIONS)))
-            snprintf(where, sizeof(where), "c");
+            wkind = 'C';
     }
     if (!why)
         return b;
-    if (where[0])
-        snprintf(errstr, errstr_size, "bucket: %s: %s", where, why);
+    if (wkind == 'o')
+        snprintf(errstr, errstr_size, "bucket: offset %zu: %s", widx, why);
+    else if (wkind == 'M' || wkind == 'T' || wkind == 'C')
+        snprintf(errstr, errstr_size, "bucket: %c: %s", wkind - 'A' + 'a', why);
     else
-        snprintf(errstr, errstr_size, "bucket: %s", why);
+        snprintf(errstr, errstr_size, "bucket: %c[%zu]: %s", wkind, widx, why);
     fs_bucket_destroy(b);
     return NULL;
 }
