@@ -49,3 +49,26 @@ fs_err_t fs_plan_add(fs_plan_t *plan, const fs_definition_t *def, const fs_event
     plan->n++;
     return FS_OK;
 }
+
+fs_err_t fs_plan_take(fs_plan_t *dst, fs_plan_t *src)
+{
+    if (src->n > 0) {
+        if (dst->n + src->n > dst->cap) {
+            size_t cap = dst->n + src->n;
+            fs_plan_item_t *a = realloc(dst->items, cap * sizeof(*a));
+            if (!a)
+                return FS_ERR_NOMEM;
+            dst->items = a;
+            dst->cap = cap;
+        }
+        memcpy(&dst->items[dst->n], src->items, src->n * sizeof(*src->items));
+        dst->n += src->n;
+        free(src->items);
+        src->items = NULL;
+        src->n = src->cap = 0;
+    }
+    if (src->last_offset > dst->last_offset)
+        dst->last_offset = src->last_offset;
+    src->last_offset = -1;
+    return FS_OK;
+}

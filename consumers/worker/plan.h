@@ -41,6 +41,13 @@ fs_err_t fs_plan_add(fs_plan_t *plan, const fs_definition_t *def, const fs_event
 /** Marks @p offset as covered without adding an event (poison records). */
 void fs_plan_skip(fs_plan_t *plan, int64_t offset);
 
+/**
+ * Moves every event of @p src (which follows @p dst in the partition) to
+ * the end of @p dst; @p src is left empty.  FS_ERR_NOMEM leaves both as
+ * they were.
+ */
+fs_err_t fs_plan_take(fs_plan_t *dst, fs_plan_t *src) FS_WUR;
+
 /** Frees the events; the plan is empty and reusable. */
 void fs_plan_clear(fs_plan_t *plan);
 

@@ -136,6 +136,7 @@ struct fs_sink {
     double last_apply_ms;
     fs_sink_precommit_fn precommit; /* test seam, usually NULL */
     void *precommit_opaque;
+    struct txn *fly; /* computed batch whose commit is not confirmed yet */
 };
 
 static double mono_ms(void)
@@ -233,10 +234,13 @@ fs_sink_t *fs_sink_new(const fs_conf_t *conf, const char *topic, int dedup_ttl_s
     return s;
 }
 
+static void txn_destroy(struct txn *t);
+
 void fs_sink_destroy(fs_sink_t *s)
 {
     if (!s)
         return;
+    txn_destroy(s->fly); /* never confirmed: not applied as far as we know */
     disconnect(s);
     free(s);
 }
@@ -374,6 +378,14 @@ typedef struct txn {
     args_t sec[NSEC];          /* the commit script's sections */
     char stamp[STAMP_LEN + 1]; /* of this transaction's writes */
     int64_t today;             /* UTC day of processing (de-duplication hash) */
+    /* Pipelining: the batch whose commit will run before this one's (NULL =
+     * none).  Its writes are overlaid on what this one reads. */
+    const struct txn *over;
+    fs_strmap_t *written;  /* full key → index of its SEC_SET entry */
+    size_t *written_ix;    /* the indexes the map points to */
+    fs_sink_result_t res;  /* counts of this batch, reported once committed */
+    fs_sink_part_t *parts; /* borrowed from the caller while in flight */
+    size_t nparts;
 } txn_t;
 
 static fs_err_t args_add(args_t *a, const void *p, size_t len)
@@ -455,6 +467,8 @@ static void txn_free(txn_t *t)
     fs_strmap_destroy(t->buckets);
     fs_strmap_destroy(t->persons);
     fs_strmap_destroy(t->seen);
+    fs_strmap_destroy(t->written);
+    free(t->written_ix);
     for (size_t i = 0; i < t->nincrs; i++) {
         free(t->incrs[i].key);
         free(t->incrs[i].field);
@@ -584,6 +598,64 @@ static void free_replies(redisReply **r, size_t n)
 static fs_err_t mget(txn_t *t, char **keys, size_t n, redisReply ***out, char *errstr,
                      size_t sz);
 
+/* The value @p o writes to @p key (stamp included), or NULL. */
+static const char *overlay_value(const txn_t *o, const char *key, size_t *len)
+{
+    if (!o || !o->written)
+        return NULL;
+    const size_t *ix = fs_strmap_get(o->written, key);
+    if (!ix)
+        return NULL;
+    const args_t *a = &o->sec[SEC_SET];
+    size_t i = *ix * 3 + 1; /* entries are (key, value, ttl) */
+    *len = a->len[i];
+    return (const char *)a->data.data + a->off[i];
+}
+
+/* Indexes the state values @p t writes (after build_writes), so that the
+ * next batch can read them before this one's commit has run. */
+static fs_err_t index_writes(txn_t *t)
+{
+    const args_t *a = &t->sec[SEC_SET];
+    size_t n = a->n / 3;
+    size_t *ix = n ? malloc(n * sizeof(*ix)) : NULL;
+    if (n && !ix)
+        return FS_ERR_NOMEM;
+    fs_err_t err = (t->written = fs_strmap_new()) ? FS_OK : FS_ERR_NOMEM;
+    char key[ID_MAX + 200];
+    for (size_t i = 0; !err && i < n; i++) {
+        size_t kl = a->len[i * 3];
+        if (kl >= sizeof(key))
+            continue; /* not a state key: never read through the overlay */
+        memcpy(key, a->data.data + a->off[i * 3], kl);
+        key[kl] = '\0';
+        ix[i] = i;
+        err = fs_strmap_put(t->written, key, &ix[i]);
+    }
+    t->written_ix = ix;
+    return err;
+}
+
+/* Replaces reply *r by a string reply holding @p len bytes of @p v. */
+static fs_err_t fake_string_reply(redisReply **r, const char *v, size_t len)
+{
+    redisReply *f = calloc(1, sizeof(*f));
+    char *str = malloc(len + 1);
+    if (!f || !str) {
+        free(f);
+        free(str);
+        return FS_ERR_NOMEM;
+    }
+    memcpy(str, v, len);
+    str[len] = '\0';
+    f->type = REDIS_REPLY_STRING;
+    f->str = str;
+    f->len = len;
+    freeReplyObject(*r);
+    *r = f;
+    return FS_OK;
+}
+
 /* GETs each of the state keys @p keys in one round trip and records its
  * stamp for the commit script's check; *out receives n replies (caller
  * frees with free_replies) whose strings are the values without their
@@ -594,6 +666,12 @@ static fs_err_t get_checked(txn_t *t, char **keys, size_t n, redisReply ***out,
     fs_err_t err = mget(t, keys, n, out, errstr, sz);
     args_t *chk = &t->sec[SEC_CHECKS];
     for (size_t i = 0; !err && i < n; i++) {
+        size_t olen;
+        const char *ov = overlay_value(t->over, keys[i], &olen);
+        if (ov) /* the batch before ours writes it: read its value */
+            err = fake_string_reply(&(*out)[i], ov, olen);
+        if (err)
+            break;
         redisReply *r = (*out)[i];
         err = args_str(chk, keys[i]);
         if (err || r->type == REDIS_REPLY_NIL) {
@@ -728,6 +806,14 @@ static fs_err_t read_parts(txn_t *t, fs_sink_part_t *parts, size_t n, char *errs
         t->cur[i] = o && o->type == REDIS_REPLY_STRING ? strtoll(o->str, NULL, 10) : -1;
         parts[i].fenced = !ok || epoch != parts[i].epoch;
         freeReplyObject(r);
+        /* The batch before ours advances the offset it covers. */
+        const args_t *of = t->over ? &t->over->sec[SEC_OFFSETS] : NULL;
+        snprintf(tp, sizeof(tp), "%s:%" PRId32, s->topic, parts[i].plan->partition);
+        for (size_t k = 0; of && k + 1 < of->n; k += 2)
+            if (of->len[k] == strlen(tp) &&
+                !memcmp(of->data.data + of->off[k], tp, of->len[k]))
+                t->cur[i] =
+                    strtoll((const char *)of->data.data + of->off[k + 1], NULL, 10);
         if (parts[i].fenced)
             continue;
         /* The commit script checks that the epoch and offset are unchanged. */
@@ -790,6 +876,11 @@ static fs_err_t read_seen(txn_t *t, fs_sink_part_t *parts, size_t n, char *errst
             const fs_plan_item_t *it = &parts[pi].plan->items[ii];
             if (!is_new(t, parts, pi, it) || fs_strmap_get(t->seen, it->ev.event_id))
                 continue;
+            if (t->over && fs_strmap_get(t->over->seen, it->ev.event_id) == &dup_mark) {
+                /* counted by the batch before ours */
+                err = fs_strmap_put(t->seen, it->ev.event_id, &dup_mark);
+                continue;
+            }
             err = fs_strmap_put(t->seen, it->ev.event_id, &new_mark);
             if (!err)
                 err = keys_add(&ids, strdup(it->ev.event_id));
@@ -1483,9 +1574,9 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
 /* Entries per section entry (arguments of one item). */
 static const size_t sec_width[NSEC] = {3, 2, 3, 1, 3, 2, 2};
 
-/* Runs the commit script: FS_OK when applied, FS_ERR_CONFLICT when a
- * checked value had changed (nothing written). */
-static fs_err_t commit(txn_t *t, char *errstr, size_t sz)
+/* Queues the commit script of @p t and writes it to the socket without
+ * waiting for the reply. */
+static fs_err_t commit_send(txn_t *t)
 {
     fs_sink_t *s = t->s;
     size_t argc = 6 + NSEC;
@@ -1520,18 +1611,24 @@ static fs_err_t commit(txn_t *t, char *errstr, size_t sz)
     }
     free(argv);
     free(argl);
-    redisReply *r = NULL;
-    if (!err) {
-        void *reply = NULL;
-        if (redisGetReply(s->c, &reply) != REDIS_OK || !reply) {
-            snprintf(errstr, sz, "redis: %s",
-                     s->c->errstr[0] ? s->c->errstr : "no reply");
-            return FS_ERR_TRANSIENT;
-        }
-        r = reply;
+    for (int done = 0; !err && !done;)
+        if (redisBufferWrite(s->c, &done) != REDIS_OK)
+            err = FS_ERR_TRANSIENT;
+    return err;
+}
+
+/* Waits for the reply to commit_send(): FS_OK when applied,
+ * FS_ERR_CONFLICT when a checked value had changed (nothing written). */
+static fs_err_t commit_recv(txn_t *t, char *errstr, size_t sz)
+{
+    fs_sink_t *s = t->s;
+    void *reply = NULL;
+    if (redisGetReply(s->c, &reply) != REDIS_OK || !reply) {
+        snprintf(errstr, sz, "redis: %s", s->c->errstr[0] ? s->c->errstr : "no reply");
+        return FS_ERR_TRANSIENT;
     }
-    if (err)
-        return err;
+    redisReply *r = reply;
+    fs_err_t err = FS_OK;
     if (r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOSCRIPT", 8)) {
         /* Script cache flushed: reconnecting reloads it; try again. */
         disconnect(s);
@@ -1549,62 +1646,111 @@ static fs_err_t commit(txn_t *t, char *errstr, size_t sz)
     return err;
 }
 
+static void txn_destroy(txn_t *t)
+{
+    if (t) {
+        txn_free(t);
+        free(t);
+    }
+}
+
+/* A new transaction for @p parts, reading through @p over's writes. */
+static fs_err_t txn_new(fs_sink_t *s, fs_sink_part_t *parts, size_t n, const txn_t *over,
+                        txn_t **out)
+{
+    txn_t *t = malloc(sizeof(*t));
+    fs_err_t err = t ? txn_init(t, s, n) : FS_ERR_NOMEM;
+    if (err) {
+        free(t);
+        return err;
+    }
+    t->over = over;
+    t->parts = parts;
+    t->nparts = n;
+    *out = t;
+    return FS_OK;
+}
+
+/* The reads of a transaction (each a round trip). */
+static fs_err_t txn_read(txn_t *t, char *errstr, size_t sz)
+{
+    fs_sink_part_t *parts = t->parts;
+    size_t n = t->nparts;
+    const char *step = "reading offsets";
+    fs_err_t err = read_parts(t, parts, n, errstr, sz);
+    if (!err && (step = "reading de-duplication marks"))
+        err = read_seen(t, parts, n, errstr, sz);
+    if (!err && (step = "reading identity links"))
+        err = read_identity(t, parts, n, errstr, sz);
+    if (!err && (step = "linking identities"))
+        err = apply_links(t, parts, n);
+    if (!err && (step = "finding persons"))
+        err = mark_event_persons(t, parts, n);
+    if (!err && (step = "reading person state"))
+        err = read_persons(t, errstr, sz);
+    if (err && !errstr[0])
+        snprintf(errstr, sz, "%s: %s", step, fs_err2str(err));
+    return err;
+}
+
+/* The computation of a transaction, after its reads: no Redis I/O. */
+static fs_err_t txn_compute(txn_t *t, char *errstr, size_t sz)
+{
+    const char *step = "adding events to persons";
+    fs_err_t err = add_events(t, t->parts, t->nparts, &t->res);
+    if (!err && (step = "computing contributions"))
+        err = recompute(t, &t->res);
+    if (!err && (step = "preparing the writes"))
+        err = build_writes(t, t->parts, t->nparts);
+    if (!err && (step = "indexing the writes"))
+        err = index_writes(t);
+    if (err && !errstr[0])
+        snprintf(errstr, sz, "%s: %s", step, fs_err2str(err));
+    return err;
+}
+
+/* Ends an attempt that failed with @p err: the connection is dropped
+ * unless the failure was a clean refusal by the commit script. */
+static fs_err_t attempt_failed(fs_sink_t *s, fs_err_t err)
+{
+    if (err != FS_ERR_CONFLICT && s->c)
+        disconnect(s); /* whatever was pipelined is in an unknown state */
+    return err == FS_ERR_CORRUPT ? FS_ERR_FATAL : err;
+}
+
 /* One attempt: read, compute, commit.  FS_ERR_CONFLICT means the commit
  * script refused because a checked value changed (recompute and retry). */
 static fs_err_t attempt(fs_sink_t *s, fs_sink_part_t *parts, size_t n,
                         fs_sink_result_t *res, char *errstr, size_t sz)
 {
-    txn_t t;
-    fs_err_t err = ensure(s, errstr, sz);
-    if (err)
-        return err;
-    if ((err = txn_init(&t, s, n)))
-        return err;
-    memset(res, 0, sizeof(*res));
-    const char *step = "reading offsets";
+    txn_t *t = NULL;
     errstr[0] = '\0';
+    fs_err_t err = ensure(s, errstr, sz);
     if (!err)
-        err = read_parts(&t, parts, n, errstr, sz);
-    if (!err && (step = "reading de-duplication marks"))
-        err = read_seen(&t, parts, n, errstr, sz);
-    if (!err && (step = "reading identity links"))
-        err = read_identity(&t, parts, n, errstr, sz);
-    if (!err && (step = "linking identities"))
-        err = apply_links(&t, parts, n);
-    if (!err && (step = "finding persons"))
-        err = mark_event_persons(&t, parts, n);
-    if (!err && (step = "reading person state"))
-        err = read_persons(&t, errstr, sz);
-    if (!err && (step = "adding events to persons"))
-        err = add_events(&t, parts, n, res);
-    if (!err && (step = "computing contributions"))
-        err = recompute(&t, res);
-    if (!err && (step = "preparing the writes"))
-        err = build_writes(&t, parts, n);
-    if (err && !errstr[0])
-        snprintf(errstr, sz, "%s: %s", step, fs_err2str(err));
+        err = txn_new(s, parts, n, NULL, &t);
+    if (!err)
+        err = txn_read(t, errstr, sz);
+    if (!err)
+        err = txn_compute(t, errstr, sz);
     if (!err && s->precommit)
         s->precommit(s->precommit_opaque);
     if (!err)
-        err = commit(&t, errstr, sz);
-    if (err && err != FS_ERR_CONFLICT && s->c) {
-        /* Whatever was pipelined is in an unknown state: start afresh. */
-        disconnect(s);
-    }
-    if (err == FS_ERR_CORRUPT)
-        err = FS_ERR_FATAL;
-    txn_free(&t);
-    return err;
+        err = commit_send(t);
+    if (!err)
+        err = commit_recv(t, errstr, sz);
+    if (!err)
+        *res = t->res;
+    txn_destroy(t);
+    return err ? attempt_failed(s, err) : FS_OK;
 }
 
-fs_err_t fs_sink_apply(fs_sink_t *s, fs_sink_part_t *parts, size_t n,
-                       fs_sink_result_t *res, char *errstr, size_t sz)
+/* Applies synchronously, retrying conflicts. */
+static fs_err_t apply_sync(fs_sink_t *s, fs_sink_part_t *parts, size_t n,
+                           fs_sink_result_t *res, int conflicts, char *errstr, size_t sz)
 {
-    double t0 = mono_ms();
-    int conflicts = 0;
     fs_err_t err;
     while ((err = attempt(s, parts, n, res, errstr, sz)) == FS_ERR_CONFLICT) {
-        if (++conflicts == MAX_CONFLICTS) {
+        if (++conflicts >= MAX_CONFLICTS) {
             snprintf(errstr, sz, "redis: %d conflicting transactions in a row",
                      conflicts);
             return FS_ERR_TRANSIENT;
@@ -1612,9 +1758,141 @@ fs_err_t fs_sink_apply(fs_sink_t *s, fs_sink_part_t *parts, size_t n,
     }
     if (err == FS_ERR_NOMEM)
         snprintf(errstr, sz, "out of memory applying a batch");
-    if (!err) {
+    if (!err)
         res->conflicts = conflicts;
+    return err;
+}
+
+fs_err_t fs_sink_apply(fs_sink_t *s, fs_sink_part_t *parts, size_t n,
+                       fs_sink_result_t *res, char *errstr, size_t sz)
+{
+    if (s->fly) {
+        snprintf(errstr, sz, "internal: fs_sink_apply with a batch in flight");
+        return FS_ERR_FATAL;
+    }
+    double t0 = mono_ms();
+    fs_err_t err = apply_sync(s, parts, n, res, 0, errstr, sz);
+    if (!err)
         s->last_apply_ms = mono_ms() - t0;
+    return err;
+}
+
+/* Confirms the in-flight batch, whose commit has been sent: its result,
+ * after retrying it synchronously if the script refused it. */
+static fs_err_t confirm_fly(fs_sink_t *s, fs_sink_result_t *res, int *retried,
+                            char *errstr, size_t sz)
+{
+    txn_t *f = s->fly;
+    s->fly = NULL;
+    *retried = 0;
+    fs_err_t err = commit_recv(f, errstr, sz);
+    if (!err)
+        *res = f->res;
+    else if (err == FS_ERR_CONFLICT && (*retried = 1))
+        err = apply_sync(s, f->parts, f->nparts, res, 1, errstr, sz);
+    else
+        err = attempt_failed(s, err);
+    txn_destroy(f);
+    return err;
+}
+
+fs_err_t fs_sink_start(fs_sink_t *s, fs_sink_part_t *parts, size_t n, int *had_prev,
+                       fs_sink_result_t *prev, char *errstr, size_t sz)
+{
+    double t0 = mono_ms();
+    txn_t *t = NULL;
+    *had_prev = 0;
+    errstr[0] = '\0';
+    fs_err_t err = ensure(s, errstr, sz);
+    if (err && s->fly) { /* the connection of the in-flight commit is gone */
+        txn_destroy(s->fly);
+        s->fly = NULL;
+    }
+    /* 1. Read the new batch, through the in-flight batch's writes. */
+    if (!err)
+        err = txn_new(s, parts, n, s->fly, &t);
+    if (!err)
+        err = txn_read(t, errstr, sz);
+    if (err) {
+        txn_destroy(t);
+        txn_destroy(s->fly); /* neither batch applied: the caller retries both */
+        s->fly = NULL;
+        return attempt_failed(s, err);
+    }
+    /* 2. Let Redis run the in-flight commit while the new batch is computed. */
+    fs_err_t ferr = FS_OK;
+    if (s->fly) {
+        if (s->precommit)
+            s->precommit(s->precommit_opaque);
+        ferr = commit_send(s->fly);
+    }
+    char cerr[512] = "";
+    err = txn_compute(t, cerr, sizeof(cerr));
+    t->over = NULL; /* the in-flight batch is about to go */
+    /* 3. The in-flight batch's outcome. */
+    if (s->fly) {
+        int retried = 0;
+        *had_prev = 1;
+        if (ferr) {
+            txn_destroy(s->fly);
+            s->fly = NULL;
+            ferr = attempt_failed(s, ferr);
+            snprintf(errstr, sz, "redis: sending a commit failed");
+        } else {
+            ferr = confirm_fly(s, prev, &retried, errstr, sz);
+        }
+        if (ferr || retried) {
+            /* The new batch was computed through writes that did not land
+             * as planned (or landed after a retry that rewrote them): read
+             * and compute it again from Redis. */
+            txn_destroy(t);
+            t = NULL;
+        }
+        if (ferr) {
+            *had_prev = 0;
+            return ferr;
+        }
+        if (!t) {
+            cerr[0] = '\0';
+            err = txn_new(s, parts, n, NULL, &t);
+            if (!err)
+                err = txn_read(t, cerr, sizeof(cerr));
+            if (!err)
+                err = txn_compute(t, cerr, sizeof(cerr));
+        }
+    }
+    if (err) {
+        txn_destroy(t);
+        snprintf(errstr, sz, "%s", cerr);
+        return attempt_failed(s, err);
+    }
+    s->fly = t;
+    s->last_apply_ms = mono_ms() - t0;
+    return FS_OK;
+}
+
+fs_err_t fs_sink_flush(fs_sink_t *s, int *had, fs_sink_result_t *res, char *errstr,
+                       size_t sz)
+{
+    *had = 0;
+    errstr[0] = '\0';
+    if (!s->fly)
+        return FS_OK;
+    double t0 = mono_ms();
+    if (s->precommit)
+        s->precommit(s->precommit_opaque);
+    fs_err_t err = s->c ? commit_send(s->fly) : FS_ERR_TRANSIENT;
+    if (err) {
+        txn_destroy(s->fly);
+        s->fly = NULL;
+        snprintf(errstr, sz, "redis: sending a commit failed");
+        return attempt_failed(s, err);
+    }
+    int retried;
+    err = confirm_fly(s, res, &retried, errstr, sz);
+    if (!err) {
+        *had = 1;
+        s->last_apply_ms += mono_ms() - t0;
     }
     return err;
 }

@@ -58,13 +58,42 @@ fs_err_t fs_sink_claim(fs_sink_t *sink, int32_t partition, int64_t *epoch,
                        int64_t *next_offset, char *errstr, size_t errstr_size) FS_WUR;
 
 /**
- * Applies the @p n parts atomically.  Parts whose epoch is no longer the
+ * Applies the @p n parts atomically (nothing may be in flight: see
+ * fs_sink_start()).  Parts whose epoch is no longer the
  * partition's are left out and marked fenced (drop them).  Already applied
  * offsets are skipped, so replays are harmless.  FS_ERR_TRANSIENT: Redis
  * unreachable or busy, nothing applied, retry the same parts.
  */
 fs_err_t fs_sink_apply(fs_sink_t *sink, fs_sink_part_t *parts, size_t n,
                        fs_sink_result_t *res, char *errstr, size_t errstr_size) FS_WUR;
+
+/**
+ * Pipelined application, for throughput: Redis runs one batch's commit while
+ * the worker computes the next.  fs_sink_start() reads @p parts (seeing the
+ * writes of the batch already in flight as if they had landed), sends the
+ * in-flight batch's commit, computes @p parts, then waits for that commit:
+ * @p parts become the batch in flight (their commit is sent by the next
+ * start or by fs_sink_flush()).  The caller keeps every plan alive, and the
+ * parts arrays too, until their batch is reported.
+ *
+ * On FS_OK, *had_prev says whether a previous batch was in flight; it was
+ * applied (atomically, as by fs_sink_apply(); conflicts retried) and
+ * *prev holds its counts; its parts' `fenced` flags are final.
+ * On an error, *had_prev = 1 means the previous batch was applied (and
+ * @p parts were not started); *had_prev = 0 means neither was applied and
+ * nothing is in flight: apply them again (e.g. merged) with
+ * fs_sink_apply().
+ */
+fs_err_t fs_sink_start(fs_sink_t *sink, fs_sink_part_t *parts, size_t n, int *had_prev,
+                       fs_sink_result_t *prev, char *errstr, size_t errstr_size) FS_WUR;
+
+/**
+ * Commits the batch in flight, if any, and waits for it: FS_OK with *had
+ * set when one was applied (counts in *res).  On an error it was not
+ * applied and nothing is in flight any more.
+ */
+fs_err_t fs_sink_flush(fs_sink_t *sink, int *had, fs_sink_result_t *res, char *errstr,
+                       size_t errstr_size) FS_WUR;
 
 /**
  * Test seam: @p fn (NULL to remove) runs in every apply attempt after the

@@ -25,9 +25,12 @@
 #define LEAVE_TIMEOUT_S 8   /* longest a stopping worker waits to leave the group */
 #define SHUTDOWN_LIMIT_S 12 /* longest the whole wind-down may take (SIGTERM → exit) */
 
+/* A partition's two plans (each its own allocation, so that pointers the
+ * sink borrows survive the growth of the partition table): one gathers
+ * messages while the other is the batch in flight (fs_sink_start). */
 typedef struct part {
     int64_t epoch; /* 0 when this member does not own the partition */
-    fs_plan_t plan;
+    fs_plan_t *slot[2];
 } part_t;
 
 struct fs_worker {
@@ -41,6 +44,9 @@ struct fs_worker {
     fs_producer_t *dlq;
     part_t *parts; /* indexed by partition id */
     int32_t nparts;
+    int gather;               /* the slot of every part_t that gathers messages */
+    fs_sink_part_t *flyparts; /* the batch in flight (slot !gather), or NULL */
+    size_t nfly;
     int dlq_pending; /* dead letters sent since the last flush */
     int fatal;
     fs_buf_t scratch;
@@ -72,12 +78,20 @@ static part_t *part_get(fs_worker_t *w, int32_t p)
         part_t *a = realloc(w->parts, (size_t)n * sizeof(*a));
         if (!a)
             return NULL;
+        w->parts = a;
         for (int32_t i = w->nparts; i < n; i++) {
             a[i].epoch = 0;
-            fs_plan_init(&a[i].plan, i);
+            a[i].slot[0] = malloc(sizeof(fs_plan_t));
+            a[i].slot[1] = malloc(sizeof(fs_plan_t));
+            if (!a[i].slot[0] || !a[i].slot[1]) {
+                free(a[i].slot[0]);
+                free(a[i].slot[1]);
+                return NULL; /* w->nparts still excludes the new entries */
+            }
+            fs_plan_init(a[i].slot[0], i);
+            fs_plan_init(a[i].slot[1], i);
+            w->nparts = i + 1;
         }
-        w->parts = a;
-        w->nparts = n;
     }
     return &w->parts[p];
 }
@@ -147,7 +161,7 @@ static void handle_message(fs_worker_t *w, rd_kafka_message_t *m)
     fs_err_t e =
         fs_codec_decode_event(w->codec, m->payload, m->len, &ev, err, sizeof(err));
     if (e == FS_OK) {
-        e = fs_plan_add(&pt->plan, w->def, &ev, m->offset);
+        e = fs_plan_add(pt->slot[w->gather], w->def, &ev, m->offset);
         if (e == FS_ERR_NOT_FOUND)
             snprintf(err, sizeof(err),
                      "type: \"%.200s\" is not in the worker's funnel "
@@ -159,18 +173,119 @@ static void handle_message(fs_worker_t *w, rd_kafka_message_t *m)
     fs_event_clear(&ev);
     if (e == FS_ERR_CORRUPT || e == FS_ERR_UNKNOWN_SCHEMA || e == FS_ERR_NOT_FOUND ||
         e == FS_ERR_INVALID) {
-        fs_plan_skip(&pt->plan, m->offset);
+        fs_plan_skip(pt->slot[w->gather], m->offset);
         dead_letter(w, m, err);
     }
 }
 
 /* ---- applying a batch ------------------------------------------------- */
 
-/* Applies every gathered plan in one transaction; then commits the offsets
- * to Kafka (for lag tools; Redis stays the source of truth).  Returns -1
- * when stopping interrupted a retry (nothing is lost: the next owner
- * resumes from Redis). */
-static int apply_batches(fs_worker_t *w)
+/* The parts of slot @p slot worth applying (owned partitions with a plan),
+ * in a new array (*out, NULL when none); plans of partitions no longer
+ * owned are dropped. */
+static size_t collect_parts(fs_worker_t *w, int slot, fs_sink_part_t **out)
+{
+    size_t n = 0;
+    *out = NULL;
+    for (int32_t p = 0; p < w->nparts; p++) {
+        fs_plan_t *pl = w->parts[p].slot[slot];
+        if (!w->parts[p].epoch)
+            fs_plan_clear(pl);
+        else if (pl->last_offset >= 0)
+            n++;
+    }
+    if (n == 0)
+        return 0;
+    if (!(*out = calloc(n, sizeof(**out)))) {
+        w->fatal = 1;
+        return 0;
+    }
+    n = 0;
+    for (int32_t p = 0; p < w->nparts; p++)
+        if (w->parts[p].epoch && w->parts[p].slot[slot]->last_offset >= 0) {
+            (*out)[n].plan = w->parts[p].slot[slot];
+            (*out)[n++].epoch = w->parts[p].epoch;
+        }
+    return n;
+}
+
+/* A batch is in Redis: stats, offsets committed to Kafka (for lag tools;
+ * Redis stays the source of truth), fenced partitions given up, and the
+ * batch's plans (slot @p slot) emptied. */
+static void batch_done(fs_worker_t *w, fs_sink_part_t *parts, size_t n, int slot,
+                       const fs_sink_result_t *res)
+{
+    w->st_batches++;
+    w->st_applied += (uint64_t)res->applied;
+    w->st_dups += (uint64_t)res->duplicates;
+    w->st_persons += (uint64_t)res->persons;
+    w->st_conflicts += (uint64_t)res->conflicts;
+    w->st_apply_ms += fs_sink_last_apply_ms(w->sink);
+    rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++) {
+        int32_t p = parts[i].plan->partition;
+        if (parts[i].fenced) {
+            FS_WARN(w->lg,
+                    "partition %" PRId32 " was claimed by another worker; "
+                    "dropping its batch",
+                    p);
+            w->parts[p].epoch = 0;
+        } else if (commit) {
+            rd_kafka_topic_partition_list_add(commit, w->topic, p)->offset =
+                parts[i].plan->last_offset + 1;
+        }
+    }
+    if (commit) {
+        if (commit->cnt > 0)
+            (void)rd_kafka_commit(w->rk, commit, 1); /* async; only delays lag */
+        rd_kafka_topic_partition_list_destroy(commit);
+    }
+    for (size_t i = 0; i < n; i++)
+        fs_plan_clear(w->parts[parts[i].plan->partition].slot[slot]);
+}
+
+/* Applies @p parts (slot @p slot) synchronously, retrying while Redis is
+ * unreachable.  Returns -1 when that failed (fatal, or stopping). */
+static int apply_sync(fs_worker_t *w, fs_sink_part_t *parts, size_t n, int slot)
+{
+    fs_sink_result_t res;
+    char err[512];
+    fs_err_t e;
+    int delay_ms = 100;
+    while ((e = fs_sink_apply(w->sink, parts, n, &res, err, sizeof(err))) ==
+               FS_ERR_TRANSIENT &&
+           !fs_signal_stop_requested()) {
+        FS_WARN(w->lg, "%s; retrying in %d ms", err, delay_ms);
+        usleep((useconds_t)delay_ms * 1000);
+        delay_ms = delay_ms < 5000 ? delay_ms * 2 : 5000;
+    }
+    if (e == FS_OK) {
+        batch_done(w, parts, n, slot, &res);
+        return 0;
+    }
+    FS_ERROR(w->lg, "applying a batch: %s", err);
+    if (e != FS_ERR_TRANSIENT)
+        w->fatal = 1;
+    for (size_t i = 0; i < n; i++) /* the next owner resumes from Redis */
+        fs_plan_clear(w->parts[parts[i].plan->partition].slot[slot]);
+    return -1;
+}
+
+/* Forgets the batch in flight (its plans were handled by the caller). */
+static void fly_reset(fs_worker_t *w)
+{
+    free(w->flyparts);
+    w->flyparts = NULL;
+    w->nfly = 0;
+}
+
+/* Applies what was gathered, pipelined: the gathered batch becomes the one
+ * in flight while the previous one's commit runs in Redis.  With @p flush,
+ * the batch in flight is committed too, so everything gathered is in Redis
+ * on return (low traffic, rebalancing, stopping).  Returns -1 when stopping
+ * or a fatal error interrupted it (nothing is lost: the next owner resumes
+ * from Redis). */
+static int apply_batches(fs_worker_t *w, int flush)
 {
     if (w->dlq_pending) {
         /* Dead letters must be durable before their offsets are applied. */
@@ -182,68 +297,53 @@ static int apply_batches(fs_worker_t *w)
     }
     if (w->fatal)
         return -1;
-    fs_sink_part_t *parts = calloc((size_t)(w->nparts ? w->nparts : 1), sizeof(*parts));
-    if (!parts) {
-        w->fatal = 1;
-        return -1;
-    }
-    size_t n = 0;
-    for (int32_t p = 0; p < w->nparts; p++)
-        if (w->parts[p].epoch && w->parts[p].plan.last_offset >= 0) {
-            parts[n].plan = &w->parts[p].plan;
-            parts[n++].epoch = w->parts[p].epoch;
-        }
-    int rc = 0;
-    if (n > 0) {
+    int rc = 0, g = w->gather, f = !w->gather;
+    fs_sink_part_t *cur;
+    size_t ncur = collect_parts(w, g, &cur);
+    char err[512];
+    if (ncur > 0) {
+        int had = 0;
         fs_sink_result_t res;
-        char err[512];
-        fs_err_t e;
-        int delay_ms = 100;
-        while ((e = fs_sink_apply(w->sink, parts, n, &res, err, sizeof(err))) ==
-                   FS_ERR_TRANSIENT &&
-               !fs_signal_stop_requested()) {
-            FS_WARN(w->lg, "%s; retrying in %d ms", err, delay_ms);
-            usleep((useconds_t)delay_ms * 1000);
-            delay_ms = delay_ms < 5000 ? delay_ms * 2 : 5000;
+        fs_err_t e = fs_sink_start(w->sink, cur, ncur, &had, &res, err, sizeof(err));
+        if (had) {
+            batch_done(w, w->flyparts, w->nfly, f, &res);
+            fly_reset(w);
         }
-        if (e == FS_OK) {
-            w->st_batches++;
-            w->st_applied += (uint64_t)res.applied;
-            w->st_dups += (uint64_t)res.duplicates;
-            w->st_persons += (uint64_t)res.persons;
-            w->st_conflicts += (uint64_t)res.conflicts;
-            w->st_apply_ms += fs_sink_last_apply_ms(w->sink);
-            rd_kafka_topic_partition_list_t *commit =
-                rd_kafka_topic_partition_list_new((int)n);
-            for (size_t i = 0; i < n; i++) {
-                part_t *pt = &w->parts[parts[i].plan->partition];
-                if (parts[i].fenced) {
-                    FS_WARN(w->lg,
-                            "partition %" PRId32 " was claimed by another worker; "
-                            "dropping its batch",
-                            parts[i].plan->partition);
-                    pt->epoch = 0;
-                } else if (commit) {
-                    rd_kafka_topic_partition_list_add(commit, w->topic,
-                                                      parts[i].plan->partition)
-                        ->offset = parts[i].plan->last_offset + 1;
-                }
-            }
-            if (commit) {
-                if (commit->cnt > 0)
-                    (void)rd_kafka_commit(w->rk, commit, 1); /* async; only delays lag */
-                rd_kafka_topic_partition_list_destroy(commit);
-            }
+        if (!e) { /* the gathered batch is in flight; the other slot gathers */
+            w->flyparts = cur;
+            w->nfly = ncur;
+            w->gather = f;
+        } else if (!had && w->nfly) {
+            /* Neither batch was applied: fold the gathered one into the one
+             * in flight (it follows it in every partition) and apply both. */
+            FS_WARN(w->lg, "%s; applying again", err);
+            for (int32_t p = 0; p < w->nparts; p++)
+                if (fs_plan_take(w->parts[p].slot[f], w->parts[p].slot[g]))
+                    w->fatal = 1;
+            free(cur);
+            fly_reset(w);
+            size_t nall = collect_parts(w, f, &cur);
+            rc = w->fatal ? -1 : apply_sync(w, cur, nall, f);
+            free(cur);
         } else {
-            FS_ERROR(w->lg, "applying a batch: %s", err);
-            if (e != FS_ERR_TRANSIENT)
-                w->fatal = 1;
-            rc = -1;
+            FS_WARN(w->lg, "%s; applying again", err);
+            rc = apply_sync(w, cur, ncur, g);
+            free(cur);
         }
     }
-    for (size_t i = 0; i < n; i++)
-        fs_plan_clear(&w->parts[parts[i].plan->partition].plan);
-    free(parts);
+    if (flush && w->nfly && !w->fatal) {
+        int had = 0;
+        fs_sink_result_t res;
+        fs_err_t e = fs_sink_flush(w->sink, &had, &res, err, sizeof(err));
+        f = !w->gather;
+        if (had) {
+            batch_done(w, w->flyparts, w->nfly, f, &res);
+        } else if (e) {
+            FS_WARN(w->lg, "%s; applying again", err);
+            rc = apply_sync(w, w->flyparts, w->nfly, f);
+        }
+        fly_reset(w);
+    }
     return rc;
 }
 
@@ -275,7 +375,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 continue;
             }
             pt->epoch = epoch;
-            fs_plan_clear(&pt->plan);
+            fs_plan_clear(pt->slot[0]);
+            fs_plan_clear(pt->slot[1]);
             tp->offset = next;
             FS_INFO(w->lg,
                     "assigned %s [%" PRId32 "] epoch %" PRId64 " from offset %s%" PRId64,
@@ -285,13 +386,24 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         rd_kafka_assign(rk, parts);
     } else {
         int lost = rd_kafka_assignment_lost(rk);
-        if (!lost)
-            (void)apply_batches(w); /* still the owner: finish what was gathered */
+        if (!lost) {
+            (void)apply_batches(w, 1); /* still the owner: finish what was gathered */
+        } else if (w->nfly) {
+            /* Commit the batch in flight (its epochs fence it if another
+             * member has claimed a partition meanwhile); drop the rest. */
+            int had = 0, f = !w->gather;
+            fs_sink_result_t res;
+            char e[512];
+            if (fs_sink_flush(w->sink, &had, &res, e, sizeof(e)) == FS_OK && had)
+                batch_done(w, w->flyparts, w->nfly, f, &res);
+            fly_reset(w);
+        }
         for (int i = 0; i < parts->cnt; i++) {
             part_t *pt = part_get(w, parts->elems[i].partition);
             if (pt) {
                 pt->epoch = 0;
-                fs_plan_clear(&pt->plan);
+                fs_plan_clear(pt->slot[0]);
+                fs_plan_clear(pt->slot[1]);
             }
         }
         FS_INFO(w->lg, "%s %d partitions", lost ? "lost" : "revoked", parts->cnt);
@@ -454,7 +566,8 @@ int fs_worker_run(fs_worker_t *w)
     double last_stats = mono_s();
     while (!fs_signal_stop_requested() && !w->fatal) {
         double deadline = mono_s() + w->opts.batch_ms / 1000.0;
-        for (int n = 0; n < w->opts.batch_max && !w->fatal;) {
+        int n = 0;
+        while (n < w->opts.batch_max && !w->fatal) {
             int left_ms = (int)((deadline - mono_s()) * 1000);
             if (left_ms <= 0)
                 break;
@@ -465,7 +578,9 @@ int fs_worker_run(fs_worker_t *w)
             rd_kafka_message_destroy(m);
             n++;
         }
-        (void)apply_batches(w);
+        /* A batch cut short by --batch-ms means the worker keeps up: commit
+         * it now for latency.  Full batches are pipelined for throughput. */
+        (void)apply_batches(w, n < w->opts.batch_max);
         fs_producer_poll(w->dlq, 0);
         if (w->opts.stats_every_s && mono_s() - last_stats >= w->opts.stats_every_s) {
             stats(w, mono_s() - last_stats);
@@ -484,7 +599,7 @@ int fs_worker_run(fs_worker_t *w)
     if (sigaction(SIGALRM, &sa, NULL) == 0)
         alarm(SHUTDOWN_LIMIT_S);
     if (!w->fatal)
-        (void)apply_batches(w);
+        (void)apply_batches(w, 1);
     leave_group(w);
     return w->fatal ? 1 : 0;
 }
@@ -496,8 +611,12 @@ void fs_worker_destroy(fs_worker_t *w)
     if (w->rk)
         rd_kafka_destroy(w->rk);
     for (int32_t p = 0; p < w->nparts; p++)
-        fs_plan_clear(&w->parts[p].plan);
+        for (int k = 0; k < 2; k++) {
+            fs_plan_clear(w->parts[p].slot[k]);
+            free(w->parts[p].slot[k]);
+        }
     free(w->parts);
+    free(w->flyparts);
     fs_producer_destroy(w->dlq, 10000);
     fs_sink_destroy(w->sink);
     fs_codec_destroy(w->codec);

@@ -19,12 +19,13 @@ def test_zombie_owner_is_fenced(fs_stack):
     assert "A fenced" in p.stdout
     r = fs_stack["redis"]
     try:
-        # fence-1..4 once each, none of A's stale batch twice, and race-late:
-        # 5 ad_clicks on 2026-11-27, by two persons, of whom only fence-user
-        # reached awareness first on that day.
+        # fence-1..4 once each, none of A's stale batch twice, race-late,
+        # pipe-1 (once), pipe2-a and pipe2-b: 8 ad_clicks on 2026-11-27, by
+        # four persons, of whom only fence-user reached awareness first on
+        # that day (the others did on 2026-11-26).
         assert r.hgetall(f"{ns}:v1:events:2026-11-27") == {
-            "s:awareness": "5", "sc:awareness:(none)": "5", "sk:awareness:(none)": "5",
-            "t:ad_click": "5"}
+            "s:awareness": "8", "sc:awareness:(none)": "8", "sk:awareness:(none)": "8",
+            "t:ad_click": "8"}
         assert r.hget(f"{ns}:v1:offsets", "fence.topic:0") == "4"
         assert r.get(f"{ns}:v1:offset:fence.topic:0") == "4"
         assert r.get(f"{ns}:v1:epoch:fence.topic:0") == "2"
@@ -34,12 +35,19 @@ def test_zombie_owner_is_fenced(fs_stack):
         assert "A refused its stale commit" in p.stdout
         assert "A fenced by a claim that raced its commit" in p.stdout
         assert r.hgetall(f"{ns}:v1:users:2026-11-26") == {
-            "s:awareness": "1", "sc:awareness:(none)": "1", "sk:awareness:(none)": "1"}
-        assert r.hget(f"{ns}:v1:events:2026-11-26", "s:awareness") == "1"
+            "s:awareness": "3", "sc:awareness:(none)": "3", "sk:awareness:(none)": "3"}
+        assert r.hget(f"{ns}:v1:events:2026-11-26", "s:awareness") == "3"
         assert not r.exists(f"{ns}:v1:events:2026-11-25")
         assert not r.exists(f"{ns}:v1:users:2026-11-25")
         assert r.get(f"{ns}:v1:epoch:fence.topic:3") == "2"
         assert r.get(f"{ns}:v1:offset:fence.topic:3") is None
+        # Pipelined: pipe-user reached awareness on 2026-11-26 (pipe-2),
+        # pipe-1 counted once; pipe2-user on 2026-11-26 (B's pipe2-early),
+        # and its two events on 2026-11-27 both counted.
+        assert "pipelined batches saw each other's writes" in p.stdout
+        assert "a pipelined commit refused after another worker's write" in p.stdout
+        assert r.get(f"{ns}:v1:offset:fence.topic:4") == "2"
+        assert r.get(f"{ns}:v1:offset:fence.topic:5") == "1"
     finally:
         keys = list(r.scan_iter(match=f"{ns}:*"))
         if keys:
