@@ -811,9 +811,12 @@ static fs_err_t read_parts(txn_t *t, fs_sink_part_t *parts, size_t n, char *errs
         snprintf(tp, sizeof(tp), "%s:%" PRId32, s->topic, parts[i].plan->partition);
         for (size_t k = 0; of && k + 1 < of->n; k += 2)
             if (of->len[k] == strlen(tp) &&
-                !memcmp(of->data.data + of->off[k], tp, of->len[k]))
-                t->cur[i] =
-                    strtoll((const char *)of->data.data + of->off[k + 1], NULL, 10);
+                !memcmp(of->data.data + of->off[k], tp, of->len[k])) {
+                char num[32]; /* arena entries are not NUL-terminated */
+                snprintf(num, sizeof(num), "%.*s", (int)of->len[k + 1],
+                         (const char *)of->data.data + of->off[k + 1]);
+                t->cur[i] = strtoll(num, NULL, 10);
+            }
         if (parts[i].fenced)
             continue;
         /* The commit script checks that the epoch and offset are unchanged. */
