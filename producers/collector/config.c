@@ -115,10 +115,15 @@ const fs_conf_def_t fs_collector_defs[] = {
      "most events per request (400 above)"},
     {"collector.conn_timeout_s", "conn-timeout-s", NULL, FS_CONF_INT, "30", 1, 3600, NULL,
      "idle or slow client connections are closed after this"},
-    {"collector.conn_memory_limit", "conn-memory-limit", NULL, FS_CONF_INT, "65536", 8192,
+    {"collector.conn_memory_limit", "conn-memory-limit", NULL, FS_CONF_INT, "16384", 8192,
      16777216, NULL,
      "bytes of memory per connection for the request line, headers and read buffer; a "
-     "request whose headers do not fit gets 431"},
+     "request whose headers do not fit gets 431 (bodies are copied out, so this does not "
+     "bound them; libmicrohttpd clears it at every keep-alive request)"},
+    {"collector.http_threads", "http-threads", "FUNNEL_HTTP_THREADS", FS_CONF_INT, "2", 1,
+     64, NULL,
+     "threads serving HTTP (a libmicrohttpd thread pool); about one per CPU core the "
+     "collector may use"},
     {"collector.drain_ms", "drain-ms", NULL, FS_CONF_INT, "15000", 0, 600000, NULL,
      "on SIGTERM, how long in-flight requests may take to finish"},
     {"collector.write_keys", "write-keys", "FUNNEL_WRITE_KEYS", FS_CONF_STRING, NULL, 0,
@@ -160,6 +165,7 @@ fs_err_t fs_collector_opts(const fs_conf_t *conf, fs_server_opts_t *opts, char *
     opts->max_events = (size_t)fs_conf_int(conf, "collector.max_events");
     opts->conn_timeout_s = (unsigned)fs_conf_int(conf, "collector.conn_timeout_s");
     opts->conn_memory_limit = (size_t)fs_conf_int(conf, "collector.conn_memory_limit");
+    opts->threads = (unsigned)fs_conf_int(conf, "collector.http_threads");
     opts->retry_after_s = 2;
     opts->rate_per_s = (double)fs_conf_int(conf, "collector.rate_per_s");
     opts->burst = (double)fs_conf_int(conf, "collector.burst");

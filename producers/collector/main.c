@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "fs_codec.h"
 #include "fs_conf.h"
 #include "fs_definition.h"
 #include "fs_log.h"
@@ -36,7 +35,6 @@ int main(int argc, char **argv)
     int rc = 1;
     fs_log_t *lg = NULL;
     fs_definition_t *def = NULL;
-    fs_codec_t *codec = NULL;
     fs_producer_t *producer = NULL;
     fs_server_t *srv = NULL;
     fs_server_opts_t opts = {0};
@@ -55,17 +53,16 @@ int main(int argc, char **argv)
     const char *defpath = fs_conf_str(conf, "definition");
     def = defpath ? fs_definition_load(defpath, err, sizeof(err))
                   : fs_definition_new_default(err, sizeof(err));
-    if (!def || !(codec = fs_codec_new(NULL, err, sizeof(err))) ||
-        !(producer =
-              fs_producer_new(conf, (int)fs_conf_int(conf, "collector.ack_timeout_ms"),
-                              err, sizeof(err)))) {
+    if (!def || !(producer = fs_producer_new(
+                      conf, (int)fs_conf_int(conf, "collector.ack_timeout_ms"), err,
+                      sizeof(err)))) {
         fprintf(stderr, "funnel-collector: %s\n", err);
         goto fail;
     }
     rc = 1;
     if (fs_signal_install() != FS_OK)
         goto fail;
-    srv = fs_server_new(&opts, producer, codec, def, lg, err, sizeof(err));
+    srv = fs_server_new(&opts, producer, def, lg, err, sizeof(err));
     if (!srv) {
         FS_ERROR(lg, "%s", err);
         goto fail;
@@ -89,7 +86,6 @@ fail:
     fs_server_destroy(srv, 0);
     fs_producer_destroy(producer, 0);
     fs_collector_opts_clear(&opts);
-    fs_codec_destroy(codec);
     fs_definition_destroy(def);
     fs_log_destroy(lg);
     fs_conf_destroy(conf);

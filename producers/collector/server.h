@@ -11,9 +11,10 @@
  * with the same event_ids).  Rejected events go to the dead-letter topic.
  * docs/collector.md describes every status code and header.
  *
- * Borrows the producer, codec, definition, log, write keys and origins
- * given at construction; they must outlive the server.  The codec and the
- * rate limiter are used only on the HTTP thread.
+ * Borrows the producer, definition, log, write keys and origins given at
+ * construction; they must outlive the server.  Owns one Avro codec per HTTP
+ * thread (a codec is not thread-safe).  Handlers run on opts.threads HTTP
+ * threads at once; delivery reports arrive on a poll thread of its own.
  */
 #ifndef FS_SERVER_H
 #define FS_SERVER_H
@@ -34,6 +35,7 @@ typedef struct fs_server_opts {
     size_t max_events;          /* 400 above */
     unsigned conn_timeout_s;    /* idle/slow connection timeout */
     size_t conn_memory_limit;   /* MHD's per-connection pool: bounds headers (431) */
+    unsigned threads;           /* HTTP threads (MHD thread pool); 0 or 1 = one */
     int retry_after_s;          /* Retry-After of a 503 */
     double rate_per_s;          /* events per second per key/IP; 0 = no limit */
     double burst;               /* bucket size, >= 1 when rate_per_s > 0 */
@@ -46,18 +48,20 @@ typedef struct fs_server_opts {
 typedef struct fs_server fs_server_t;
 
 /** Starts listening and takes over @p producer's delivery reports; NULL with @p errstr on
- * failure (e.g. address in use). */
+ * failure (e.g. address in use), and then nothing is left running. */
 fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer,
-                           fs_codec_t *codec, const fs_definition_t *def, fs_log_t *lg,
-                           char *errstr, size_t errstr_size);
+                           const fs_definition_t *def, fs_log_t *lg, char *errstr,
+                           size_t errstr_size);
 
 /** The port actually bound (useful with port 0). */
 int fs_server_port(const fs_server_t *srv);
 
 /**
  * Graceful stop: stops accepting, waits up to @p drain_ms for in-flight
- * requests to be answered, stops the daemon and the poll thread.  Then
- * frees the server.  NULL is a no-op.
+ * requests to be answered; requests still waiting for Kafka then are failed
+ * (librdkafka's queue is purged: they get 503).  Stops the daemon and the
+ * server's threads, detaches the producer's delivery reports (a later
+ * fs_producer_flush() is safe) and frees the server.  NULL is a no-op.
  */
 void fs_server_destroy(fs_server_t *srv, int drain_ms);
 

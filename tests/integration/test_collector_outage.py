@@ -7,16 +7,20 @@ Checked with an independent consumer afterwards:
 - the collector recovers by itself: 200s again after the broker returns;
 - an event_id appears twice in the topic only if the client re-sent it
   (the idempotent producer adds no duplicates of its own).
+And a stop (SIGTERM) while requests still wait for a broker that never
+answers: they get 503 after collector.drain_ms and the collector exits 0.
 """
 
 import collections
+import json
 import os
+import socket
 import subprocess
 import threading
 import time
 import uuid
 
-from conftest import fs_http, fs_read_topic
+from conftest import fs_free_port, fs_http, fs_read_topic
 
 ROOT = os.environ.get("FS_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 STACK = os.path.join(ROOT, "deploy", "local", "stack")
@@ -107,6 +111,74 @@ def test_broker_outage(fs_ctx, fs_procs):
     twice = {i for i, n in seen.items() if n > 1}
     assert twice <= resent, f"duplicates nobody re-sent: {sorted(twice - resent)[:5]}"
     assert max(seen.values()) <= 2
+
+
+def test_stop_while_requests_wait_for_kafka(fs_ctx, fs_procs):
+    """A "broker" that accepts connections and never answers: the events of
+    a POST are queued but never acknowledged.  SIGTERM with a short drain:
+    the waiting clients get 503 with their event_ids and the collector exits
+    0 (libmicrohttpd aborts when stopped with a suspended connection)."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    accepted = []
+    stop = threading.Event()
+
+    def hold():  # accept and keep every connection, say nothing
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(silent.accept()[0])
+            except OSError:
+                pass
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    port = fs_free_port()
+    col = fs_procs.start("collector", "--ack-timeout-ms", "60000", "--drain-ms", "1000",
+                         env_extra={"FUNNEL_LISTEN": f"127.0.0.1:{port}",
+                                    "FUNNEL_KAFKA_BROKERS":
+                                        f"127.0.0.1:{silent.getsockname()[1]}"})
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if fs_http(port, "GET", "/healthz", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline and col.alive(), col.log_text()
+            time.sleep(0.1)
+        answers = []
+
+        def post(i):
+            ids = [f"{fs_ctx['tag']}-{i}-{k}" for k in range(3)]
+            body = [{"event_id": e, "type": "page_view", "anonymous_id": "a"} for e in ids]
+            answers.append((ids, fs_http(port, "POST", "/v1/events", body, timeout=30)))
+
+        posters = [threading.Thread(target=post, args=(i,)) for i in range(4)]
+        for t in posters:
+            t.start()
+        time.sleep(1.5)  # queued, waiting for an acknowledgement that never comes
+        assert len(answers) == 0, answers
+        t0 = time.monotonic()
+        rc, killed = col.terminate(timeout=20)
+        took = time.monotonic() - t0
+        for t in posters:
+            t.join(timeout=10)
+    finally:
+        stop.set()
+        holder.join(timeout=5)
+        for c in accepted:
+            c.close()
+        silent.close()
+    assert (rc, killed) == (0, False), col.log_text()[-3000:]
+    assert took < 12, took
+    assert len(answers) == 4, answers
+    for ids, (status, headers, raw) in answers:
+        assert status == 503 and int(headers["Retry-After"]) >= 1, raw
+        assert json.loads(raw)["event_ids"] == ids, raw
+    assert "failing them (503)" in col.log_text()
 
 
 def event_id_of(value):
