@@ -22,10 +22,10 @@ static const char *const shared_keys[] = {
     "log.json",       NULL};
 
 static const fs_conf_def_t worker_defs[] = {
-    /* One batch is one WATCH/MULTI transaction; Redis 7.0's WATCH grows with
-     * the square of the watched keys, so small batches are faster per event:
-     * 5,000 -> 2,900/s, 1,000 -> 4,200/s, 300 -> 5,700/s, 100 -> 5,600/s
-     * (release build, 100k events, docs/BENCHMARKS.md). */
+    /* One batch is one commit script; full batches are pipelined (see
+     * sink.h).  On the 100k-event bench topic 300 and 600 were within 5 %
+     * of each other and 1,000 no faster (docs/BENCHMARKS.md); a smaller
+     * batch bounds the latency a saturated worker adds. */
     {"worker.batch_max", "batch-max", "FUNNEL_BATCH_MAX", FS_CONF_INT, "300", 1, 100000,
      NULL, "most messages applied to Redis in one batch"},
     {"worker.batch_ms", "batch-ms", "FUNNEL_BATCH_MS", FS_CONF_INT, "50", 1, 10000, NULL,

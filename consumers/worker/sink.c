@@ -990,7 +990,7 @@ static fs_err_t parse_ulist(const char *data, size_t len, ulist_t *l)
     return err;
 }
 
-/* Loads (WATCH + GET) the links of @p anons and the lists of @p users that
+/* Loads (checked GETs) the links of @p anons and the lists of @p users that
  * are not loaded yet. */
 static fs_err_t load_identity(txn_t *t, const keys_t *anons, const keys_t *users,
                               char *errstr, size_t sz)
