@@ -27,27 +27,52 @@ void fs_plan_skip(fs_plan_t *plan, int64_t offset)
         plan->last_offset = offset;
 }
 
-fs_err_t fs_plan_add(fs_plan_t *plan, const fs_definition_t *def, const fs_event_t *ev,
-                     int64_t offset)
+/* Room for one more item, which the caller fills. */
+static fs_plan_item_t *next_item(fs_plan_t *plan, const fs_definition_t *def,
+                                 const fs_event_t *ev, int64_t offset, fs_err_t *err)
 {
     fs_plan_skip(plan, offset);
-    if (!fs_definition_lookup(def, ev->type))
-        return FS_ERR_NOT_FOUND;
+    *err = FS_OK;
+    if (!fs_definition_lookup(def, ev->type)) {
+        *err = FS_ERR_NOT_FOUND;
+        return NULL;
+    }
     if (plan->n == plan->cap) {
         size_t cap = plan->cap ? plan->cap * 2 : 256;
         fs_plan_item_t *a = realloc(plan->items, cap * sizeof(*a));
-        if (!a)
-            return FS_ERR_NOMEM;
+        if (!a) {
+            *err = FS_ERR_NOMEM;
+            return NULL;
+        }
         plan->items = a;
         plan->cap = cap;
     }
     fs_plan_item_t *it = &plan->items[plan->n];
     it->offset = offset;
-    fs_err_t err = fs_event_copy(&it->ev, ev);
-    if (err)
-        return err;
-    plan->n++;
-    return FS_OK;
+    return it;
+}
+
+fs_err_t fs_plan_add(fs_plan_t *plan, const fs_definition_t *def, const fs_event_t *ev,
+                     int64_t offset)
+{
+    fs_err_t err;
+    fs_plan_item_t *it = next_item(plan, def, ev, offset, &err);
+    if (it && !(err = fs_event_copy(&it->ev, ev)))
+        plan->n++;
+    return err;
+}
+
+fs_err_t fs_plan_take_event(fs_plan_t *plan, const fs_definition_t *def, fs_event_t *ev,
+                            int64_t offset)
+{
+    fs_err_t err;
+    fs_plan_item_t *it = next_item(plan, def, ev, offset, &err);
+    if (it) { /* the strings change hands: no copy */
+        it->ev = *ev;
+        memset(ev, 0, sizeof(*ev));
+        plan->n++;
+    }
+    return err;
 }
 
 fs_err_t fs_plan_take(fs_plan_t *dst, fs_plan_t *src)

@@ -38,6 +38,13 @@ void fs_plan_init(fs_plan_t *plan, int32_t partition);
 fs_err_t fs_plan_add(fs_plan_t *plan, const fs_definition_t *def, const fs_event_t *ev,
                      int64_t offset) FS_WUR;
 
+/**
+ * As fs_plan_add(), but moves @p ev into the plan instead of copying it
+ * (on FS_OK *ev is left zeroed; otherwise it is untouched).
+ */
+fs_err_t fs_plan_take_event(fs_plan_t *plan, const fs_definition_t *def, fs_event_t *ev,
+                            int64_t offset) FS_WUR;
+
 /** Marks @p offset as covered without adding an event (poison records). */
 void fs_plan_skip(fs_plan_t *plan, int64_t offset);
 
