@@ -340,7 +340,8 @@ typedef struct pstate {
 } pstate_t;
 
 typedef struct incr {
-    char *key, *field; /* owned */
+    char *key;   /* owned: "key\0field\0" */
+    char *field; /* inside key's allocation */
     int64_t delta;
 } incr_t;
 
@@ -372,8 +373,10 @@ typedef struct txn {
     fs_strmap_t *seen;    /* event ids of this batch (value: 1 = duplicate) */
     incr_t *incrs;
     size_t nincrs, capincrs;
-    fs_buf_t hll; /* "key\0person\0" pairs */
-    int64_t *cur; /* per part: last applied offset */
+    fs_strmap_t *incr_ix; /* "<key length>:<key><field>" → 1 + index into incrs */
+    size_t nadds;         /* non-zero add_incr() calls */
+    fs_buf_t hll;         /* "key\0person\0" pairs */
+    int64_t *cur;         /* per part: last applied offset */
     fs_buf_t scratch, scratch2;
     args_t sec[NSEC];          /* the commit script's sections */
     char stamp[STAMP_LEN + 1]; /* of this transaction's writes */
@@ -469,11 +472,10 @@ static void txn_free(txn_t *t)
     fs_strmap_destroy(t->seen);
     fs_strmap_destroy(t->written);
     free(t->written_ix);
-    for (size_t i = 0; i < t->nincrs; i++) {
+    for (size_t i = 0; i < t->nincrs; i++)
         free(t->incrs[i].key);
-        free(t->incrs[i].field);
-    }
     free(t->incrs);
+    fs_strmap_destroy(t->incr_ix);
     fs_buf_free(&t->hll);
     fs_buf_free(&t->scratch);
     fs_buf_free(&t->scratch2);
@@ -492,53 +494,68 @@ static fs_err_t txn_init(txn_t *t, fs_sink_t *s, size_t nparts)
     t->buckets = fs_strmap_new();
     t->persons = fs_strmap_new();
     t->seen = fs_strmap_new();
+    t->incr_ix = fs_strmap_new();
     t->cur = calloc(nparts ? nparts : 1, sizeof(*t->cur));
     snprintf(t->stamp, sizeof(t->stamp), "%016" PRIx64 "|", fs_rng_next(&s->rng));
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     t->today = fs_day_from_ms((int64_t)now.tv_sec * 1000);
-    if (!t->links || !t->lists || !t->buckets || !t->persons || !t->seen || !t->cur) {
+    if (!t->links || !t->lists || !t->buckets || !t->persons || !t->seen || !t->cur ||
+        !t->incr_ix) {
         txn_free(t);
         return FS_ERR_NOMEM;
     }
     return FS_OK;
 }
 
+/* (key, field) += delta, merged in place: a batch has far fewer distinct
+ * (key, field) pairs than increments. */
 static fs_err_t add_incr(txn_t *t, const char *key, const char *field, int64_t delta)
 {
     if (delta == 0)
         return FS_OK;
-    if (t->nincrs == t->capincrs) {
+    t->nadds++;
+    size_t kl = strlen(key), fl = strlen(field);
+    /* The index key "<key length>:<key><field>" splits one way only. */
+    char *ix = malloc(kl + fl + 24);
+    if (!ix)
+        return FS_ERR_NOMEM;
+    int d = snprintf(ix, 24, "%zu:", kl);
+    memcpy(ix + d, key, kl);
+    memcpy(ix + d + kl, field, fl + 1);
+    fs_err_t err = t->incr_ix ? FS_OK : FS_ERR_NOMEM;
+    uintptr_t at = err ? 0 : (uintptr_t)fs_strmap_get(t->incr_ix, ix);
+    if (!err && at) {
+        incr_t *in = &t->incrs[at - 1];
+        if (__builtin_add_overflow(in->delta, delta, &in->delta))
+            err = FS_ERR_INVALID;
+        free(ix);
+        return err;
+    }
+    if (!err && t->nincrs == t->capincrs) {
         size_t cap = t->capincrs ? t->capincrs * 2 : 1024;
         incr_t *a = realloc(t->incrs, cap * sizeof(*a));
         if (!a)
-            return FS_ERR_NOMEM;
-        t->incrs = a;
-        t->capincrs = cap;
+            err = FS_ERR_NOMEM;
+        else
+            t->incrs = a, t->capincrs = cap;
     }
-    incr_t *in = &t->incrs[t->nincrs];
-    in->key = strdup(key);
-    in->field = strdup(field);
-    in->delta = delta;
-    if (!in->key || !in->field) {
-        free(in->key);
-        free(in->field);
-        return FS_ERR_NOMEM;
+    if (!err)
+        err = fs_strmap_put(t->incr_ix, ix, (void *)(uintptr_t)(t->nincrs + 1));
+    if (!err) { /* the same allocation now holds "key\0field" */
+        memmove(ix, ix + d, kl);
+        ix[kl] = '\0';
+        memmove(ix + kl + 1, ix + d + kl, fl + 1);
+        t->incrs[t->nincrs++] = (incr_t){ix, ix + kl + 1, delta};
+        return FS_OK;
     }
-    t->nincrs++;
-    return FS_OK;
+    free(ix);
+    return err;
 }
 
 static fs_err_t on_delta(void *opaque, const char *key, const char *field, int64_t delta)
 {
     return add_incr(opaque, key, field, delta);
-}
-
-static int incr_cmp(const void *a, const void *b)
-{
-    const incr_t *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    return c ? c : strcmp(x->field, y->field);
 }
 
 /* ---- pipelined I/O helpers -------------------------------------------- */
@@ -1394,13 +1411,13 @@ static fs_err_t recompute(txn_t *t, fs_sink_result_t *res)
         }
         if (!err && bks.n)
             err = fs_person_contribution(&t->s->params, bs, bks.n, &now);
-        size_t before = t->nincrs;
+        size_t before = t->nadds;
         if (!err)
             err = fs_contrib_diff(&p->old, &now, on_delta, t);
         bstate_t *own = fs_strmap_get(t->buckets, pkey);
         if (!err && !own)
             err = FS_ERR_FATAL; /* loaded by read_persons */
-        if (!err && t->nincrs != before)
+        if (!err && t->nadds != before)
             own->cdirty = 1; /* store the new contribution with the bucket */
         /* Keep the new contribution as "old" for the write step. */
         fs_contrib_clear(&p->old);
@@ -1468,24 +1485,17 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
     char num[32];
     fs_err_t err = FS_OK;
 
-    /* Increments, merged per (key, field). */
+    /* Increments, already merged per (key, field). */
     args_t *hi = &t->sec[SEC_HINCRBY];
-    if (t->nincrs)
-        qsort(t->incrs, t->nincrs, sizeof(*t->incrs), incr_cmp);
-    for (size_t i = 0; !err && i < t->nincrs;) {
-        int64_t sum = 0;
-        size_t j = i;
-        for (; j < t->nincrs && !incr_cmp(&t->incrs[i], &t->incrs[j]); j++)
-            sum += t->incrs[j].delta;
-        if (sum) {
-            snprintf(num, sizeof(num), "%" PRId64, sum);
-            err = args_key(hi, s->pre, t->incrs[i].key);
-            if (!err)
-                err = args_str(hi, t->incrs[i].field);
-            if (!err)
-                err = args_str(hi, num);
-        }
-        i = j;
+    for (size_t i = 0; !err && i < t->nincrs; i++) {
+        if (!t->incrs[i].delta)
+            continue;
+        snprintf(num, sizeof(num), "%" PRId64, t->incrs[i].delta);
+        err = args_key(hi, s->pre, t->incrs[i].key);
+        if (!err)
+            err = args_str(hi, t->incrs[i].field);
+        if (!err)
+            err = args_str(hi, num);
     }
     /* De-duplication marks of every event applied now, into today's hash.
      * Ids already seen before this batch are also dup_mark; writing them
