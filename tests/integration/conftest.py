@@ -396,7 +396,9 @@ def fs_post_events(port, payload, **kw):
     return status, doc, body
 
 
-def fs_wait_ready(daemon, timeout=40):
+def fs_wait_ready(daemon, timeout=40, path="/readyz"):
+    """Waits until @daemon answers 200 on @path (/healthz: listening, even
+    without Kafka; /readyz: Kafka reachable too)."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -404,7 +406,7 @@ def fs_wait_ready(daemon, timeout=40):
             pytest.fail(f"{daemon.name} exited {daemon.proc.returncode} at start-up:\n"
                         + daemon.log_text()[-3000:])
         try:
-            last = fs_http(daemon.port, "GET", "/readyz", timeout=5)[0]
+            last = fs_http(daemon.port, "GET", path, timeout=5)[0]
             if last == 200:
                 return
         except OSError as e:

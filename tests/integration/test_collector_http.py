@@ -493,15 +493,7 @@ def test_kafka_down_gives_503(fs_ctx, fs_procs):
                          env_extra={"FUNNEL_LISTEN": f"127.0.0.1:{port}",
                                     "FUNNEL_KAFKA_BROKERS": dead})
     col.port = port
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if fs_http(port, "GET", "/healthz", timeout=5)[0] == 200:
-                break
-        except OSError:
-            pass
-        assert time.monotonic() < deadline and col.alive(), col.log_text()
-        time.sleep(0.1)
+    fs_wait_ready(col, 30, path="/healthz")
     status, h, raw = fs_http(port, "GET", "/readyz")
     assert status == 503 and h.get("Retry-After"), raw
     tag = fs_ctx["tag"]

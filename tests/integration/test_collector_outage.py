@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 
-from conftest import fs_free_port, fs_http, fs_read_topic
+from conftest import fs_free_port, fs_http, fs_read_topic, fs_wait_ready
 
 ROOT = os.environ.get("FS_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 STACK = os.path.join(ROOT, "deploy", "local", "stack")
@@ -139,16 +139,9 @@ def test_stop_while_requests_wait_for_kafka(fs_ctx, fs_procs):
                          env_extra={"FUNNEL_LISTEN": f"127.0.0.1:{port}",
                                     "FUNNEL_KAFKA_BROKERS":
                                         f"127.0.0.1:{silent.getsockname()[1]}"})
+    col.port = port
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if fs_http(port, "GET", "/healthz", timeout=5)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline and col.alive(), col.log_text()
-            time.sleep(0.1)
+        fs_wait_ready(col, 30, path="/healthz")
         answers = []
 
         def post(i):
