@@ -885,6 +885,7 @@ done:
  * sorted and unique by construction, as fs_contrib_t keeps them.
  */
 #define CONTRIB_TAG "C1\n"
+#define BAD_TEXT "a key or field is not <length>:<1..1024 bytes of UTF-8>"
 
 /* Appends the decimal form of @p v. */
 static fs_err_t put_i64(fs_buf_t *out, int64_t v)
@@ -901,18 +902,71 @@ static fs_err_t put_i64(fs_buf_t *out, int64_t v)
     return fs_buf_append(out, tmp + sizeof(tmp) - n, n);
 }
 
-/* Appends tag, length, ':', the bytes of @p s. */
-static fs_err_t put_text(fs_buf_t *out, char tag, const char *s)
+/* A cursor over the stored form. */
+typedef struct scan {
+    const char *p, *end;
+} scan_t;
+
+/* Both stored forms write text as <byte length> ":" <bytes>, and an
+ * absent text (NULL) as "-". */
+static fs_err_t put_str(fs_buf_t *out, const char *s)
 {
+    if (!s)
+        return fs_buf_append(out, "-", 1);
     size_t len = strlen(s);
-    fs_err_t err = fs_buf_append(out, &tag, 1);
-    if (!err)
-        err = put_i64(out, (int64_t)len);
+    fs_err_t err = put_i64(out, (int64_t)len);
     if (!err)
         err = fs_buf_append(out, ":", 1);
     if (!err)
         err = fs_buf_append(out, s, len);
     return err;
+}
+
+static int scan_eat(scan_t *s, char c)
+{
+    if (s->p == s->end || *s->p != c)
+        return 0;
+    s->p++;
+    return 1;
+}
+
+/* A decimal in 0..max without leading zeros. */
+static int scan_u64(scan_t *s, uint64_t max, uint64_t *v)
+{
+    uint64_t u = 0;
+    size_t digits = 0;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
+        if (digits == 1 && u == 0)
+            return 0; /* leading zero */
+        unsigned d = (unsigned)(*s->p++ - '0');
+        if (d > max || u > (max - d) / 10)
+            return 0;
+        u = u * 10 + d;
+        digits++;
+    }
+    *v = u;
+    return digits > 0;
+}
+
+/* <str> of 1..max bytes of UTF-8 (or "-" → NULL when @p nullable) into a
+ * fresh string.  0 when malformed; *oom on allocation failure. */
+static int scan_str(scan_t *s, size_t max, int nullable, char **out, int *oom)
+{
+    uint64_t len;
+    *out = NULL;
+    if (nullable && scan_eat(s, '-'))
+        return 1;
+    if (!scan_u64(s, max, &len) || len == 0 || !scan_eat(s, ':') ||
+        (uint64_t)(s->end - s->p) < len || !utf8_valid(s->p, (size_t)len))
+        return 0;
+    if (!(*out = malloc((size_t)len + 1))) {
+        *oom = 1;
+        return 0;
+    }
+    memcpy(*out, s->p, (size_t)len);
+    (*out)[len] = '\0';
+    s->p += len;
+    return 1;
 }
 
 fs_err_t fs_contrib_serialize(const fs_contrib_t *c, fs_buf_t *out)
@@ -922,12 +976,16 @@ fs_err_t fs_contrib_serialize(const fs_contrib_t *c, fs_buf_t *out)
     for (size_t i = 0; !err && i < c->n; i++) {
         const fs_contrib_entry_t *e = &c->e[i];
         if (i == 0 || strcmp(c->e[i - 1].key, e->key) != 0) {
-            err = put_text(out, 'k', e->key);
+            err = fs_buf_append(out, "k", 1);
+            if (!err)
+                err = put_str(out, e->key);
             if (!err)
                 err = fs_buf_append(out, "\n", 1);
         }
         if (!err)
-            err = put_text(out, 'f', e->field);
+            err = fs_buf_append(out, "f", 1);
+        if (!err)
+            err = put_str(out, e->field);
         if (!err)
             err = fs_buf_append(out, "=", 1);
         if (!err)
@@ -938,33 +996,6 @@ fs_err_t fs_contrib_serialize(const fs_contrib_t *c, fs_buf_t *out)
     if (err)
         out->len = len0;
     return err;
-}
-
-/* A cursor over the stored form. */
-typedef struct scan {
-    const char *p, *end;
-} scan_t;
-
-/* Reads <len> ":" <bytes> into a fresh string; NULL when malformed. */
-static const char *scan_text(scan_t *s, char **out)
-{
-    size_t len = 0, digits = 0;
-    *out = NULL;
-    while (s->p < s->end && *s->p >= '0' && *s->p <= '9' && digits < 5) {
-        len = len * 10 + (size_t)(*s->p++ - '0');
-        digits++;
-    }
-    if (digits == 0 || len == 0 || len > CONTRIB_TEXT_MAX || s->p == s->end ||
-        *s->p++ != ':')
-        return "a length is not a number in 1..1024 followed by ':'";
-    if ((size_t)(s->end - s->p) < len || memchr(s->p, '\0', len))
-        return "a key or field is cut short or holds a NUL byte";
-    if (!(*out = malloc(len + 1)))
-        return "out of memory";
-    memcpy(*out, s->p, len);
-    (*out)[len] = '\0';
-    s->p += len;
-    return NULL;
 }
 
 /* Reads a non-zero decimal int64 and the '\n' after it. */
@@ -997,6 +1028,7 @@ fs_err_t fs_contrib_parse(const char *data, size_t len, fs_contrib_t *out, char 
     scan_t s = {data, data ? data + len : NULL};
     const char *why = NULL;
     char *key = NULL; /* the current key (owned until handed to an entry) */
+    int oom = 0;
     size_t key_fields = 0;
 
     fs_contrib_clear(out);
@@ -1012,7 +1044,9 @@ fs_err_t fs_contrib_parse(const char *data, size_t len, fs_contrib_t *out, char 
             char *k;
             if (key && key_fields == 0)
                 why = "a key has no fields";
-            else if (!(why = scan_text(&s, &k))) {
+            else if (!scan_str(&s, CONTRIB_TEXT_MAX, 0, &k, &oom))
+                why = oom ? "out of memory" : BAD_TEXT;
+            else {
                 if (key && strcmp(key, k) >= 0)
                     why = "keys are not in increasing order";
                 else if (s.p == s.end || *s.p++ != '\n')
@@ -1026,7 +1060,9 @@ fs_err_t fs_contrib_parse(const char *data, size_t len, fs_contrib_t *out, char 
             int64_t v = 0;
             if (!key)
                 why = "a field comes before any key";
-            else if (!(why = scan_text(&s, &f))) {
+            else if (!scan_str(&s, CONTRIB_TEXT_MAX, 0, &f, &oom))
+                why = oom ? "out of memory" : BAD_TEXT;
+            else {
                 if (key_fields && strcmp(out->e[out->n - 1].field, f) >= 0)
                     why = "fields are not in increasing order";
                 else if (s.p == s.end || *s.p++ != '=')
@@ -1081,19 +1117,6 @@ fs_err_t fs_contrib_parse(const char *data, size_t len, fs_contrib_t *out, char 
  */
 #define BUCKET_TAG "B1\n"
 
-static fs_err_t put_str(fs_buf_t *out, const char *s)
-{
-    if (!s)
-        return fs_buf_append(out, "-", 1);
-    size_t len = strlen(s);
-    fs_err_t err = put_i64(out, (int64_t)len);
-    if (!err)
-        err = fs_buf_append(out, ":", 1);
-    if (!err)
-        err = fs_buf_append(out, s, len);
-    return err;
-}
-
 static fs_err_t put_row(fs_buf_t *out, char kind, const rec_t *r)
 {
     fs_err_t err = fs_buf_append(out, &kind, 1);
@@ -1145,53 +1168,6 @@ fs_err_t fs_bucket_serialize(const fs_bucket_t *b, fs_buf_t *out)
     if (err)
         out->len = len0;
     return err;
-}
-
-static int scan_eat(scan_t *s, char c)
-{
-    if (s->p == s->end || *s->p != c)
-        return 0;
-    s->p++;
-    return 1;
-}
-
-/* A decimal in 0..max without leading zeros. */
-static int scan_u64(scan_t *s, uint64_t max, uint64_t *v)
-{
-    uint64_t u = 0;
-    size_t digits = 0;
-    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
-        if (digits == 1 && u == 0)
-            return 0; /* leading zero */
-        unsigned d = (unsigned)(*s->p++ - '0');
-        if (d > max || u > (max - d) / 10)
-            return 0;
-        u = u * 10 + d;
-        digits++;
-    }
-    *v = u;
-    return digits > 0;
-}
-
-/* <str> of 1..max bytes of UTF-8 (or "-" → NULL when @p nullable) into a
- * fresh string.  0 when malformed; *oom on allocation failure. */
-static int scan_str(scan_t *s, size_t max, int nullable, char **out, int *oom)
-{
-    uint64_t len;
-    *out = NULL;
-    if (nullable && scan_eat(s, '-'))
-        return 1;
-    if (!scan_u64(s, max, &len) || len == 0 || !scan_eat(s, ':') ||
-        (uint64_t)(s->end - s->p) < len || !utf8_valid(s->p, (size_t)len))
-        return 0;
-    if (!(*out = malloc((size_t)len + 1))) {
-        *oom = 1;
-        return 0;
-    }
-    memcpy(*out, s->p, (size_t)len);
-    (*out)[len] = '\0';
-    s->p += len;
-    return 1;
 }
 
 /* One "t" or "c" line after its kind byte into @p r. */

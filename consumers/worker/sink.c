@@ -1715,8 +1715,6 @@ static fs_err_t txn_compute(txn_t *t, char *errstr, size_t sz)
         err = recompute(t, &t->res);
     if (!err && (step = "preparing the writes"))
         err = build_writes(t, t->parts, t->nparts);
-    if (!err && (step = "indexing the writes"))
-        err = index_writes(t);
     if (err && !errstr[0])
         snprintf(errstr, sz, "%s: %s", step, fs_err2str(err));
     return err;
@@ -1821,7 +1819,10 @@ fs_err_t fs_sink_start(fs_sink_t *s, fs_sink_part_t *parts, size_t n, int *had_p
         txn_destroy(s->fly);
         s->fly = NULL;
     }
-    /* 1. Read the new batch, through the in-flight batch's writes. */
+    /* 1. Read the new batch, through the in-flight batch's writes (indexed
+     * only now: a batch committed at once never needs the index). */
+    if (!err && s->fly && !s->fly->written)
+        err = index_writes(s->fly);
     if (!err)
         err = txn_new(s, parts, n, s->fly, &t);
     if (!err)

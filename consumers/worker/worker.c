@@ -279,6 +279,29 @@ static void fly_reset(fs_worker_t *w)
     w->nfly = 0;
 }
 
+/* Commits the batch in flight, if any, and reports it.  When the commit
+ * fails, @p retry applies it again synchronously; otherwise it is dropped
+ * (the next owner resumes from Redis).  Returns -1 when it was not applied. */
+static int flush_fly(fs_worker_t *w, int retry)
+{
+    if (!w->nfly)
+        return 0;
+    int had = 0, f = !w->gather, rc = 0;
+    fs_sink_result_t res;
+    char err[512];
+    fs_err_t e = fs_sink_flush(w->sink, &had, &res, err, sizeof(err));
+    if (had) {
+        batch_done(w, w->flyparts, w->nfly, f, &res);
+    } else if (e && retry) {
+        FS_WARN(w->lg, "%s; applying again", err);
+        rc = apply_sync(w, w->flyparts, w->nfly, f);
+    } else if (e) {
+        rc = -1;
+    }
+    fly_reset(w);
+    return rc;
+}
+
 /* Applies what was gathered, pipelined: the gathered batch becomes the one
  * in flight while the previous one's commit runs in Redis.  With @p flush,
  * the batch in flight is committed too, so everything gathered is in Redis
@@ -331,19 +354,8 @@ static int apply_batches(fs_worker_t *w, int flush)
             free(cur);
         }
     }
-    if (flush && w->nfly && !w->fatal) {
-        int had = 0;
-        fs_sink_result_t res;
-        fs_err_t e = fs_sink_flush(w->sink, &had, &res, err, sizeof(err));
-        f = !w->gather;
-        if (had) {
-            batch_done(w, w->flyparts, w->nfly, f, &res);
-        } else if (e) {
-            FS_WARN(w->lg, "%s; applying again", err);
-            rc = apply_sync(w, w->flyparts, w->nfly, f);
-        }
-        fly_reset(w);
-    }
+    if (flush && !w->fatal && flush_fly(w, 1))
+        rc = -1;
     return rc;
 }
 
@@ -388,15 +400,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         int lost = rd_kafka_assignment_lost(rk);
         if (!lost) {
             (void)apply_batches(w, 1); /* still the owner: finish what was gathered */
-        } else if (w->nfly) {
+        } else {
             /* Commit the batch in flight (its epochs fence it if another
              * member has claimed a partition meanwhile); drop the rest. */
-            int had = 0, f = !w->gather;
-            fs_sink_result_t res;
-            char e[512];
-            if (fs_sink_flush(w->sink, &had, &res, e, sizeof(e)) == FS_OK && had)
-                batch_done(w, w->flyparts, w->nfly, f, &res);
-            fly_reset(w);
+            (void)flush_fly(w, 0);
         }
         for (int i = 0; i < parts->cnt; i++) {
             part_t *pt = part_get(w, parts->elems[i].partition);
