@@ -28,7 +28,6 @@ Prints one JSON object on stdout.  Needs python3-redis and
 python3-confluent-kafka (/usr/bin/python3).
 """
 import argparse
-import http.client
 import json
 import os
 import random
@@ -43,7 +42,7 @@ import redis
 # The HTTP poster, offsets helpers and percentile are latency_probe.py's.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from latency_probe import (Poster, accepted_of, applied, end_offsets,  # noqa: E402
-                           percentile, wait_caught_up)
+                           percentile, wait_caught_up, wait_collector_ready)
 
 # Per 10,000 events, as fs-bench-fill (bench/fill_topic.c); repeat_purchase
 # folded into sale.
@@ -142,18 +141,8 @@ def main():
     a = ap.parse_args()
     run = "%x" % int(time.time() * 1000)
     r = redis.Redis(port=a.redis_port)
+    wait_collector_ready(a.collector, "attr_latency_probe")
     p = Poster(a.collector)
-    for _ in range(100):
-        try:
-            c = http.client.HTTPConnection(p.host, p.port, timeout=2)
-            c.request("GET", "/readyz")
-            if c.getresponse().status == 200:
-                break
-        except OSError:
-            pass
-        time.sleep(0.2)
-    else:
-        raise SystemExit("attr_latency_probe: collector not ready")
 
     coll_rate, burst_rate = flat_out(a.collector, a.max_rate_s, a.threads, a.batch, run, r,
                                      a.ns, a.topic, a.users)

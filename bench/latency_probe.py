@@ -145,6 +145,21 @@ def percentile(xs, q):
     return xs[min(len(xs) - 1, max(0, int(round(q / 100.0 * len(xs) + 0.5)) - 1))]
 
 
+def wait_collector_ready(url, who, tries=100):
+    """Waits until the collector at @url answers /readyz with 200 (20 s)."""
+    p = Poster(url)
+    for _ in range(tries):
+        try:
+            c = http.client.HTTPConnection(p.host, p.port, timeout=2)
+            c.request("GET", "/readyz")
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("%s: collector not ready" % who)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--collector", required=True, help="http://127.0.0.1:PORT")
@@ -163,19 +178,8 @@ def main():
     a = ap.parse_args()
     run = "%x" % int(time.time() * 1000)
     r = redis.Redis(port=a.redis_port)
+    wait_collector_ready(a.collector, "latency_probe")
     p = Poster(a.collector)
-    for _ in range(100):
-        try:
-            p.conn = None
-            c = http.client.HTTPConnection(p.host, p.port, timeout=2)
-            c.request("GET", "/readyz")
-            if c.getresponse().status == 200:
-                break
-        except OSError:
-            pass
-        time.sleep(0.2)
-    else:
-        raise SystemExit("latency_probe: collector not ready")
 
     # The pipeline's sustainable rate is the slower of the collector and the
     # worker while both run (they share the box with Kafka and Redis): the
