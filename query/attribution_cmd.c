@@ -33,8 +33,10 @@ static fs_err_t read_attribution(fs_qstore_t *qs, void *report, char *errstr, si
 {
     attribution_t *a = report;
     const fs_attr_report_t *r = &a->r;
-    fs_err_t err = fs_qstore_read_attribution(qs, r->from, r->to, r->model, r->by,
-                                              r->currency, a->sums, errstr, sz);
+    fs_err_t err = fs_qstore_require_attribution(qs, errstr, sz);
+    if (!err)
+        err = fs_qstore_read_attribution(qs, r->from, r->to, r->model, r->by, r->currency,
+                                         a->sums, errstr, sz);
     if (!err && a->departments)
         err = fs_qstore_read_attribution(qs, r->from, r->to, r->model, "department",
                                          r->currency, a->departments, errstr, sz);

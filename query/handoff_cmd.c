@@ -19,7 +19,8 @@ static const char *const foreign_keys[] = {"channel", "campaign", "model",
 
 static fs_err_t read_handoff(fs_qstore_t *qs, void *report, char *errstr, size_t sz)
 {
-    return fs_qstore_read_handoff(qs, report, errstr, sz);
+    fs_err_t err = fs_qstore_require_attribution(qs, errstr, sz);
+    return err ? err : fs_qstore_read_handoff(qs, report, errstr, sz);
 }
 
 static fs_err_t render_handoff(const void *report, fs_report_format_t format,

@@ -326,6 +326,33 @@ static fs_err_t attr_add(void *ctx, const char *f, size_t flen, const char *v,
     return fs_attr_sums_add(ctx, f, flen, v, vlen, errstr, sz);
 }
 
+fs_err_t fs_qstore_require_attribution(fs_qstore_t *qs, char *errstr, size_t sz)
+{
+    char key[KEY_MAX];
+    snprintf(key, sizeof(key), "%s:v1:attribution", qs->ns);
+    const char *argv[] = {"GET", key};
+    redisReply *r = redisCommandArgv(qs->c, 2, argv, NULL);
+    if (!r) {
+        snprintf(errstr, sz, "Redis: GET %s: %s", key, qs->c->errstr);
+        return FS_ERR_TRANSIENT;
+    }
+    fs_err_t err = FS_OK;
+    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOPERM", 6) != 0) {
+        snprintf(errstr, sz, "Redis: GET %s: %.*s", key, (int)r->len, r->str);
+        err = FS_ERR_IO;
+    } else if (r->type == REDIS_REPLY_STRING && r->len == 3 &&
+               !memcmp(r->str, "off", 3)) {
+        snprintf(errstr, sz,
+                 "namespace %s keeps no attribution: its workers run with "
+                 "FUNNEL_ATTRIBUTION=false (funnel counts and users only)",
+                 qs->ns);
+        err = FS_ERR_INVALID;
+    }
+    /* NOPERM: a dashboard user of an older ACL without this key; read on. */
+    freeReplyObject(r);
+    return err;
+}
+
 fs_err_t fs_qstore_read_attribution(fs_qstore_t *qs, int64_t from, int64_t to,
                                     const char *model, const char *by,
                                     const char *currency, fs_attr_sums_t *sums,

@@ -68,6 +68,16 @@ fs_err_t fs_qstore_read_attribution(fs_qstore_t *qs, int64_t from, int64_t to,
                                     char *errstr, size_t errstr_size) FS_WUR;
 
 /**
+ * Fails with FS_ERR_INVALID and a message naming the setting when the
+ * namespace's workers keep no attribution (`<ns>:v1:attribution` is "off":
+ * FUNNEL_ATTRIBUTION=false), so an attribution or handoff query says why it
+ * would be empty instead of showing zeros.  FS_OK when it is "on", unset,
+ * or not readable by the connection's ACL user (NOPERM).
+ */
+fs_err_t fs_qstore_require_attribution(fs_qstore_t *qs, char *errstr,
+                                       size_t errstr_size) FS_WUR;
+
+/**
  * Sums the handoff counts of lead days r->from..r->to into @p r (leads,
  * within_sla, delays; see fs_handoff_add()) from `<ns>:v1:handoff:<day>`,
  * one pipelined HGETALL per day, then fs_handoff_finish()es it.

@@ -35,6 +35,12 @@ static const fs_conf_def_t worker_defs[] = {
     {"worker.person_days", "person-days", "FUNNEL_PERSON_DAYS", FS_CONF_INT, "400", 1,
      3650, NULL,
      "how long a person's first-reached times are kept after their last event"},
+    /* Off: the worker keeps funnel counts and users only — no touches or
+     * conversions in person state, no attr/revenue/handoff hashes.  Fixed
+     * per namespace (the claim script refuses a worker of the other kind). */
+    {"worker.attribution", "attribution", "FUNNEL_ATTRIBUTION", FS_CONF_BOOL, "true", 0,
+     0, NULL,
+     "keep attribution, revenue and handoff (false: funnel counts and users only)"},
     {"worker.stats_s", "stats-s", NULL, FS_CONF_INT, "10", 0, 3600, NULL,
      "seconds between stats log lines (0 = none)"},
 };
@@ -72,7 +78,8 @@ int main(int argc, char **argv)
         .stats_every_s = (int)fs_conf_int(conf, "worker.stats_s"),
         .person = {def, fs_conf_int(conf, "lookback_days") * 86400000LL,
                    fs_conf_int(conf, "half_life_days") * 86400000LL,
-                   fs_conf_int(conf, "sla_days") * 86400000LL},
+                   fs_conf_int(conf, "sla_days") * 86400000LL,
+                   !fs_conf_bool(conf, "worker.attribution")},
     };
     if (!(w = fs_worker_new(conf, def, lg, &opts, err, sizeof(err)))) {
         FS_ERROR(lg, "%s", err);

@@ -259,7 +259,7 @@ static void recs_insert(recs_t *rs, rec_t *r, size_t pos, size_t max)
 }
 
 fs_err_t fs_bucket_add(fs_bucket_t *b, const fs_definition_t *def, const fs_event_t *ev,
-                       int *changed)
+                       int keep_records, int *changed)
 {
     const fs_event_type_t *et = fs_definition_lookup(def, ev->type);
     char fields[3][FIELD_MAX + 1];
@@ -288,7 +288,7 @@ fs_err_t fs_bucket_add(fs_bucket_t *b, const fs_definition_t *def, const fs_even
           (ev->revenue_cents < 0 || ev->revenue_cents >= FS_REVENUE_LIMIT_CENTS))))
         return FS_ERR_INVALID;
 
-    if (et->role == FS_ROLE_TOUCH || et->role == FS_ROLE_CONVERSION) {
+    if (keep_records && (et->role == FS_ROLE_TOUCH || et->role == FS_ROLE_CONVERSION)) {
         rec_t probe = {.ms = ev->occurred_at_ms, .id = (char *)ev->event_id};
         rs = et->role == FS_ROLE_TOUCH ? &b->t : &b->c;
         max =

@@ -52,13 +52,15 @@ fs_err_t fs_bucket_serialize(const fs_bucket_t *b, fs_buf_t *out) FS_WUR;
 
 /**
  * Adds a distinct event (the caller de-duplicated it) of a type in @p def:
- * stage events update the earliest time per s:/sc:/sk: field, `touch`
- * events join the touches, `conversion` events join the conversions
- * (revenue 0 when absent).  Identity-role events change nothing here.
+ * stage events update the earliest time per s:/sc:/sk: field; with
+ * @p keep_records, `touch` events also join the touches and `conversion`
+ * events the conversions (revenue 0 when absent).  Without it (attribution
+ * off) a bucket holds stage times only, so its person contributes users and
+ * nothing else.  Identity-role events change nothing here.
  * Returns non-zero in *changed when the bucket changed.
  */
 fs_err_t fs_bucket_add(fs_bucket_t *b, const fs_definition_t *def, const fs_event_t *ev,
-                       int *changed) FS_WUR;
+                       int keep_records, int *changed) FS_WUR;
 
 /** Parameters of the contribution (from configuration). */
 typedef struct fs_person_params {
@@ -66,6 +68,8 @@ typedef struct fs_person_params {
     int64_t lookback_ms;        /* FUNNEL_LOOKBACK_DAYS */
     int64_t half_life_ms;       /* FUNNEL_HALF_LIFE_DAYS */
     int64_t sla_ms;             /* FUNNEL_SLA_DAYS */
+    int counts_only;            /* FUNNEL_ATTRIBUTION=false: keep no touches or
+                                   conversions (fs_bucket_add's keep_records) */
 } fs_person_params_t;
 
 /**

@@ -54,9 +54,20 @@
 #define ID_MAX 640       /* a user or anonymous id (128 UTF-8 characters) plus a prefix */
 #define MGET_CHUNK 512   /* keys per MGET */
 
-/* ARGV: ns, "topic:partition".  Returns {epoch, last applied offset or -1}. */
+/* ARGV: ns, "topic:partition", attribution "on" or "off".  Returns {epoch,
+ * last applied offset or -1}.  A namespace is built with attribution on or
+ * off for good (the first claim records which): a worker of the other kind
+ * is refused, since its buckets would lack, or carry, the touches the
+ * stored contributions were computed from. */
 static const char claim_lua[] =
     "local pre = ARGV[1] .. ':v1:'\n"
+    "local m = redis.call('GET', pre .. 'attribution')\n"
+    "if not m then redis.call('SET', pre .. 'attribution', ARGV[3])\n"
+    "elseif m ~= ARGV[3] then return redis.error_reply('ERR namespace ' .. ARGV[1] ..\n"
+    "  ' was built with attribution ' .. m .. ' and this worker runs with attribution ' "
+    "..\n"
+    "  ARGV[3] .. ' (FUNNEL_ATTRIBUTION): use the same setting or another namespace') "
+    "end\n"
     "local e = redis.call('INCR', pre .. 'epoch:' .. ARGV[2])\n"
     "local o = redis.call('GET', pre .. 'offset:' .. ARGV[2])\n"
     "return {e, tonumber(o or '-1')}\n";
@@ -268,8 +279,9 @@ fs_err_t fs_sink_claim(fs_sink_t *s, int32_t partition, int64_t *epoch,
         fs_err_t err = ensure(s, errstr, sz);
         if (err)
             return err;
-        const char *argv[] = {"EVALSHA", s->claim_sha, "0", ns, tp};
-        redisReply *r = redisCommandArgv(s->c, 5, argv, NULL);
+        const char *argv[] = {
+            "EVALSHA", s->claim_sha, "0", ns, tp, s->params.counts_only ? "off" : "on"};
+        redisReply *r = redisCommandArgv(s->c, 6, argv, NULL);
         if (!r) {
             snprintf(errstr, sz, "redis: %s", s->c->errstr);
             disconnect(s);
@@ -1378,7 +1390,8 @@ static fs_err_t add_events(txn_t *t, fs_sink_part_t *parts, size_t n,
             if (!err && !b)
                 err = FS_ERR_FATAL; /* every event's bucket was loaded */
             if (!err)
-                err = fs_bucket_add(b->b, def, &it->ev, &changed);
+                err = fs_bucket_add(b->b, def, &it->ev, !t->s->params.counts_only,
+                                    &changed);
             if (err)
                 return err;
             b->dirty |= changed;

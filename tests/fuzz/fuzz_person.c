@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     fs_buf_free(&out);
     fs_definition_t *def = fs_definition_new_default(err, sizeof(err));
-    fs_person_params_t params = {def, 30 * 86400000LL, 7 * 86400000LL, 7 * 86400000LL};
+    fs_person_params_t params = {def, 30 * 86400000LL, 7 * 86400000LL, 7 * 86400000LL, 0};
     const fs_bucket_t *bs[1] = {b};
     fs_contrib_t c;
     fs_contrib_init(&c);

@@ -105,7 +105,7 @@ int main(int argc, char **argv)
     CHECK(fs_conf_load(conf, argc, argv, environ, err, sizeof(err)) == FS_OK, "%s", err);
     fs_definition_t *def = fs_definition_new_default(err, sizeof(err));
     CHECK(def, "%s", err);
-    fs_person_params_t params = {def, 30 * 86400000LL, 7 * 86400000LL, 7 * 86400000LL};
+    fs_person_params_t params = {def, 30 * 86400000LL, 7 * 86400000LL, 7 * 86400000LL, 0};
     fs_sink_t *sink =
         fs_sink_new(conf, "fence.topic", 3600, 3600, &params, err, sizeof(err));
     CHECK(sink, "%s", err);

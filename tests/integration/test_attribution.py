@@ -25,6 +25,7 @@ with the stack's exports and FS_BINARY_DIR / FS_SOURCE_DIR set.
 import datetime
 import itertools
 import random
+import subprocess
 import threading
 import time
 import uuid
@@ -33,8 +34,8 @@ import pytest
 
 import oracle
 import person_oracle
-from conftest import (fs_create_topics, fs_drop_ctx, fs_post_events, fs_read_topic, fs_redis_events,
-                      fs_wait_offsets, fs_wait_ready, fs_free_port)
+from conftest import (fs_binary, fs_create_topics, fs_drop_ctx, fs_post_events, fs_read_topic,
+                      fs_redis_events, fs_wait_offsets, fs_wait_ready, fs_free_port)
 from test_pipeline import diff_days
 
 DAY = 86_400_000
@@ -532,3 +533,54 @@ def test_two_orders_identical(fs_ctx, fs_ctx_b, fs_procs):
                                  f"order B {hb.get(f)}")
     assert not diffs, f"{len(diffs)} fields differ between two send orders:\n" + \
         "\n".join(diffs[:40])
+
+
+def run_query(ctx, *args):
+    return subprocess.run([fs_binary("query"), *args], env=ctx["env"], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_counts_only_namespace(fs_ctx, fs_procs):
+    """FUNNEL_ATTRIBUTION=false: the same stitched data set gives the exact
+    events and identity-stitched users of the oracle, and no attribution,
+    revenue or handoff at all; the namespace then refuses a worker that
+    attributes, and funnel-query says why attribution is empty."""
+    rng = random.Random(SEED + 2)
+    events, early, late, _ = gen_dataset(SEED + 2, fs_ctx["tag"], persons=150)
+    want_users = person_oracle.self_check(events)[0]
+    assert want_users
+    batches = to_batches(rng, send_order(rng, events, early, late), 0.03, early | late)
+    sent = [e for b in batches for e in b]
+
+    off = {"FUNNEL_ATTRIBUTION": "false"}
+    col = fs_procs.collector()
+    workers = [fs_procs.start("worker", "--batch-ms", "50", "--stats-s", "0", *WORKER_ARGS,
+                              env_extra=off) for _ in range(2)]
+    Poster(col.port).post(batches)
+    fs_wait_offsets(fs_ctx, workers, timeout=240)
+
+    got_events = fs_redis_events(fs_ctx)
+    want_events = oracle.expected_events(sent)
+    assert got_events == want_events, diff_days(got_events, want_events)
+    got_users = read_hashes(fs_ctx, "users")
+    assert got_users == want_users, diff_days(got_users, want_users)
+    for kind in ("attr", "revenue", "handoff"):
+        assert read_hashes(fs_ctx, kind) == {}, kind
+    r = fs_ctx["redis"]
+    assert r.get(f"{fs_ctx['ns']}:v1:attribution") == "off"
+
+    for args in (["attribution", "--model", "linear"], ["handoff"]):
+        p = run_query(fs_ctx, *args)
+        assert p.returncode != 0 and "FUNNEL_ATTRIBUTION=false" in p.stderr, (args, p)
+    assert run_query(fs_ctx, "funnel", "--format", "json").returncode == 0
+
+    # A worker that attributes is refused before it claims anything.
+    epochs = {k: r.get(k) for k in r.scan_iter(match=f"{fs_ctx['ns']}:v1:epoch:*")}
+    for w in workers:
+        rc, forced = w.terminate()
+        assert rc == 0 and not forced
+    wrong = subprocess.run([fs_binary("worker"), "--stats-s", "0", *WORKER_ARGS],
+                           env=fs_ctx["env"], capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 1, wrong
+    assert "was built with attribution off" in wrong.stderr, wrong.stderr[-2000:]
+    assert {k: r.get(k) for k in epochs} == epochs

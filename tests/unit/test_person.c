@@ -42,7 +42,7 @@ static int add(fs_bucket_t *b, const char *id, const char *type, int64_t ms,
 {
     fs_event_t ev = make(id, type, ms, channel, campaign);
     int changed = -1;
-    ASSERT_EQ(fs_bucket_add(b, def, &ev, &changed), FS_OK);
+    ASSERT_EQ(fs_bucket_add(b, def, &ev, 1, &changed), FS_OK);
     fs_event_clear(&ev);
     return changed;
 }
@@ -57,7 +57,7 @@ static int add_sale(fs_bucket_t *b, const char *id, const char *type, int64_t ms
         ev.revenue_cents = cents;
     }
     memcpy(ev.currency, currency, 4);
-    ASSERT_EQ(fs_bucket_add(b, def, &ev, &changed), FS_OK);
+    ASSERT_EQ(fs_bucket_add(b, def, &ev, 1, &changed), FS_OK);
     fs_event_clear(&ev);
     return changed;
 }
@@ -73,7 +73,7 @@ static char *ser(const fs_bucket_t *b)
 
 static fs_person_params_t params(void)
 {
-    fs_person_params_t p = {def, 30 * DAY, 7 * DAY, SLA};
+    fs_person_params_t p = {def, 30 * DAY, 7 * DAY, SLA, 0};
     return p;
 }
 
@@ -203,19 +203,19 @@ static void test_bucket_add(void)
     /* Unknown types and events the serialized form could not hold. */
     fs_event_t ev = make("e7", "no_such_type", T0, NULL, NULL);
     int changed = -1;
-    ASSERT_EQ(fs_bucket_add(b, def, &ev, &changed), FS_ERR_NOT_FOUND);
+    ASSERT_EQ(fs_bucket_add(b, def, &ev, 1, &changed), FS_ERR_NOT_FOUND);
     ASSERT_EQ(changed, 0);
     fs_event_clear(&ev);
     ev = make("e7", "ad_click", T0, "bad\xff", NULL);
-    ASSERT_EQ(fs_bucket_add(b, def, &ev, &changed), FS_ERR_INVALID);
+    ASSERT_EQ(fs_bucket_add(b, def, &ev, 1, &changed), FS_ERR_INVALID);
     fs_event_clear(&ev);
     ev = make("e7", "ad_click", -1, NULL, NULL);
-    ASSERT_EQ(fs_bucket_add(b, def, &ev, &changed), FS_ERR_INVALID);
+    ASSERT_EQ(fs_bucket_add(b, def, &ev, 1, &changed), FS_ERR_INVALID);
     fs_event_clear(&ev);
     ev = make("e7", "sale", T0, NULL, NULL);
     ev.has_revenue = 1;
     ev.revenue_cents = -1;
-    ASSERT_EQ(fs_bucket_add(b, def, &ev, &changed), FS_ERR_INVALID);
+    ASSERT_EQ(fs_bucket_add(b, def, &ev, 1, &changed), FS_ERR_INVALID);
     fs_event_clear(&ev);
     s2 = ser(b);
     ASSERT_STR_EQ(s2, s); /* failed adds left no trace */
@@ -248,6 +248,54 @@ static json_t *rows(const fs_bucket_t *b, const char *which)
 static const char *row_id(json_t *r, size_t i)
 {
     return json_string_value(json_array_get(json_array_get(r, i), 1));
+}
+
+/*
+ * Attribution off (keep_records 0): touches and conversions still move
+ * their stage's first-reached times, but no record is kept, so the person
+ * contributes users only — no attr, revenue or handoff entry.
+ */
+static void test_bucket_counts_only(void)
+{
+    fs_bucket_t *b = fs_bucket_new();
+    ASSERT(b);
+    const char *types[] = {"ad_click", "email_signup", "sales_call", "sale"};
+    for (int i = 0; i < 4; i++) {
+        char id[8];
+        snprintf(id, sizeof(id), "k%d", i);
+        fs_event_t ev = make(id, types[i], T0 + i * DAY, "email", "camp");
+        if (i == 3) {
+            ev.has_revenue = 1;
+            ev.revenue_cents = 5000;
+        }
+        int changed = -1;
+        ASSERT_EQ(fs_bucket_add(b, def, &ev, 0, &changed), FS_OK);
+        ASSERT_EQ(changed, 1); /* a new stage every time */
+        fs_event_clear(&ev);
+    }
+    fs_event_t again = make("k9", "sale", T0 + 9 * DAY, "email", "camp");
+    int changed = -1;
+    ASSERT_EQ(fs_bucket_add(b, def, &again, 0, &changed), FS_OK);
+    ASSERT_EQ(changed, 0); /* not earlier, and no record is kept */
+    fs_event_clear(&again);
+    char *s = ser(b);
+    ASSERT(strstr(s, "m11:s:awareness=1795132800000\n"));
+    ASSERT(strstr(s, "m8:s:action=1795392000000\n"));
+    ASSERT(!strstr(s, "\nt")); /* no touch lines */
+    ASSERT(!strstr(s, "\nc")); /* no conversion lines */
+    free(s);
+
+    const fs_bucket_t *bs[] = {b};
+    fs_contrib_t c;
+    fs_contrib_init(&c);
+    contrib(bs, 1, &c);
+    ASSERT(c.n > 0);
+    ASSERT_EQ(get(&c, "users:2026-11-23", "s:action"), 1);
+    ASSERT_EQ(get(&c, "users:2026-11-20", "sc:awareness:email"), 1);
+    for (size_t i = 0; i < c.n; i++)
+        ASSERT(strncmp(c.e[i].key, "users:", 6) == 0);
+    fs_contrib_clear(&c);
+    fs_bucket_destroy(b);
 }
 
 static void test_bucket_caps(void)
@@ -1039,6 +1087,7 @@ int main(void)
     def = fs_definition_new_default(err, sizeof(err));
     ASSERT(def);
     RUN(test_bucket_add);
+    RUN(test_bucket_counts_only);
     RUN(test_bucket_caps);
     RUN(test_bucket_round_trip);
     RUN(test_bucket_corrupt);
