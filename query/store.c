@@ -337,9 +337,12 @@ fs_err_t fs_qstore_require_attribution(fs_qstore_t *qs, char *errstr, size_t sz)
         return FS_ERR_TRANSIENT;
     }
     fs_err_t err = FS_OK;
-    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOPERM", 6) != 0) {
-        snprintf(errstr, sz, "Redis: GET %s: %.*s", key, (int)r->len, r->str);
-        err = FS_ERR_IO;
+    if (r->type == REDIS_REPLY_ERROR) {
+        /* NOPERM: a dashboard user of an older ACL without this key; read on. */
+        if (strncmp(r->str, "NOPERM", 6) != 0) {
+            snprintf(errstr, sz, "Redis: GET %s: %.*s", key, (int)r->len, r->str);
+            err = FS_ERR_IO;
+        }
     } else if (r->type == REDIS_REPLY_STRING && r->len == 3 &&
                !memcmp(r->str, "off", 3)) {
         snprintf(errstr, sz,
@@ -347,8 +350,11 @@ fs_err_t fs_qstore_require_attribution(fs_qstore_t *qs, char *errstr, size_t sz)
                  "FUNNEL_ATTRIBUTION=false (funnel counts and users only)",
                  qs->ns);
         err = FS_ERR_INVALID;
+    } else if (r->type != REDIS_REPLY_NIL && !(r->type == REDIS_REPLY_STRING &&
+                                               r->len == 2 && !memcmp(r->str, "on", 2))) {
+        snprintf(errstr, sz, "Redis: %s holds neither \"on\" nor \"off\"", key);
+        err = FS_ERR_CORRUPT;
     }
-    /* NOPERM: a dashboard user of an older ACL without this key; read on. */
     freeReplyObject(r);
     return err;
 }

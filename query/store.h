@@ -72,7 +72,8 @@ fs_err_t fs_qstore_read_attribution(fs_qstore_t *qs, int64_t from, int64_t to,
  * namespace's workers keep no attribution (`<ns>:v1:attribution` is "off":
  * FUNNEL_ATTRIBUTION=false), so an attribution or handoff query says why it
  * would be empty instead of showing zeros.  FS_OK when it is "on", unset,
- * or not readable by the connection's ACL user (NOPERM).
+ * or not readable by the connection's ACL user (NOPERM); FS_ERR_CORRUPT for
+ * any other value; FS_ERR_IO / FS_ERR_TRANSIENT as the reads below.
  */
 fs_err_t fs_qstore_require_attribution(fs_qstore_t *qs, char *errstr,
                                        size_t errstr_size) FS_WUR;

@@ -56,17 +56,22 @@
 
 /* ARGV: ns, "topic:partition", attribution "on" or "off".  Returns {epoch,
  * last applied offset or -1}.  A namespace is built with attribution on or
- * off for good (the first claim records which): a worker of the other kind
- * is refused, since its buckets would lack, or carry, the touches the
- * stored contributions were computed from. */
+ * off for good (the first claim records which; a partition claimed before
+ * the setting existed was claimed with it on): a worker of the other kind is
+ * refused, since its buckets would lack, or carry, the touches the stored
+ * contributions were computed from. */
 static const char claim_lua[] =
     "local pre = ARGV[1] .. ':v1:'\n"
     "local m = redis.call('GET', pre .. 'attribution')\n"
-    "if not m then redis.call('SET', pre .. 'attribution', ARGV[3])\n"
-    "elseif m ~= ARGV[3] then return redis.error_reply('ERR namespace ' .. ARGV[1] ..\n"
-    "  ' was built with attribution ' .. m .. ' and this worker runs with attribution ' "
-    "..\n"
-    "  ARGV[3] .. ' (FUNNEL_ATTRIBUTION): use the same setting or another namespace') "
+    "if not m then\n"
+    "  m = redis.call('GET', pre .. 'epoch:' .. ARGV[2]) and 'on' or ARGV[3]\n"
+    "  redis.call('SET', pre .. 'attribution', m)\n"
+    "end\n"
+    "if m ~= ARGV[3] then\n"
+    "  return redis.error_reply('ERR namespace ' .. ARGV[1] .. ' was built with '\n"
+    "    .. 'attribution ' .. m .. ' and this worker runs with attribution '\n"
+    "    .. ARGV[3] .. ' (FUNNEL_ATTRIBUTION): use the same setting or another '\n"
+    "    .. 'namespace')\n"
     "end\n"
     "local e = redis.call('INCR', pre .. 'epoch:' .. ARGV[2])\n"
     "local o = redis.call('GET', pre .. 'offset:' .. ARGV[2])\n"

@@ -575,12 +575,40 @@ def test_counts_only_namespace(fs_ctx, fs_procs):
     assert run_query(fs_ctx, "funnel", "--format", "json").returncode == 0
 
     # A worker that attributes is refused before it claims anything.
-    epochs = {k: r.get(k) for k in r.scan_iter(match=f"{fs_ctx['ns']}:v1:epoch:*")}
     for w in workers:
         rc, forced = w.terminate()
         assert rc == 0 and not forced
+    epochs = {k: r.get(k) for k in r.scan_iter(match=f"{fs_ctx['ns']}:v1:epoch:*")}
+    assert len(epochs) == 6
     wrong = subprocess.run([fs_binary("worker"), "--stats-s", "0", *WORKER_ARGS],
                            env=fs_ctx["env"], capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 1, wrong
     assert "was built with attribution off" in wrong.stderr, wrong.stderr[-2000:]
     assert {k: r.get(k) for k in epochs} == epochs
+
+
+def test_attribution_setting_of_an_older_namespace(fs_ctx, fs_procs):
+    """A namespace whose partitions were claimed before the setting existed
+    was built with attribution on: a counts-only worker is refused there,
+    and an attributing one goes on working."""
+    r, ns, topic = fs_ctx["redis"], fs_ctx["ns"], fs_ctx["topic"]
+    for p in range(6):
+        r.set(f"{ns}:v1:epoch:{topic}:{p}", 5)
+    off = dict(fs_ctx["env"], FUNNEL_ATTRIBUTION="false")
+    p = subprocess.run([fs_binary("worker"), "--stats-s", "0", *WORKER_ARGS], env=off,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1, p
+    assert "was built with attribution on and this worker runs with attribution off" \
+        in p.stderr, p.stderr[-2000:]
+    assert r.get(f"{ns}:v1:attribution") == "on"
+    assert all(r.get(f"{ns}:v1:epoch:{topic}:{q}") == "5" for q in range(6))
+
+    w = fs_procs.worker(*WORKER_ARGS)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if all(int(r.get(f"{ns}:v1:epoch:{topic}:{q}")) > 5 for q in range(6)):
+            break
+        assert w.alive(), w.log_text()[-2000:]
+        time.sleep(0.2)
+    else:
+        pytest.fail("the attributing worker did not claim every partition in 60 s")
