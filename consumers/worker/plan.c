@@ -27,51 +27,38 @@ void fs_plan_skip(fs_plan_t *plan, int64_t offset)
         plan->last_offset = offset;
 }
 
-/* Room for one more item, which the caller fills. */
-static fs_plan_item_t *next_item(fs_plan_t *plan, const fs_definition_t *def,
-                                 const fs_event_t *ev, int64_t offset, fs_err_t *err)
+fs_err_t fs_plan_take_event(fs_plan_t *plan, const fs_definition_t *def, fs_event_t *ev,
+                            int64_t offset)
 {
     fs_plan_skip(plan, offset);
-    *err = FS_OK;
-    if (!fs_definition_lookup(def, ev->type)) {
-        *err = FS_ERR_NOT_FOUND;
-        return NULL;
-    }
+    if (!fs_definition_lookup(def, ev->type))
+        return FS_ERR_NOT_FOUND;
     if (plan->n == plan->cap) {
         size_t cap = plan->cap ? plan->cap * 2 : 256;
         fs_plan_item_t *a = realloc(plan->items, cap * sizeof(*a));
-        if (!a) {
-            *err = FS_ERR_NOMEM;
-            return NULL;
-        }
+        if (!a)
+            return FS_ERR_NOMEM;
         plan->items = a;
         plan->cap = cap;
     }
-    fs_plan_item_t *it = &plan->items[plan->n];
+    fs_plan_item_t *it = &plan->items[plan->n++];
     it->offset = offset;
-    return it;
+    it->ev = *ev; /* the strings change hands: no copy */
+    memset(ev, 0, sizeof(*ev));
+    return FS_OK;
 }
 
 fs_err_t fs_plan_add(fs_plan_t *plan, const fs_definition_t *def, const fs_event_t *ev,
                      int64_t offset)
 {
-    fs_err_t err;
-    fs_plan_item_t *it = next_item(plan, def, ev, offset, &err);
-    if (it && !(err = fs_event_copy(&it->ev, ev)))
-        plan->n++;
-    return err;
-}
-
-fs_err_t fs_plan_take_event(fs_plan_t *plan, const fs_definition_t *def, fs_event_t *ev,
-                            int64_t offset)
-{
-    fs_err_t err;
-    fs_plan_item_t *it = next_item(plan, def, ev, offset, &err);
-    if (it) { /* the strings change hands: no copy */
-        it->ev = *ev;
-        memset(ev, 0, sizeof(*ev));
-        plan->n++;
+    fs_event_t copy;
+    fs_err_t err = fs_event_copy(&copy, ev);
+    if (err) {
+        fs_plan_skip(plan, offset);
+        return err;
     }
+    if ((err = fs_plan_take_event(plan, def, &copy, offset)) != FS_OK)
+        fs_event_clear(&copy);
     return err;
 }
 

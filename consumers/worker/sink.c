@@ -391,7 +391,6 @@ typedef struct txn {
     incr_t *incrs;
     size_t nincrs, capincrs;
     fs_strmap_t *incr_ix; /* "<key length>:<key><field>" → 1 + index into incrs */
-    size_t nadds;         /* non-zero add_incr() calls */
     fs_buf_t hll;         /* "key\0person\0" pairs */
     int64_t *cur;         /* per part: last applied offset */
     fs_buf_t scratch, scratch2;
@@ -526,53 +525,63 @@ static fs_err_t txn_init(txn_t *t, fs_sink_t *s, size_t nparts)
 }
 
 /* (key, field) += delta, merged in place: a batch has far fewer distinct
- * (key, field) pairs than increments. */
+ * (key, field) pairs than increments.  Uses t->scratch for the index key. */
 static fs_err_t add_incr(txn_t *t, const char *key, const char *field, int64_t delta)
 {
     if (delta == 0)
         return FS_OK;
-    t->nadds++;
     size_t kl = strlen(key), fl = strlen(field);
     /* The index key "<key length>:<key><field>" splits one way only. */
-    char *ix = malloc(kl + fl + 24);
-    if (!ix)
-        return FS_ERR_NOMEM;
-    int d = snprintf(ix, 24, "%zu:", kl);
-    memcpy(ix + d, key, kl);
-    memcpy(ix + d + kl, field, fl + 1);
-    fs_err_t err = t->incr_ix ? FS_OK : FS_ERR_NOMEM;
-    uintptr_t at = err ? 0 : (uintptr_t)fs_strmap_get(t->incr_ix, ix);
-    if (!err && at) {
-        incr_t *in = &t->incrs[at - 1];
-        if (__builtin_add_overflow(in->delta, delta, &in->delta))
-            err = FS_ERR_INVALID;
-        free(ix);
+    fs_buf_t *ix = &t->scratch;
+    fs_buf_reset(ix);
+    fs_err_t err = fs_buf_printf(ix, "%zu:", kl);
+    if (!err)
+        err = fs_buf_append(ix, key, kl);
+    if (!err)
+        err = fs_buf_append(ix, field, fl);
+    if (err)
         return err;
+    uintptr_t at = (uintptr_t)fs_strmap_getn(t->incr_ix, (const char *)ix->data, ix->len);
+    if (at) {
+        incr_t *in = &t->incrs[at - 1];
+        return __builtin_add_overflow(in->delta, delta, &in->delta) ? FS_ERR_INVALID
+                                                                    : FS_OK;
     }
-    if (!err && t->nincrs == t->capincrs) {
+    if (t->nincrs == t->capincrs) {
         size_t cap = t->capincrs ? t->capincrs * 2 : 1024;
         incr_t *a = realloc(t->incrs, cap * sizeof(*a));
         if (!a)
-            err = FS_ERR_NOMEM;
-        else
-            t->incrs = a, t->capincrs = cap;
+            return FS_ERR_NOMEM;
+        t->incrs = a;
+        t->capincrs = cap;
     }
-    if (!err)
-        err = fs_strmap_put(t->incr_ix, ix, (void *)(uintptr_t)(t->nincrs + 1));
-    if (!err) { /* the same allocation now holds "key\0field" */
-        memmove(ix, ix + d, kl);
-        ix[kl] = '\0';
-        memmove(ix + kl + 1, ix + d + kl, fl + 1);
-        t->incrs[t->nincrs++] = (incr_t){ix, ix + kl + 1, delta};
-        return FS_OK;
+    char *kf = malloc(kl + fl + 2); /* "key\0field\0" */
+    if (!kf)
+        return FS_ERR_NOMEM;
+    memcpy(kf, key, kl + 1);
+    memcpy(kf + kl + 1, field, fl + 1);
+    err = fs_strmap_putn(t->incr_ix, (const char *)ix->data, ix->len,
+                         (void *)(uintptr_t)(t->nincrs + 1));
+    if (err) {
+        free(kf);
+        return err;
     }
-    free(ix);
-    return err;
+    t->incrs[t->nincrs++] = (incr_t){kf, kf + kl + 1, delta};
+    return FS_OK;
 }
+
+/* fs_contrib_diff() callback: the delta joins the batch's increments, and
+ * `any` records that the person's contribution changed. */
+typedef struct delta_sink {
+    txn_t *t;
+    int any;
+} delta_sink_t;
 
 static fs_err_t on_delta(void *opaque, const char *key, const char *field, int64_t delta)
 {
-    return add_incr(opaque, key, field, delta);
+    delta_sink_t *d = opaque;
+    d->any = 1;
+    return add_incr(d->t, key, field, delta);
 }
 
 /* ---- pipelined I/O helpers -------------------------------------------- */
@@ -1429,13 +1438,13 @@ static fs_err_t recompute(txn_t *t, fs_sink_result_t *res)
         }
         if (!err && bks.n)
             err = fs_person_contribution(&t->s->params, bs, bks.n, &now);
-        size_t before = t->nadds;
+        delta_sink_t d = {t, 0};
         if (!err)
-            err = fs_contrib_diff(&p->old, &now, on_delta, t);
+            err = fs_contrib_diff(&p->old, &now, on_delta, &d);
         bstate_t *own = fs_strmap_get(t->buckets, pkey);
         if (!err && !own)
             err = FS_ERR_FATAL; /* loaded by read_persons */
-        if (!err && t->nadds != before)
+        if (!err && d.any)
             own->cdirty = 1; /* store the new contribution with the bucket */
         /* Keep the new contribution as "old" for the write step. */
         fs_contrib_clear(&p->old);
