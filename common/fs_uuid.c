@@ -30,14 +30,11 @@ void fs_uuid4_format(char out[FS_UUID_STRLEN + 1], const uint8_t rnd[16])
     out[o] = '\0';
 }
 
-fs_err_t fs_uuid4_random(char out[FS_UUID_STRLEN + 1])
+fs_err_t fs_random_bytes(uint8_t *buf, size_t len)
 {
-    uint8_t rnd[16];
     size_t got = 0;
-
-    out[0] = '\0';
-    while (got < sizeof(rnd)) {
-        ssize_t n = getrandom(rnd + got, sizeof(rnd) - got, 0);
+    while (got < len) {
+        ssize_t n = getrandom(buf + got, len - got, 0);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -45,6 +42,15 @@ fs_err_t fs_uuid4_random(char out[FS_UUID_STRLEN + 1])
         }
         got += (size_t)n;
     }
-    fs_uuid4_format(out, rnd);
     return FS_OK;
+}
+
+fs_err_t fs_uuid4_random(char out[FS_UUID_STRLEN + 1])
+{
+    uint8_t rnd[16];
+    out[0] = '\0';
+    fs_err_t err = fs_random_bytes(rnd, sizeof(rnd));
+    if (!err)
+        fs_uuid4_format(out, rnd);
+    return err;
 }
