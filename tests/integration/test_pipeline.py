@@ -433,9 +433,15 @@ def test_worker_kill9_exactly_once(fs_ctx, fs_procs):
     def applied():
         return sum(int(v) + 1 for v in fs_ctx["redis"].hgetall(offsets_key).values())
 
+    # Kill at random points of progress, not of time: a release worker
+    # applies the whole load in about a second, a sanitizer build in many.
     kills_mid_work = 0
-    for _ in range(5):
-        time.sleep(rng.uniform(0.5, 2.5))
+    for target in sorted(rng.uniform(0.05, 0.9) for _ in range(5)):
+        time.sleep(rng.uniform(0.2, 1.0))  # let the last replacement join
+        deadline = time.monotonic() + 120
+        while applied() < target * total:
+            assert time.monotonic() < deadline, f"stuck below {target:.0%} of {total}"
+            time.sleep(0.005)
         live = [w for w in workers if w.alive()]
         assert len(live) == 2, [w.proc.returncode for w in workers]
         victim = rng.choice(live)
