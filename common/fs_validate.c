@@ -775,6 +775,44 @@ static size_t size_bound(const json_t *v)
     return (size_t)FS_EVENT_MAX_BYTES + 1;
 }
 
+/*
+ * Upper bound of the compact size of any value: scalars as size_bound(),
+ * containers summed (saturating above @p limit, and given up past 64
+ * levels, where the caller then counts exactly).
+ */
+static size_t tree_bound(const json_t *j, size_t limit, int depth)
+{
+    size_t n = 2; /* {} or [] */
+
+    if (depth > 64)
+        return limit + 1;
+    if (json_is_object(j)) {
+        const char *key;
+        size_t klen;
+        json_t *v;
+        json_object_keylen_foreach((json_t *)j, key, klen, v)
+        {
+            n += 6 * klen + 4 + tree_bound(v, limit, depth + 1);
+            if (n > limit)
+                return n;
+        }
+        return n;
+    }
+    if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j) && n <= limit; i++)
+            n += 1 + tree_bound(json_array_get(j, i), limit, depth + 1);
+        return n;
+    }
+    return size_bound(j);
+}
+
+int fs_json_compact_larger(const json_t *j, size_t limit)
+{
+    if (tree_bound(j, limit, 0) <= limit)
+        return 0;
+    return json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY) > limit;
+}
+
 static void check_properties(errs_t *e, const json_t *v, parsed_t *p, size_t *bound)
 {
     if (!v || json_is_null(v))

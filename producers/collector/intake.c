@@ -38,10 +38,9 @@ static int intake_item(const fs_validate_ctx_t *ctx, json_t *elem, fs_intake_ite
         reject(it, elem, "event: must be a JSON object");
         return 0;
     }
-    /* The 32 KiB limit is on the serialized form of the event; json_dumpb
-     * without a buffer only counts its bytes (no allocation per event). */
-    size_t tlen = json_dumpb(elem, NULL, 0, JSON_COMPACT);
-    if (tlen > FS_EVENT_MAX_BYTES) {
+    /* The 32 KiB limit is on the serialized form of the event; it is only
+     * serialized (counted) when a cheap bound says it might be over. */
+    if (fs_json_compact_larger(elem, FS_EVENT_MAX_BYTES)) {
         reject(it, elem, "event: larger than 32 KiB");
         return 0;
     }
