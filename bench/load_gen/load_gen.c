@@ -17,7 +17,11 @@
  *
  *   fs-bench-load-gen --port P --body FILE [--host 127.0.0.1] [--path /v1/events]
  *                     [--rate R] [--duration S] [--warmup S] [--conns C]
- *                     [--drain S]
+ *                     [--drain S] [--slow-log FILE]
+ *
+ * --slow-log FILE writes one line per counted answer that took 20 ms or more
+ * from its due time: "due_ms sent_ms answer_ms" (milliseconds after the
+ * start, whose CLOCK_REALTIME is the first line), to place stalls in time.
  *
  * SIGTERM/SIGINT end the run early (the report covers the time run).
  */
@@ -133,7 +137,8 @@ static double pct(uint32_t *v, size_t n, double p)
 
 int main(int argc, char **argv)
 {
-    const char *host = "127.0.0.1", *path = "/v1/events", *body_file = NULL;
+    const char *host = "127.0.0.1", *path = "/v1/events", *body_file = NULL,
+               *slow_file = NULL;
     int port = 0, nconns = 64;
     double rate = 0, duration = 10, warmup = 1, drain = 15;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -154,6 +159,8 @@ int main(int argc, char **argv)
             warmup = atof(v);
         else if (!strcmp(a, "--drain"))
             drain = atof(v);
+        else if (!strcmp(a, "--slow-log"))
+            slow_file = v;
         else if (!strcmp(a, "--conns"))
             nconns = atoi(v);
         else {
@@ -163,7 +170,7 @@ int main(int argc, char **argv)
     }
     if (!port || !body_file || nconns < 1 || duration <= 0) {
         fprintf(stderr, "usage: fs-bench-load-gen --port P --body FILE [--rate R] "
-                        "[--duration S] [--warmup S] [--conns C]\n");
+                        "[--duration S] [--warmup S] [--conns C] [--slow-log FILE]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -212,6 +219,15 @@ int main(int argc, char **argv)
              max_backlog = 0;
 
     const int64_t t0 = now_ns() + 1000000; /* 1 ms from now */
+    FILE *slow = NULL;
+    if (slow_file) {
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        if (!(slow = fopen(slow_file, "w")))
+            die(slow_file);
+        fprintf(slow, "# start %lld.%03ld (CLOCK_REALTIME, s)\n", (long long)rt.tv_sec,
+                rt.tv_nsec / 1000000);
+    }
     const int64_t t_warm = t0 + (int64_t)(warmup * 1e9);
     int64_t t_end = t0 + (int64_t)(duration * 1e9);
     int64_t t_stop = t_end + (int64_t)(drain * 1e9);
@@ -321,6 +337,9 @@ int main(int argc, char **argv)
                     lat_due[nlat] = (uint32_t)(d > UINT32_MAX ? UINT32_MAX : d);
                     lat_svc[nlat] = (uint32_t)(s > UINT32_MAX ? UINT32_MAX : s);
                     nlat++;
+                    if (slow && d >= 20000)
+                        fprintf(slow, "%.3f %.3f %.3f\n", (c->due_ns - t0) / 1e6,
+                                (c->sent_ns - t0) / 1e6, (tn - t0) / 1e6);
                     codes[status / 100 < 6 ? status / 100 : 0]++;
                     if (!counted_done++)
                         first_done_ns = tn;
@@ -374,5 +393,7 @@ int main(int argc, char **argv)
         pct(lat_due, nlat, 0.90), pct(lat_due, nlat, 0.99), pct(lat_due, nlat, 0.999),
         nlat ? lat_due[nlat - 1] / 1000.0 : -1, pct(lat_svc, nlat, 0.50),
         pct(lat_svc, nlat, 0.99));
+    if (slow && fclose(slow) != 0)
+        die(slow_file);
     return 0;
 }
