@@ -10,6 +10,8 @@
  */
 #include "fs_validate.h"
 
+#include "fs_json.h"
+
 #include <math.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -1075,7 +1077,6 @@ fs_err_t fs_validate_text(const fs_validate_ctx_t *ctx, const char *text, size_t
                           fs_event_t *out, char *errstr, size_t errstr_size)
 {
     errs_t e = {errstr, errstr_size, 0, 0};
-    json_error_t jerr;
 
     if (errstr && errstr_size > 0)
         errstr[0] = '\0';
@@ -1084,12 +1085,12 @@ fs_err_t fs_validate_text(const fs_validate_ctx_t *ctx, const char *text, size_t
         add_err(&e, "event", "larger than 32 KiB (%zu bytes)", len);
         return FS_ERR_INVALID;
     }
-    json_t *obj = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    char why[160];
+    json_t *obj = fs_json_parse(text, len, why, sizeof(why));
     if (!obj) {
-        char shown[sizeof(jerr.text)];
-        show_ascii(shown, sizeof(shown), jerr.text);
-        add_err(&e, "event", "invalid JSON: %s (line %d, column %d)", shown, jerr.line,
-                jerr.column);
+        char shown[sizeof(why)];
+        show_ascii(shown, sizeof(shown), why);
+        add_err(&e, "event", "invalid JSON: %s", shown);
         return FS_ERR_INVALID;
     }
     fs_err_t err = fs_validate_json(ctx, obj, out, errstr, errstr_size);

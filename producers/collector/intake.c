@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "fs_json.h"
+
 #define RAW_MAX 8192 /* bytes of a rejected element kept for the dead letter */
 
 void fs_intake_clear(fs_intake_t *in)
@@ -73,14 +75,13 @@ fs_err_t fs_intake_object(const fs_validate_ctx_t *ctx, const json_t *obj,
 fs_err_t fs_intake_parse(const fs_validate_ctx_t *ctx, const char *body, size_t len,
                          size_t max_events, fs_intake_t *out, char *errstr, size_t sz)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    char why[160];
+    json_t *root = fs_json_parse(body, len, why, sizeof(why));
     json_t *list = NULL;
     fs_err_t err = FS_OK;
     memset(out, 0, sizeof(*out));
     if (!root) {
-        snprintf(errstr, sz, "body: not valid JSON (line %d column %d: %s)", jerr.line,
-                 jerr.column, jerr.text);
+        snprintf(errstr, sz, "body: not valid JSON: %s", why);
         return FS_ERR_INVALID;
     }
     if (json_is_array(root)) {

@@ -1,3 +1,5 @@
-# Unit tests of common/ fs_event: validation (SPEC §3), funnel definition (SPEC §5).
+# Unit tests of common/ fs_event: validation (SPEC §3), funnel definition (SPEC §5),
+# the JSON parser (fs_json.c) against jansson.
 fs_unit_test(test_validate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_validate.c LIBS fs_event)
 fs_unit_test(test_definition SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_definition.c LIBS fs_event)
+fs_unit_test(test_json SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_json.c LIBS fs_event)

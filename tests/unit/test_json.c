@@ -1,0 +1,127 @@
+/* Unit tests of fs_json_parse: the contract of fs_json.h, case by case,
+ * each checked against jansson's own parser on the same text. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "fs_json.h"
+#include "fs_test.h"
+
+/* Parses @p len bytes both ways; returns 1 when both accept with equal
+ * trees (same serialization, so same key order), 0 when both reject. */
+static int both(const char *text, size_t len)
+{
+    char why[160];
+    json_t *ours = fs_json_parse(text, len, why, sizeof(why));
+    json_t *ref = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+    ASSERT_EQ(!ours, !ref);
+    int accepted = ours != NULL;
+    if (ours) {
+        char *a = json_dumps(ours, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *b = json_dumps(ref, JSON_COMPACT | JSON_ENCODE_ANY);
+        ASSERT(a && b);
+        ASSERT_STR_EQ(a, b);
+        free(a);
+        free(b);
+    } else {
+        ASSERT_CONTAINS(why, "(byte ");
+    }
+    json_decref(ours);
+    json_decref(ref);
+    return accepted;
+}
+
+#define BOTH(s) both((s), sizeof(s) - 1)
+
+static void test_accepts_what_jansson_accepts(void)
+{
+    ASSERT_EQ(BOTH("{\"b\":1,\"a\":[true,false,null,\"x\"],\"c\":{}}"),
+              1); /* key order */
+    ASSERT_EQ(BOTH(" \t\r\n[1, -0, -0.0, 2.5e-3, 1E2, 9223372036854775807] \n"), 1);
+    ASSERT_EQ(BOTH("-9223372036854775808"), 1);
+    ASSERT_EQ(BOTH("\"caf\\u00e9 \\ud83d\\ude00 \\\" \\\\ \\/ \\b\\f\\n\\r\\t\""), 1);
+    ASSERT_EQ(BOTH("\"caf\xc3\xa9\""), 1);
+    ASSERT_EQ(BOTH("1e-400"), 1); /* underflow is zero, not an error */
+    ASSERT_EQ(BOTH("[[],{},[[]]]"), 1);
+}
+
+static void test_rejects_what_jansson_rejects(void)
+{
+    ASSERT_EQ(BOTH(""), 0);
+    ASSERT_EQ(BOTH("   "), 0);
+    ASSERT_EQ(BOTH("{\"a\":1,\"a\":2}"), 0); /* duplicate key */
+    ASSERT_EQ(BOTH("{\"a\":{\"b\":1,\"b\":1}}"), 0);
+    ASSERT_EQ(BOTH("9223372036854775808"), 0); /* too big integer */
+    ASSERT_EQ(BOTH("-9223372036854775809"), 0);
+    ASSERT_EQ(BOTH("1e400"), 0); /* real overflow */
+    ASSERT_EQ(BOTH("\"\\u0000\""), 0);
+    ASSERT_EQ(BOTH("{\"a\\u0000\":1}"), 0);
+    ASSERT_EQ(BOTH("\"\\ud800\""), 0);        /* lone high surrogate */
+    ASSERT_EQ(BOTH("\"\\ud800\\u0041\""), 0); /* ...followed by a non-surrogate */
+    ASSERT_EQ(BOTH("\"\\udc00\""), 0);        /* lone low surrogate */
+    ASSERT_EQ(BOTH("\"\xed\xa0\x80\""), 0);   /* encoded surrogate */
+    ASSERT_EQ(BOTH("\"\xc0\xaf\""), 0);       /* overlong */
+    ASSERT_EQ(BOTH("{\"\xff\":1}"), 0);       /* key not UTF-8 */
+    ASSERT_EQ(BOTH("\"a\nb\""), 0);           /* raw control character */
+    ASSERT_EQ(BOTH("\v1"), 0);                /* white space JSON does not have */
+    ASSERT_EQ(BOTH("[1,\f2]"), 0);
+    ASSERT_EQ(BOTH("1 2"), 0);
+    ASSERT_EQ(BOTH("1 \"x"), 0); /* unfinished token after the value */
+    ASSERT_EQ(BOTH("{} x"), 0);
+    ASSERT_EQ(BOTH("[1,]"), 0);
+    ASSERT_EQ(BOTH("{\"a\":1,}"), 0);
+    ASSERT_EQ(BOTH("/* c */ 1"), 0);
+    ASSERT_EQ(BOTH("01"), 0);
+    ASSERT_EQ(BOTH("1."), 0);
+    ASSERT_EQ(BOTH("+1"), 0);
+    ASSERT_EQ(BOTH("NaN"), 0);
+    ASSERT_EQ(BOTH("[1"), 0);
+    ASSERT_EQ(BOTH("\"\\x\""), 0);
+    ASSERT_EQ(BOTH("\"\\u12\""), 0);
+}
+
+static void test_depth_limit(void)
+{
+    /* FS_JSON_MAX_DEPTH nested arrays parse, one more does not. */
+    size_t n = FS_JSON_MAX_DEPTH + 1;
+    char *t = malloc(2 * n);
+    ASSERT(t != NULL);
+    memset(t, '[', n);
+    memset(t + n, ']', n);
+    ASSERT_EQ(both(t + 1, 2 * n - 2), 1);
+    ASSERT_EQ(both(t, 2 * n), 0);
+    char why[160];
+    ASSERT(fs_json_parse(t, 2 * n, why, sizeof(why)) == NULL);
+    ASSERT_CONTAINS(why, "maximum parsing depth");
+    free(t);
+}
+
+static void test_messages(void)
+{
+    char why[160];
+    ASSERT(fs_json_parse("{\"a\":1,\"a\":2}", 13, why, sizeof(why)) == NULL);
+    ASSERT_CONTAINS(why, "duplicate object key");
+    ASSERT(fs_json_parse("10\0", 3, why, sizeof(why)) == NULL); /* jansson: 10 */
+    ASSERT(fs_json_parse("[1,2", 4, why, sizeof(why)) == NULL);
+    ASSERT(why[0] != '\0' && !strchr(why, '\n'));
+    /* Long keys and numbers take the heap path. */
+    char big[600];
+    memset(big, '7', sizeof(big));
+    json_t *j = fs_json_parse(big, 18, why, sizeof(why));
+    ASSERT(j && json_integer_value(j) == 777777777777777777LL);
+    json_decref(j);
+    memcpy(big, "1.", 2);
+    j = fs_json_parse(big, 300, why, sizeof(why));
+    ASSERT(j && json_is_real(j));
+    json_decref(j);
+}
+
+int main(void)
+{
+    RUN(test_accepts_what_jansson_accepts);
+    RUN(test_rejects_what_jansson_rejects);
+    RUN(test_depth_limit);
+    RUN(test_messages);
+    return 0;
+}
