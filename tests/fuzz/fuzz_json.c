@@ -1,9 +1,10 @@
 /*
  * fuzz_json.c — differential libFuzzer target: fs_json_parse() against
  * jansson's own json_loadb(JSON_DECODE_ANY | JSON_REJECT_DUPLICATES), the
- * contract of fs_json.h (with its one exception, texts with a NUL byte).  A finding is any crash or sanitizer report, a
- * text one accepts and the other rejects, or trees that differ (values,
- * or key order: compared through their compact serialization).
+ * contract of fs_json.h (with its one exception, texts with a NUL byte).
+ * A finding is any crash or sanitizer report, a text one accepts and the
+ * other rejects, or trees that differ (values, or key order: compared
+ * through their compact serialization).
  */
 #include "fs_json.h"
 
