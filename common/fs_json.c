@@ -295,7 +295,11 @@ json_t *fs_json_parse(const char *text, size_t len, char *errstr, size_t errstr_
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    yajl_config(h, yajl_dont_validate_strings, 1); /* jansson checks, stricter */
+    if (!yajl_config(h, yajl_dont_validate_strings, 1)) { /* jansson checks, stricter */
+        yajl_free(h);
+        snprintf(errstr, errstr_size, "yajl refused its configuration");
+        return NULL;
+    }
     b.h = h;
     b.len = len;
     const unsigned char *u = (const unsigned char *)text;
@@ -305,15 +309,21 @@ json_t *fs_json_parse(const char *text, size_t len, char *errstr, size_t errstr_
         st = yajl_complete_parse(h);
     }
     /* yajl lets an unfinished token after the value pass ("1 \"x"). */
+    size_t at = 0; /* where the text went wrong */
     if (st == yajl_status_ok && b.root && !b.why) {
         for (size_t i = b.end; i < len && !b.why; i++)
-            if (!strchr(" \t\r\n", text[i]) || text[i] == '\0')
+            if (!strchr(" \t\r\n", text[i]) || text[i] == '\0') {
                 b.why = "trailing garbage";
+                at = i;
+            }
         if (b.why)
             st = yajl_status_client_canceled;
+    } else {
+        at = yajl_get_bytes_consumed(h); /* within the text unless finishing */
+        if (b.finishing)
+            at = len;
     }
     if (st != yajl_status_ok || !b.root) {
-        size_t at = yajl_get_bytes_consumed(h);
         if (b.why) {
             snprintf(errstr, errstr_size, "%s (byte %zu)", b.why, at);
         } else if (st != yajl_status_ok) {
@@ -324,7 +334,7 @@ json_t *fs_json_parse(const char *text, size_t len, char *errstr, size_t errstr_
             if (msg)
                 yajl_free_error(h, msg);
         } else {
-            snprintf(errstr, errstr_size, "no JSON value");
+            snprintf(errstr, errstr_size, "no JSON value (byte %zu)", len);
         }
         json_decref(b.root);
         b.root = NULL;

@@ -103,6 +103,10 @@ static void test_messages(void)
     ASSERT(fs_json_parse("{\"a\":1,\"a\":2}", 13, why, sizeof(why)) == NULL);
     ASSERT_CONTAINS(why, "duplicate object key");
     ASSERT(fs_json_parse("10\0", 3, why, sizeof(why)) == NULL); /* jansson: 10 */
+    ASSERT(fs_json_parse("[1] \"x", 6, why, sizeof(why)) == NULL);
+    ASSERT_STR_EQ(why, "trailing garbage (byte 4)");
+    ASSERT(fs_json_parse("[1,", 3, why, sizeof(why)) == NULL);
+    ASSERT_CONTAINS(why, "(byte 3)"); /* the end of the text */
     ASSERT(fs_json_parse("[1,2", 4, why, sizeof(why)) == NULL);
     ASSERT(why[0] != '\0' && !strchr(why, '\n'));
     /* Long keys and numbers take the heap path. */
