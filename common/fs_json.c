@@ -1,5 +1,6 @@
 /*
- * fs_json.c — JSON text → jansson tree, lexed by yajl (see fs_json.h).
+ * fs_json.c — JSON text → jansson tree, lexed by yajl, and the compact
+ * size bound of a tree (see fs_json.h).
  *
  * yajl does the lexing and the grammar; its callbacks build the tree.
  * Where yajl is more lenient than jansson the difference is closed here:
@@ -278,6 +279,45 @@ static size_t scan_text(const char *text, size_t len)
     return len;
 }
 
+/* fs_json_size_bound() at nesting @p depth. */
+static size_t tree_bound(const json_t *j, size_t limit, int depth)
+{
+    size_t n = 2; /* {} or [] */
+
+    switch (json_typeof(j)) {
+    case JSON_STRING:
+        return 6 * json_string_length(j) + 2;
+    case JSON_INTEGER: /* at most 20 characters */
+    case JSON_REAL:    /* "%.17g" and a ".0": at most 26 */
+        return 26;
+    case JSON_TRUE:
+    case JSON_FALSE:
+    case JSON_NULL:
+        return 5;
+    case JSON_OBJECT: {
+        const char *key;
+        size_t klen;
+        json_t *v;
+        if (depth > 64)
+            return limit + 1;
+        json_object_keylen_foreach((json_t *)j, key, klen, v)
+        {
+            n += 6 * klen + 4 + tree_bound(v, limit, depth + 1);
+            if (n > limit)
+                return n;
+        }
+        return n;
+    }
+    case JSON_ARRAY:
+        if (depth > 64)
+            return limit + 1;
+        for (size_t i = 0; i < json_array_size(j) && n <= limit; i++)
+            n += 1 + tree_bound(json_array_get(j, i), limit, depth + 1);
+        return n;
+    }
+    return limit + 1;
+}
+
 json_t *fs_json_parse(const char *text, size_t len, char *errstr, size_t errstr_size)
 {
     builder_t b;
@@ -343,4 +383,16 @@ json_t *fs_json_parse(const char *text, size_t len, char *errstr, size_t errstr_
     free(b.stack);
     free(b.key);
     return b.root;
+}
+
+size_t fs_json_size_bound(const json_t *j, size_t limit)
+{
+    return tree_bound(j, limit, 0);
+}
+
+int fs_json_compact_larger(const json_t *j, size_t limit)
+{
+    if (tree_bound(j, limit, 0) <= limit)
+        return 0;
+    return json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY) > limit;
 }

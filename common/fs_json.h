@@ -1,5 +1,6 @@
 /*
- * fs_json.h — JSON text → jansson tree, lexed by yajl.
+ * fs_json.h — JSON text → jansson tree, lexed by yajl; and the size of a
+ * tree's compact serialization, bounded without serializing.
  *
  * jansson's own parser spends ~8 µs on a 300-byte event (a character
  * stream with per-byte buffering); yajl lexes the same text in ~1.5 µs and
@@ -37,5 +38,22 @@
  */
 json_t *fs_json_parse(const char *text, size_t len, char *errstr,
                       size_t errstr_size) FS_WUR;
+
+/**
+ * Upper bound of the length of json_dumpb(@p j, JSON_COMPACT |
+ * JSON_ENCODE_ANY), from string lengths alone (every byte counted as a
+ * \uXXXX escape); it stops summing once above @p limit, and gives
+ * limit + 1 for containers nested more than 64 levels.  O(values), no
+ * serializing.
+ */
+size_t fs_json_size_bound(const json_t *j, size_t limit);
+
+/**
+ * Non-zero when json_dumpb(@p j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY)
+ * would be longer than @p limit bytes: fs_json_size_bound() decides when it
+ * is within @p limit (the usual event, far below), json_dumpb counts
+ * exactly otherwise.
+ */
+int fs_json_compact_larger(const json_t *j, size_t limit) FS_WUR;
 
 #endif

@@ -481,74 +481,6 @@ typedef struct parsed {
     prop_in_t props[FS_PROPS_MAX];
 } parsed_t;
 
-/* Bytes jansson's JSON_COMPACT encoder writes for string @p s. */
-static size_t json_string_size(const char *s, size_t len)
-{
-    size_t n = len + 2;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
-            c == '\t')
-            n += 1;
-        else if (c < 0x20)
-            n += 5;
-    }
-    return n;
-}
-
-/*
- * Size of @p j serialized as compact JSON, stopping early once above
- * @p limit.  Containers deeper than 32 levels count as "{}": they are
- * rejected as nested values anyway.
- */
-static size_t json_size(const json_t *j, size_t limit, int depth)
-{
-    char buf[40];
-    size_t n = 0;
-
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: {
-        const char *key;
-        size_t klen;
-        json_t *v;
-        n = 2;
-        if (depth >= 32)
-            return n;
-        json_object_keylen_foreach((json_t *)j, key, klen, v)
-        {
-            n += json_string_size(key, klen) + 2 + json_size(v, limit, depth + 1);
-            if (n > limit)
-                return n;
-        }
-        return n;
-    }
-    case JSON_ARRAY:
-        n = 2;
-        if (depth >= 32)
-            return n;
-        for (size_t i = 0; i < json_array_size(j); i++) {
-            n += 1 + json_size(json_array_get(j, i), limit, depth + 1);
-            if (n > limit)
-                return n;
-        }
-        return n;
-    case JSON_STRING:
-        return json_string_size(json_string_value(j), json_string_length(j));
-    case JSON_INTEGER:
-        return (size_t)snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-                                json_integer_value(j));
-    case JSON_REAL:
-        return (size_t)snprintf(buf, sizeof(buf), "%.17g", json_real_value(j)) + 2;
-    case JSON_TRUE:
-        return 4;
-    case JSON_FALSE:
-        return 5;
-    case JSON_NULL:
-        return 4;
-    }
-    return 0;
-}
-
 static const char *text_reason(text_status_t st)
 {
     switch (st) {
@@ -753,68 +685,6 @@ static void prop_err(errs_t *e, const char *key, size_t klen, const char *reason
     add_err(e, field, "%s", reason);
 }
 
-/*
- * Upper bound of the compact JSON size of a scalar (strings: every byte
- * escaped as \uXXXX), or a huge value for containers, which then get
- * measured exactly by json_size().
- */
-static size_t size_bound(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        return 6 * json_string_length(v) + 2;
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return 26;
-    case JSON_TRUE:
-    case JSON_FALSE:
-    case JSON_NULL:
-        return 5;
-    case JSON_OBJECT:
-    case JSON_ARRAY:
-        break;
-    }
-    return (size_t)FS_EVENT_MAX_BYTES + 1;
-}
-
-/*
- * Upper bound of the compact size of any value: scalars as size_bound(),
- * containers summed (saturating above @p limit, and given up past 64
- * levels, where the caller then counts exactly).
- */
-static size_t tree_bound(const json_t *j, size_t limit, int depth)
-{
-    size_t n = 2; /* {} or [] */
-
-    if (depth > 64)
-        return limit + 1;
-    if (json_is_object(j)) {
-        const char *key;
-        size_t klen;
-        json_t *v;
-        json_object_keylen_foreach((json_t *)j, key, klen, v)
-        {
-            n += 6 * klen + 4 + tree_bound(v, limit, depth + 1);
-            if (n > limit)
-                return n;
-        }
-        return n;
-    }
-    if (json_is_array(j)) {
-        for (size_t i = 0; i < json_array_size(j) && n <= limit; i++)
-            n += 1 + tree_bound(json_array_get(j, i), limit, depth + 1);
-        return n;
-    }
-    return size_bound(j);
-}
-
-int fs_json_compact_larger(const json_t *j, size_t limit)
-{
-    if (tree_bound(j, limit, 0) <= limit)
-        return 0;
-    return json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY) > limit;
-}
-
 static void check_properties(errs_t *e, const json_t *v, parsed_t *p, size_t *bound)
 {
     if (!v || json_is_null(v))
@@ -836,7 +706,7 @@ static void check_properties(errs_t *e, const json_t *v, parsed_t *p, size_t *bo
         text_t kt;
         text_status_t st = check_text(key, klen, FS_TEXT_MAX_CHARS, &kt);
 
-        *bound += 6 * klen + 4 + size_bound(pv);
+        *bound += 6 * klen + 4 + fs_json_size_bound(pv, FS_EVENT_MAX_BYTES);
         if (st == TXT_OK && (!kt.p || kt.len != klen)) {
             prop_err(e, key, klen, "keys must not be empty or have surrounding spaces");
             continue;
@@ -933,7 +803,7 @@ static void check_event(const fs_validate_ctx_t *ctx, const json_t *obj, parsed_
         }
         val[f] = json_object_iter_value(it);
         if (f != F_PROPERTIES)
-            bound += 6 * klen + 4 + size_bound(val[f]);
+            bound += 6 * klen + 4 + fs_json_size_bound(val[f], FS_EVENT_MAX_BYTES);
     }
 
     if (val[F_EVENT_ID])
@@ -957,7 +827,7 @@ static void check_event(const fs_validate_ctx_t *ctx, const json_t *obj, parsed_
 
     /* Measure exactly only when the cheap bound says it might be too big. */
     if (e->n == 0 && bound > FS_EVENT_MAX_BYTES &&
-        json_size(obj, FS_EVENT_MAX_BYTES, 0) > FS_EVENT_MAX_BYTES)
+        fs_json_compact_larger(obj, FS_EVENT_MAX_BYTES))
         add_err(e, "event", "serialized form larger than 32 KiB");
 }
 

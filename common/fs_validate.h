@@ -65,14 +65,6 @@ fs_err_t fs_validate_text(const fs_validate_ctx_t *ctx, const char *text, size_t
                           fs_event_t *out, char *errstr, size_t errstr_size) FS_WUR;
 
 /**
- * Non-zero when json_dumpb(@p j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY) would be longer
- * than @p limit bytes.  The answer is that exact count, but an upper bound
- * taken from string lengths alone (every byte escaped) decides without
- * serializing whenever it is within @p limit — the usual event, far below.
- */
-int fs_json_compact_larger(const json_t *j, size_t limit) FS_WUR;
-
-/**
  * Exact decimal parse of a revenue amount @p s (NUL-terminated, no
  * surrounding space): digits, optionally '.' and 1–2 more digits; value
  * below 10^12.  Never goes through a binary float.

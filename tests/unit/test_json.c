@@ -1,5 +1,8 @@
-/* Unit tests of fs_json_parse: the contract of fs_json.h, case by case,
- * each checked against jansson's own parser on the same text. */
+/* Unit tests of fs_json.h: fs_json_parse case by case, each checked
+ * against jansson's own parser on the same text, and the compact-size
+ * bound against jansson's serializer. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,11 +124,83 @@ static void test_messages(void)
     json_decref(j);
 }
 
+/* A random JSON value: strings with bytes that need escaping, numbers of
+ * every width, and containers nested up to @p depth levels. */
+static json_t *random_value(uint64_t *seed, int depth)
+{
+    *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    unsigned r = (unsigned)(*seed >> 33);
+    switch (depth > 0 ? r % 7 : r % 5) {
+    case 0: {
+        static const char alphabet[] = "ab\"\\\n\x01\x1f/ ";
+        char s[48];
+        size_t n = r % 40;
+        for (size_t i = 0; i < n; i++)
+            s[i] = alphabet[(r >> (i % 24)) % (sizeof(alphabet) - 1)];
+        if (r & 1)
+            memcpy(s + n, "\xc3\xa9", 2), n += 2; /* é: UTF-8 is written as is */
+        return json_stringn(s, n);
+    }
+    case 1:
+        return json_integer((json_int_t)*seed);
+    case 2:
+        return json_real((double)(int64_t)*seed / (double)(r | 1));
+    case 3:
+        return r & 64 ? json_true() : json_false();
+    case 4:
+        return json_null();
+    case 5: {
+        json_t *o = json_object();
+        for (unsigned i = 0; i < r % 5; i++) {
+            char key[16];
+            snprintf(key, sizeof(key), "k\t%u", i);
+            json_object_set_new(o, key, random_value(seed, depth - 1));
+        }
+        return o;
+    }
+    default: {
+        json_t *a = json_array();
+        for (unsigned i = 0; i < r % 5; i++)
+            json_array_append_new(a, random_value(seed, depth - 1));
+        return a;
+    }
+    }
+}
+
+static void test_compact_larger(void)
+{
+    /* Against jansson's own serializer, at the exact size and around it. */
+    uint64_t seed = 20261127;
+    for (int i = 0; i < 2000; i++) {
+        json_t *j = random_value(&seed, i % 6);
+        ASSERT(j != NULL);
+        size_t exact = json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+        ASSERT(exact > 0);
+        ASSERT_EQ(fs_json_compact_larger(j, exact), 0);
+        ASSERT_EQ(fs_json_compact_larger(j, exact + 1), 0);
+        ASSERT_EQ(fs_json_compact_larger(j, exact - 1), 1);
+        ASSERT_EQ(fs_json_compact_larger(j, exact / 2), exact / 2 < exact);
+        json_decref(j);
+    }
+    /* Deeper than the bound follows: counted exactly. */
+    json_t *deep = json_string("x");
+    for (int i = 0; i < 100; i++) {
+        json_t *a = json_array();
+        json_array_append_new(a, deep);
+        deep = a;
+    }
+    ASSERT_EQ(json_dumpb(deep, NULL, 0, JSON_COMPACT), 203);
+    ASSERT_EQ(fs_json_compact_larger(deep, 203), 0);
+    ASSERT_EQ(fs_json_compact_larger(deep, 202), 1);
+    json_decref(deep);
+}
+
 int main(void)
 {
     RUN(test_accepts_what_jansson_accepts);
     RUN(test_rejects_what_jansson_rejects);
     RUN(test_depth_limit);
     RUN(test_messages);
+    RUN(test_compact_larger);
     return 0;
 }

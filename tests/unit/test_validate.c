@@ -624,77 +624,6 @@ static void test_size_limit(void)
     free(big);
 }
 
-/* A random JSON value: strings with bytes that need escaping, numbers of
- * every width, and containers nested up to @p depth levels. */
-static json_t *random_value(uint64_t *seed, int depth)
-{
-    *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
-    unsigned r = (unsigned)(*seed >> 33);
-    switch (depth > 0 ? r % 7 : r % 5) {
-    case 0: {
-        static const char alphabet[] = "ab\"\\\n\x01\x1f/ ";
-        char s[48];
-        size_t n = r % 40;
-        for (size_t i = 0; i < n; i++)
-            s[i] = alphabet[(r >> (i % 24)) % (sizeof(alphabet) - 1)];
-        if (r & 1)
-            memcpy(s + n, "\xc3\xa9", 2), n += 2; /* é: UTF-8 is written as is */
-        return json_stringn(s, n);
-    }
-    case 1:
-        return json_integer((json_int_t)*seed);
-    case 2:
-        return json_real((double)(int64_t)*seed / (double)(r | 1));
-    case 3:
-        return r & 64 ? json_true() : json_false();
-    case 4:
-        return json_null();
-    case 5: {
-        json_t *o = json_object();
-        for (unsigned i = 0; i < r % 5; i++) {
-            char key[16];
-            snprintf(key, sizeof(key), "k\t%u", i);
-            json_object_set_new(o, key, random_value(seed, depth - 1));
-        }
-        return o;
-    }
-    default: {
-        json_t *a = json_array();
-        for (unsigned i = 0; i < r % 5; i++)
-            json_array_append_new(a, random_value(seed, depth - 1));
-        return a;
-    }
-    }
-}
-
-static void test_compact_larger(void)
-{
-    /* Against jansson's own serializer, at the exact size and around it. */
-    uint64_t seed = 20261127;
-    for (int i = 0; i < 2000; i++) {
-        json_t *j = random_value(&seed, i % 6);
-        ASSERT(j != NULL);
-        size_t exact = json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-        ASSERT(exact > 0);
-        ASSERT_EQ(fs_json_compact_larger(j, exact), 0);
-        ASSERT_EQ(fs_json_compact_larger(j, exact + 1), 0);
-        ASSERT_EQ(fs_json_compact_larger(j, exact - 1), 1);
-        ASSERT_EQ(fs_json_compact_larger(j, exact / 2), exact / 2 < exact);
-        json_decref(j);
-    }
-    /* Deeper than the bound follows: counted exactly. */
-    json_t *deep = json_string("x");
-    for (int i = 0; i < 100; i++) {
-        json_t *a = json_array();
-        json_array_append_new(a, deep);
-        deep = a;
-    }
-    ASSERT_EQ(json_dumpb(deep, NULL, 0, JSON_COMPACT), 203);
-    ASSERT_EQ(fs_json_compact_larger(deep, 203), 0);
-    ASSERT_EQ(fs_json_compact_larger(deep, 202), 1);
-    json_decref(deep);
-}
-
 static void test_uuid(void)
 {
     char out[FS_UUID_STRLEN + 1];
@@ -745,7 +674,6 @@ int main(void)
     RUN(test_text_limits_and_utf8);
     RUN(test_properties_limits);
     RUN(test_size_limit);
-    RUN(test_compact_larger);
     RUN(test_uuid);
     fs_definition_destroy(g_def);
     return 0;
