@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +75,10 @@ static int add_value(builder_t *b, json_t *v)
         b->why = "duplicate object key";
         return 0;
     }
-    /* The checking variant: rejects keys that are not valid UTF-8. */
+    /* The checking variant: rejects keys that are not valid UTF-8.  (A NUL
+     * cannot get here: scan_text refuses \u0000, yajl a raw NUL.) */
     if (json_object_setn_new(top, b->key, b->klen, v) != 0) {
-        b->why = memchr(b->key, '\0', b->klen) ? "NUL byte in object key"
-                                               : "object key is not valid UTF-8";
+        b->why = "object key is not valid UTF-8";
         return 0;
     }
     return 1;
@@ -351,13 +350,14 @@ json_t *fs_json_parse(const char *text, size_t len, char *errstr, size_t errstr_
     /* yajl lets an unfinished token after the value pass ("1 \"x"). */
     size_t at = 0; /* where the text went wrong */
     if (st == yajl_status_ok && b.root && !b.why) {
-        for (size_t i = b.end; i < len && !b.why; i++)
-            if (!strchr(" \t\r\n", text[i]) || text[i] == '\0') {
-                b.why = "trailing garbage";
-                at = i;
-            }
-        if (b.why)
+        at = b.end;
+        while (at < len && (text[at] == ' ' || text[at] == '\t' || text[at] == '\r' ||
+                            text[at] == '\n'))
+            at++;
+        if (at < len) {
+            b.why = "trailing garbage";
             st = yajl_status_client_canceled;
+        }
     } else {
         at = yajl_get_bytes_consumed(h); /* within the text unless finishing */
         if (b.finishing)
