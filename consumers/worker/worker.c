@@ -366,6 +366,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
     fs_worker_t *w = opaque;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        /* Only partitions claimed in Redis are consumed; the others stay
+         * unassigned here and go to another member when we leave. */
+        rd_kafka_topic_partition_list_t *claimed =
+            rd_kafka_topic_partition_list_new(parts->cnt > 0 ? parts->cnt : 1);
+        if (!claimed) {
+            FS_ERROR(w->lg, "out of memory for the assignment");
+            w->fatal = 1;
+            rd_kafka_assign(rk, NULL);
+            return;
+        }
         for (int i = 0; i < parts->cnt; i++) {
             rd_kafka_topic_partition_t *tp = &parts->elems[i];
             part_t *pt = part_get(w, tp->partition);
@@ -379,23 +389,30 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         tp->partition, e);
                 sleep(1);
             }
+            if (ce == FS_ERR_TRANSIENT && pt) {
+                /* Stopping while Redis is away: not an error, we are leaving. */
+                FS_INFO(w->lg, "stopping: partition %" PRId32 " left unclaimed (%s)",
+                        tp->partition, e);
+                continue;
+            }
             if (ce || !pt) {
                 FS_ERROR(w->lg, "cannot claim partition %" PRId32 ": %s", tp->partition,
                          ce ? e : "out of memory");
                 w->fatal = 1;
-                tp->offset = RD_KAFKA_OFFSET_END; /* read nothing we cannot apply */
                 continue;
             }
             pt->epoch = epoch;
             fs_plan_clear(pt->slot[0]);
             fs_plan_clear(pt->slot[1]);
-            tp->offset = next;
+            rd_kafka_topic_partition_list_add(claimed, tp->topic, tp->partition)->offset =
+                next;
             FS_INFO(w->lg,
                     "assigned %s [%" PRId32 "] epoch %" PRId64 " from offset %s%" PRId64,
                     w->topic, tp->partition, epoch, next < 0 ? "(beginning) " : "",
                     next < 0 ? 0 : next);
         }
-        rd_kafka_assign(rk, parts);
+        rd_kafka_assign(rk, claimed);
+        rd_kafka_topic_partition_list_destroy(claimed);
     } else {
         int lost = rd_kafka_assignment_lost(rk);
         if (!lost) {

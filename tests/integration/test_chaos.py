@@ -156,3 +156,25 @@ def test_exactly_once_through_failures(fs_ctx, fs_procs):
     doc = fs_query_json(fs_ctx, "--from", lo, "--to", hi)
     assert [s["events"] for s in doc["stages"]] == oracle.stage_totals(want_events)
     assert [s["users"] for s in doc["stages"]] == oracle.stage_totals(want_users)
+
+
+def test_stop_while_claiming_with_redis_down(fs_ctx, fs_procs):
+    """SIGTERM reaching a worker that is retrying its partition claims
+    because Redis is down is a normal shutdown (exit 0), not a failure."""
+    first = fs_procs.worker(*WORKER_ARGS)
+    deadline = time.monotonic() + 60
+    while "assigned" not in first.log_text():
+        assert time.monotonic() < deadline and first.alive(), first.log_text()[-2000:]
+        time.sleep(0.2)
+    stack("stop-redis")
+    try:
+        second = fs_procs.worker(*WORKER_ARGS)  # the rebalance makes both claim again
+        deadline = time.monotonic() + 60
+        while not any("; retrying" in w.log_text() for w in (first, second)):
+            assert time.monotonic() < deadline, first.log_text()[-2000:]
+            time.sleep(0.2)
+        for w in (first, second):
+            rc, forced = w.terminate()
+            assert not forced and rc == 0, f"worker {w.pid} exit {rc}: {w.log_text()[-2000:]}"
+    finally:
+        stack("start-redis")
