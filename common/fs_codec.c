@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_avro_bin.h"
 #include "fs_embedded_schemas.h"
 #include "fs_schema.h"
 
@@ -168,6 +169,15 @@ static int utf8_ok(const uint8_t *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
+        /* Eight ASCII bytes at a time: no high bit and no zero byte. */
+        if (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         uint8_t c = s[i];
         if (c == 0)
             return 0;
@@ -931,94 +941,92 @@ static int set_string(avro_value_t *v, const char *s, size_t n)
     return avro_value_set_string_len(v, s, n + 1);
 }
 
-/* Sets union-or-plain field @p f (slot @p sl) to null, or to its branch. */
-static int set_present(avro_value_t *f, const slot_t *sl, int present, avro_value_t *val)
+/* The text of string field @p ef of @p ev (NULL when absent), its length in
+ * @p *n. */
+static const char *field_text(const event_field_t *ef, const fs_event_t *ev, size_t *n)
 {
-    if (sl->val_branch < 0) { /* plain type: always present */
-        *val = *f;
-        return present ? 0 : -1;
-    }
-    if (!present) {
-        avro_value_t nb;
-        return avro_value_set_branch(f, sl->null_branch, &nb) ? -2 : 1;
-    }
-    return avro_value_set_branch(f, sl->val_branch, val) ? -2 : 0;
+    const char *base = (const char *)ev + ef->off;
+    const char *s = ef->kind == K_CHARS ? base : *(char *const *)base;
+    if (s)
+        *n = ef->kind == K_CHARS ? strnlen(s, ef->cap) : strlen(s);
+    return s;
 }
 
-fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t *out,
-                               char *errstr, size_t errstr_size)
+static int str_ptr_cmp(const void *a, const void *b)
 {
-    entry_t *e = codec->event.writer;
-    if (!e) {
-        set_err(errstr, errstr_size, "no JourneyEvent schema loaded");
-        return FS_ERR_INVALID;
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The first property key of @p ev that appears twice (NULL: none; @p *nomem
+ * set when the check could not allocate).  Keys must be checked non-NULL. */
+static const char *duplicate_key(const fs_event_t *ev, int *nomem)
+{
+    size_t n = ev->nprops;
+    *nomem = 0;
+    if (n <= 16) { /* the usual case: a handful of keys, no allocation */
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(ev->props[i].key, ev->props[j].key) == 0)
+                    return ev->props[i].key;
+        return NULL;
     }
-    size_t bound = 64; /* record-level slack */
-    const char *field = NULL;
+    const char **keys = malloc(n * sizeof *keys);
+    if (!keys) {
+        *nomem = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        keys[i] = ev->props[i].key;
+    qsort(keys, n, sizeof *keys, str_ptr_cmp);
+    const char *dup = NULL;
+    for (size_t i = 1; i < n && !dup; i++)
+        if (strcmp(keys[i], keys[i - 1]) == 0)
+            dup = keys[i];
+    free(keys);
+    return dup;
+}
+
+/* Everything that makes @p ev unrepresentable with writer @p e, checked in
+ * schema field order: FS_ERR_INVALID naming the field, or FS_ERR_NOMEM.
+ * Both writers below call it first, so they refuse the same events with the
+ * same message and afterwards can only run out of memory. */
+static fs_err_t check_event(const entry_t *e, const fs_event_t *ev, char *errstr,
+                            size_t errstr_size)
+{
     for (size_t i = 0; i < e->nslots; i++) {
         const slot_t *sl = &e->slots[i];
         const event_field_t *ef = &event_fields[sl->id];
-        const char *base = (const char *)ev + ef->off;
-        avro_value_t f, v;
-        field = ef->name;
-        if (avro_value_get_by_index(&e->wvalue, i, &f, NULL) != 0)
-            goto avro_fail;
-        int rc;
+        size_t n = 0;
+        const char *s;
+        int nomem;
+        const char *dup;
         switch (ef->kind) {
         case K_CHARS:
         case K_STR:
-        case K_OPT_STR: {
-            const char *s = ef->kind == K_CHARS ? base : *(char *const *)base;
+        case K_OPT_STR:
+            s = field_text(ef, ev, &n);
             if (!s && ef->kind != K_OPT_STR) {
                 set_err(errstr, errstr_size, "%s: missing", ef->name);
                 return FS_ERR_INVALID;
             }
-            rc = set_present(&f, sl, s != NULL, &v);
-            if (rc == -1) {
-                set_err(errstr, errstr_size, "%s: required by schema %s", ef->name,
-                        e->name);
+            if (!s && sl->val_branch < 0)
+                goto required;
+            if (s && ((ef->kind == K_CHARS && n == ef->cap) ||
+                      !utf8_ok((const uint8_t *)s, n))) {
+                set_err(errstr, errstr_size, "%s: not UTF-8 text", ef->name);
                 return FS_ERR_INVALID;
             }
-            if (rc < 0)
-                goto avro_fail;
-            if (rc == 0) {
-                size_t n = ef->kind == K_CHARS ? strnlen(s, ef->cap) : strlen(s);
-                if ((ef->kind == K_CHARS && n == ef->cap) ||
-                    !utf8_ok((const uint8_t *)s, n)) {
-                    set_err(errstr, errstr_size, "%s: not UTF-8 text", ef->name);
-                    return FS_ERR_INVALID;
-                }
-                if (set_string(&v, s, n) != 0)
-                    goto avro_fail;
-                bound += n + 11;
-            }
             break;
-        }
         case K_LONG:
-            if (avro_value_set_long(&f, *(const int64_t *)base) != 0)
-                goto avro_fail;
-            bound += 10;
             break;
         case K_OPT_LONG:
-            rc = set_present(&f, sl, ev->has_revenue, &v);
-            if (rc == -1) {
-                set_err(errstr, errstr_size, "%s: required by schema %s", ef->name,
-                        e->name);
-                return FS_ERR_INVALID;
-            }
-            if (rc < 0 || (rc == 0 && avro_value_set_long(&v, ev->revenue_cents) != 0))
-                goto avro_fail;
-            bound += 11;
+            if (!ev->has_revenue && sl->val_branch < 0)
+                goto required;
             break;
         case K_PROPS:
-            if (avro_value_reset(&f) != 0)
-                goto avro_fail;
             for (size_t p = 0; p < ev->nprops; p++) {
                 const fs_prop_t *pr = &ev->props[p];
-                avro_value_t elem, br;
-                size_t klen;
-                if (!pr->key ||
-                    !utf8_ok((const uint8_t *)pr->key, klen = strlen(pr->key))) {
+                if (!pr->key || !utf8_ok((const uint8_t *)pr->key, strlen(pr->key))) {
                     set_err(errstr, errstr_size, "properties: key %zu is not UTF-8 text",
                             p);
                     return FS_ERR_INVALID;
@@ -1029,35 +1037,206 @@ fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t
                             e->name);
                     return FS_ERR_INVALID;
                 }
-                if (avro_value_add(&f, pr->key, &elem, NULL, NULL) != 0 ||
-                    avro_value_set_branch(&elem, e->prop_branch[pr->kind], &br) != 0)
-                    goto avro_fail;
-                bound += klen + 11 + 1 + 10;
-                switch (pr->kind) {
-                case FS_PROP_STRING: {
-                    size_t n = pr->v.s ? strlen(pr->v.s) : 0;
-                    if (!pr->v.s || !utf8_ok((const uint8_t *)pr->v.s, n)) {
-                        set_err(errstr, errstr_size, "properties.%s: not UTF-8 text",
-                                pr->key);
-                        return FS_ERR_INVALID;
-                    }
-                    rc = set_string(&br, pr->v.s, n);
-                    bound += n + 1;
-                    break;
+                if (pr->kind == FS_PROP_STRING &&
+                    (!pr->v.s || !utf8_ok((const uint8_t *)pr->v.s, strlen(pr->v.s)))) {
+                    set_err(errstr, errstr_size, "properties.%s: not UTF-8 text",
+                            pr->key);
+                    return FS_ERR_INVALID;
                 }
-                case FS_PROP_LONG:
-                    rc = avro_value_set_long(&br, pr->v.l);
-                    break;
-                case FS_PROP_DOUBLE:
-                    rc = avro_value_set_double(&br, pr->v.d);
-                    break;
-                default:
-                    rc = avro_value_set_boolean(&br, pr->v.b != 0);
-                    break;
-                }
-                if (rc != 0)
-                    goto avro_fail;
             }
+            dup = duplicate_key(ev, &nomem);
+            if (nomem) {
+                set_err(errstr, errstr_size, "out of memory");
+                return FS_ERR_NOMEM;
+            }
+            if (dup) {
+                set_err(errstr, errstr_size, "properties.%s: key given twice", dup);
+                return FS_ERR_INVALID;
+            }
+            break;
+        }
+        continue;
+    required:
+        set_err(errstr, errstr_size, "%s: required by schema %s", ef->name, e->name);
+        return FS_ERR_INVALID;
+    }
+    return FS_OK;
+}
+
+/* Appends property @p pr (checked) as a map entry of writer @p e. */
+static fs_err_t write_prop(const entry_t *e, const fs_prop_t *pr, fs_buf_t *out)
+{
+    if (fs_avro_put_string(out, pr->key, strlen(pr->key)) != FS_OK ||
+        fs_avro_put_long(out, e->prop_branch[pr->kind]) != FS_OK)
+        return FS_ERR_NOMEM;
+    switch (pr->kind) {
+    case FS_PROP_STRING:
+        return fs_avro_put_string(out, pr->v.s, strlen(pr->v.s));
+    case FS_PROP_LONG:
+        return fs_avro_put_long(out, pr->v.l);
+    case FS_PROP_DOUBLE:
+        return fs_avro_put_double(out, pr->v.d);
+    default:
+        return fs_avro_put_boolean(out, pr->v.b != 0);
+    }
+}
+
+/* Appends the Avro binary body of checked event @p ev with writer @p e. */
+static fs_err_t write_body(const entry_t *e, const fs_event_t *ev, fs_buf_t *out)
+{
+    for (size_t i = 0; i < e->nslots; i++) {
+        const slot_t *sl = &e->slots[i];
+        const event_field_t *ef = &event_fields[sl->id];
+        size_t n = 0;
+        const char *s;
+        switch (ef->kind) {
+        case K_CHARS:
+        case K_STR:
+        case K_OPT_STR:
+            s = field_text(ef, ev, &n);
+            if (sl->val_branch >= 0 &&
+                fs_avro_put_long(out, s ? sl->val_branch : sl->null_branch) != FS_OK)
+                return FS_ERR_NOMEM;
+            if (s && fs_avro_put_string(out, s, n) != FS_OK)
+                return FS_ERR_NOMEM;
+            break;
+        case K_LONG:
+            if (fs_avro_put_long(out, *(const int64_t *)((const char *)ev + ef->off)) !=
+                FS_OK)
+                return FS_ERR_NOMEM;
+            break;
+        case K_OPT_LONG:
+            if (sl->val_branch >= 0 &&
+                fs_avro_put_long(out, ev->has_revenue ? sl->val_branch
+                                                      : sl->null_branch) != FS_OK)
+                return FS_ERR_NOMEM;
+            if (ev->has_revenue && fs_avro_put_long(out, ev->revenue_cents) != FS_OK)
+                return FS_ERR_NOMEM;
+            break;
+        case K_PROPS:
+            /* One block of every entry, then the empty block that ends the
+             * map (avro-c writes maps the same way). */
+            if (ev->nprops > 0 && fs_avro_put_long(out, (int64_t)ev->nprops) != FS_OK)
+                return FS_ERR_NOMEM;
+            for (size_t p = 0; p < ev->nprops; p++)
+                if (write_prop(e, &ev->props[p], out) != FS_OK)
+                    return FS_ERR_NOMEM;
+            if (fs_avro_put_long(out, 0) != FS_OK)
+                return FS_ERR_NOMEM;
+            break;
+        }
+    }
+    return FS_OK;
+}
+
+fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t *out,
+                               char *errstr, size_t errstr_size)
+{
+    entry_t *e = codec->event.writer;
+    if (!e) {
+        set_err(errstr, errstr_size, "no JourneyEvent schema loaded");
+        return FS_ERR_INVALID;
+    }
+    fs_err_t err = check_event(e, ev, errstr, errstr_size);
+    if (err)
+        return err;
+    size_t start = out->len;
+    if (fs_buf_reserve(out, FS_CODEC_HEADER_LEN) == FS_OK) {
+        out->data[out->len++] = MAGIC0;
+        out->data[out->len++] = MAGIC1;
+        for (int i = 0; i < 8; i++)
+            out->data[out->len++] = (uint8_t)(e->fp >> (8 * i));
+        if (write_body(e, ev, out) == FS_OK)
+            return FS_OK;
+    }
+    out->len = start;
+    set_err(errstr, errstr_size, "out of memory");
+    return FS_ERR_NOMEM;
+}
+
+/* Sets the Avro long of field @p f: plain, or the branch of its union. */
+static int set_opt_branch(avro_value_t *f, const slot_t *sl, int present, avro_value_t *v)
+{
+    *v = *f;
+    if (sl->val_branch < 0)
+        return 0;
+    return avro_value_set_branch(f, present ? sl->val_branch : sl->null_branch, v);
+}
+
+/* Fills the writer's generic value with property @p pr (checked). */
+static int fill_prop(const entry_t *e, avro_value_t *map, const fs_prop_t *pr,
+                     size_t *bound)
+{
+    avro_value_t elem, br;
+    if (avro_value_add(map, pr->key, &elem, NULL, NULL) != 0 ||
+        avro_value_set_branch(&elem, e->prop_branch[pr->kind], &br) != 0)
+        return -1;
+    *bound += strlen(pr->key) + 11 + 1 + 10;
+    switch (pr->kind) {
+    case FS_PROP_STRING: {
+        size_t n = strlen(pr->v.s);
+        *bound += n + 1;
+        return set_string(&br, pr->v.s, n);
+    }
+    case FS_PROP_LONG:
+        return avro_value_set_long(&br, pr->v.l);
+    case FS_PROP_DOUBLE:
+        return avro_value_set_double(&br, pr->v.d);
+    default:
+        return avro_value_set_boolean(&br, pr->v.b != 0);
+    }
+}
+
+fs_err_t fs_codec_encode_event_generic(fs_codec_t *codec, const fs_event_t *ev,
+                                       fs_buf_t *out, char *errstr, size_t errstr_size)
+{
+    entry_t *e = codec->event.writer;
+    if (!e) {
+        set_err(errstr, errstr_size, "no JourneyEvent schema loaded");
+        return FS_ERR_INVALID;
+    }
+    fs_err_t err = check_event(e, ev, errstr, errstr_size);
+    if (err)
+        return err;
+    size_t bound = 64; /* record-level slack */
+    const char *field = NULL;
+    for (size_t i = 0; i < e->nslots; i++) {
+        const slot_t *sl = &e->slots[i];
+        const event_field_t *ef = &event_fields[sl->id];
+        avro_value_t f, v;
+        size_t n = 0;
+        const char *s;
+        field = ef->name;
+        if (avro_value_get_by_index(&e->wvalue, i, &f, NULL) != 0)
+            goto avro_fail;
+        switch (ef->kind) {
+        case K_CHARS:
+        case K_STR:
+        case K_OPT_STR:
+            s = field_text(ef, ev, &n);
+            if (set_opt_branch(&f, sl, s != NULL, &v) != 0 ||
+                (s && set_string(&v, s, n) != 0))
+                goto avro_fail;
+            bound += n + 11;
+            break;
+        case K_LONG:
+            if (avro_value_set_long(&f, *(const int64_t *)((const char *)ev + ef->off)) !=
+                0)
+                goto avro_fail;
+            bound += 10;
+            break;
+        case K_OPT_LONG:
+            if (set_opt_branch(&f, sl, ev->has_revenue, &v) != 0 ||
+                (ev->has_revenue && avro_value_set_long(&v, ev->revenue_cents) != 0))
+                goto avro_fail;
+            bound += 11;
+            break;
+        case K_PROPS:
+            if (avro_value_reset(&f) != 0)
+                goto avro_fail;
+            for (size_t p = 0; p < ev->nprops; p++)
+                if (fill_prop(e, &f, &ev->props[p], &bound) != 0)
+                    goto avro_fail;
             bound += 20;
             break;
         }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fs_codec.h"
+#include "fs_rng.h"
 #include "fs_schema.h"
 #include "fs_test.h"
 
@@ -230,6 +231,149 @@ static void test_encode_rejects(void)
     ASSERT_EQ(fs_codec_encode_event(codec, &ev, &buf, err, sizeof err), FS_ERR_INVALID);
     ASSERT_CONTAINS(err, "channel");
     ASSERT_EQ(buf.len, 0); /* nothing appended on failure */
+    fs_buf_free(&buf);
+    fs_codec_destroy(codec);
+}
+
+/* Random text for the differential test below: empty, short or long
+ * (lengths past 63 need a two-byte varint), ASCII or multi-byte UTF-8, and
+ * rarely an invalid byte (both writers must refuse it the same way). */
+static char *rand_text(fs_rng_t *r, char *buf, size_t cap)
+{
+    static const char *const pieces[] = {
+        "a", "Z", "7", " ", "-", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80"};
+    size_t want = fs_rng_next(r) % 4 == 0 ? fs_rng_next(r) % 300 : fs_rng_next(r) % 24;
+    size_t n = 0;
+    while (n < want && n + 5 < cap) {
+        const char *p = pieces[fs_rng_next(r) % 8];
+        memcpy(buf + n, p, strlen(p));
+        n += strlen(p);
+    }
+    if (fs_rng_next(r) % 200 == 0 && n + 1 < cap)
+        buf[n++] = (char)0xff;
+    buf[n] = '\0';
+    return buf;
+}
+
+static int64_t rand_long(fs_rng_t *r)
+{
+    static const int64_t edge[] = {0, -1, 1, 63, -64, 64, INT64_MAX, INT64_MIN};
+    uint64_t x = fs_rng_next(r);
+    if (x % 3 == 0)
+        return edge[fs_rng_next(r) % 8];
+    return (int64_t)(fs_rng_next(r) >> (x % 64));
+}
+
+/* fs_codec_encode_event writes Avro itself; avro-c's writer (the _generic
+ * reference) must give the very same bytes, or the same refusal, for any
+ * event, with both the v2 and the v1 writer schema. */
+static void test_direct_matches_avro_c(void)
+{
+    fs_codec_t *codec = new_codec();
+    const uint64_t writers[2] = {fp_of(codec, "journey_event.v2.avsc"),
+                                 fp_of(codec, V1_FILE)};
+    fs_rng_t rng;
+    fs_rng_seed_from(&rng, 20261127);
+    enum { TEXTS = 12, PROPS = 40 };
+    static char text[TEXTS][1300];
+    static char keys[PROPS][1300], vals[PROPS][1300];
+    fs_prop_t props[PROPS];
+    size_t ok = 0, refused = 0, big_maps = 0;
+    for (int w = 0; w < 2; w++) {
+        ASSERT_EQ(fs_codec_set_event_writer(codec, writers[w]), FS_OK);
+        for (int iter = 0; iter < 3000; iter++) {
+            fs_rng_t *r = &rng;
+            fs_event_t ev;
+            memset(&ev, 0, sizeof ev);
+            snprintf(ev.event_id, sizeof ev.event_id, "%s",
+                     rand_text(r, text[0], sizeof text[0]));
+            char **opt[] = {&ev.user_id,  &ev.anonymous_id, &ev.channel,
+                            &ev.campaign, &ev.source,       &ev.medium,
+                            &ev.content,  &ev.term,         &ev.ingest_source};
+            ev.type = fs_rng_next(r) % 100 ? rand_text(r, text[1], sizeof text[1]) : NULL;
+            for (size_t k = 0; k < sizeof opt / sizeof opt[0]; k++)
+                *opt[k] =
+                    fs_rng_next(r) % 2 ? rand_text(r, text[2 + k], sizeof text[0]) : NULL;
+            ev.occurred_at_ms = rand_long(r);
+            ev.received_at_ms = rand_long(r);
+            ev.has_revenue = (int)(fs_rng_next(r) % 2);
+            ev.revenue_cents = rand_long(r);
+            snprintf(ev.currency, sizeof ev.currency, "%s",
+                     fs_rng_next(r) % 2 ? "USD" : "");
+            ev.nprops = fs_rng_next(r) % 4 == 0 ? fs_rng_next(r) % PROPS : 0;
+            big_maps += ev.nprops > 16;
+            for (size_t p = 0; p < ev.nprops; p++) {
+                props[p].key = rand_text(r, keys[p], sizeof keys[p]);
+                if (fs_rng_next(r) % 3) /* distinct keys, mostly */
+                    snprintf(keys[p], sizeof keys[p], "k%zu-%s", p,
+                             rand_text(r, vals[p], 40));
+                props[p].kind = (fs_prop_kind_t)(fs_rng_next(r) % 4);
+                uint64_t bits = fs_rng_next(r);
+                switch (props[p].kind) {
+                case FS_PROP_STRING:
+                    props[p].v.s = rand_text(r, vals[p], sizeof vals[p]);
+                    break;
+                case FS_PROP_LONG:
+                    props[p].v.l = rand_long(r);
+                    break;
+                case FS_PROP_DOUBLE: /* any bit pattern: NaNs, infinities, -0 */
+                    memcpy(&props[p].v.d, &bits, sizeof bits);
+                    break;
+                default:
+                    props[p].v.b = (int)(bits % 3); /* 2 must be written as true */
+                    break;
+                }
+            }
+            ev.props = props;
+            char e1[256] = "", e2[256] = "";
+            fs_buf_t a = FS_BUF_INIT, b = FS_BUF_INIT;
+            ASSERT_EQ(fs_buf_append(&a, "xy", 2), FS_OK); /* appends, keeps the prefix */
+            ASSERT_EQ(fs_buf_append(&b, "xy", 2), FS_OK);
+            fs_err_t ra = fs_codec_encode_event(codec, &ev, &a, e1, sizeof e1);
+            fs_err_t rb = fs_codec_encode_event_generic(codec, &ev, &b, e2, sizeof e2);
+            ASSERT_EQ(ra, rb);
+            ASSERT_STR_EQ(e1, e2);
+            ASSERT_EQ(a.len, b.len);
+            ASSERT(memcmp(a.data, b.data, a.len) == 0);
+            if (ra == FS_OK) {
+                ok++;
+            } else {
+                refused++;
+                ASSERT_EQ(a.len, 2);
+            }
+            fs_buf_free(&a);
+            fs_buf_free(&b);
+        }
+    }
+    /* The draw must have exercised both outcomes and the sorted key check. */
+    ASSERT_GT(ok, 3000);
+    ASSERT_GT(refused, 100);
+    ASSERT_GT(big_maps, 300);
+    fs_codec_destroy(codec);
+}
+
+static void test_duplicate_property_key(void)
+{
+    fs_codec_t *codec = new_codec();
+    char err[256] = "";
+    fs_buf_t buf = FS_BUF_INIT;
+    fs_event_t ev = full_event();
+    static const char *const names[20] = {"a", "b", "c",     "d", "e", "f", "g",
+                                          "h", "i", "seats", "k", "l", "m", "n",
+                                          "o", "p", "q",     "r", "s", "t"};
+    fs_prop_t twice[20];
+    for (size_t n = 2; n <= 20; n += 18) { /* the pairwise and the sorted check */
+        for (size_t i = 0; i < n; i++) {
+            twice[i] = props3[i % 4];
+            twice[i].key = (char *)(i == n - 1 ? "seats" : names[i]);
+        }
+        ev.props = twice;
+        ev.nprops = n;
+        ASSERT_EQ(fs_codec_encode_event(codec, &ev, &buf, err, sizeof err),
+                  n == 2 ? FS_OK : FS_ERR_INVALID);
+        if (n == 20)
+            ASSERT_STR_EQ(err, "properties.seats: key given twice");
+    }
     fs_buf_free(&buf);
     fs_codec_destroy(codec);
 }
@@ -626,6 +770,8 @@ int main(void)
     RUN(test_schemas_loaded);
     RUN(test_roundtrip_fields);
     RUN(test_encode_rejects);
+    RUN(test_direct_matches_avro_c);
+    RUN(test_duplicate_property_key);
     RUN(test_evolution);
     RUN(test_corrupt);
     RUN(test_event_id_too_long);
