@@ -38,6 +38,7 @@
 #include "fs_avro_bin.h"
 #include "fs_embedded_schemas.h"
 #include "fs_schema.h"
+#include "fs_utf8.h"
 
 #define MAGIC0 0xC3
 #define MAGIC1 0x01
@@ -160,56 +161,6 @@ static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
     va_end(ap);
 }
 
-/* ---- UTF-8 -------------------------------------------------------------- */
-
-/* Well-formed UTF-8 without NUL (RFC 3629: no overlongs, surrogates or code
- * points past U+10FFFF).  NUL is refused because fs_event_t strings are C
- * strings: a NUL would silently cut the value. */
-static int utf8_ok(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        /* Eight ASCII bytes at a time: no high bit and no zero byte. */
-        if (n - i >= 8) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) == 0) {
-                i += 8;
-                continue;
-            }
-        }
-        uint8_t c = s[i];
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) {
-            need = 1, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            need = 2, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            need = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i - 1 < need)
-            return 0;
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += need + 1;
-    }
-    return 1;
-}
-
 /* ---- body pre-scan ------------------------------------------------------ */
 
 typedef struct scan {
@@ -307,7 +258,7 @@ static int scan_blocks(scan_t *s, avro_schema_t items, int is_map, int depth)
                 int64_t klen;
                 if (scan_len(s, &klen, "map key") != 0)
                     return -1;
-                if (!utf8_ok(s->p, (size_t)klen)) {
+                if (!fs_utf8_valid((const char *)s->p, (size_t)klen)) {
                     set_err(s->errstr, s->errstr_size,
                             "body: map key at offset %zu is not UTF-8 text", SCAN_OFF(s));
                     return -1;
@@ -367,7 +318,7 @@ static int scan_value(scan_t *s, avro_schema_t sc, int depth)
     case AVRO_STRING:
         if (scan_len(s, &v, "string") != 0)
             return -1;
-        if (!utf8_ok(s->p, (size_t)v)) {
+        if (!fs_utf8_valid((const char *)s->p, (size_t)v)) {
             set_err(s->errstr, s->errstr_size,
                     "body: string at offset %zu is not UTF-8 text without NUL", at);
             return -1;
@@ -1012,7 +963,7 @@ static fs_err_t check_event(const entry_t *e, const fs_event_t *ev, char *errstr
             if (!s && sl->val_branch < 0)
                 goto required;
             if (s && ((ef->kind == K_CHARS && n == ef->cap) ||
-                      !utf8_ok((const uint8_t *)s, n))) {
+                      !fs_utf8_valid(s, n))) {
                 set_err(errstr, errstr_size, "%s: not UTF-8 text", ef->name);
                 return FS_ERR_INVALID;
             }
@@ -1026,7 +977,7 @@ static fs_err_t check_event(const entry_t *e, const fs_event_t *ev, char *errstr
         case K_PROPS:
             for (size_t p = 0; p < ev->nprops; p++) {
                 const fs_prop_t *pr = &ev->props[p];
-                if (!pr->key || !utf8_ok((const uint8_t *)pr->key, strlen(pr->key))) {
+                if (!pr->key || !fs_utf8_valid(pr->key, strlen(pr->key))) {
                     set_err(errstr, errstr_size, "properties: key %zu is not UTF-8 text",
                             p);
                     return FS_ERR_INVALID;
@@ -1038,7 +989,7 @@ static fs_err_t check_event(const entry_t *e, const fs_event_t *ev, char *errstr
                     return FS_ERR_INVALID;
                 }
                 if (pr->kind == FS_PROP_STRING &&
-                    (!pr->v.s || !utf8_ok((const uint8_t *)pr->v.s, strlen(pr->v.s)))) {
+                    (!pr->v.s || !fs_utf8_valid(pr->v.s, strlen(pr->v.s)))) {
                     set_err(errstr, errstr_size, "properties.%s: not UTF-8 text",
                             pr->key);
                     return FS_ERR_INVALID;
@@ -1557,9 +1508,9 @@ fs_err_t fs_codec_encode_dead_letter(fs_codec_t *codec, const fs_dead_letter_t *
         return FS_ERR_INVALID;
     }
     if (!dl->reason || !dl->source ||
-        !utf8_ok((const void *)dl->reason, strlen(dl->reason)) ||
-        !utf8_ok((const void *)dl->source, strlen(dl->source)) ||
-        (dl->topic && !utf8_ok((const void *)dl->topic, strlen(dl->topic)))) {
+        !fs_utf8_valid(dl->reason, strlen(dl->reason)) ||
+        !fs_utf8_valid(dl->source, strlen(dl->source)) ||
+        (dl->topic && !fs_utf8_valid(dl->topic, strlen(dl->topic)))) {
         set_err(errstr, errstr_size,
                 "dead letter: reason and source are required, text must be UTF-8");
         return FS_ERR_INVALID;

@@ -4,7 +4,8 @@
  *
  * Called by the producers for every incoming event, so it is on the hot
  * path: one pass over the object's keys, every check done on borrowed
- * jansson strings, and allocations only once the event is known to be
+ * strings of the parsed document (fs_json.h), and allocations only once
+ * the event is known to be
  * valid.  Must stay pure: never reads the clock, never generates ids,
  * never logs, never keeps state between calls.
  */
@@ -127,7 +128,7 @@ static int is_ctrl_cp(uint32_t c)
 
 typedef enum text_status { TXT_OK, TXT_UTF8, TXT_CTRL, TXT_LONG } text_status_t;
 
-/* A borrowed slice of a jansson string. */
+/* A borrowed slice of a document string. */
 typedef struct text {
     const char *p; /* NULL = absent */
     size_t len;
@@ -457,7 +458,7 @@ static int field_index(const char *key, size_t klen)
     return -1;
 }
 
-/* One checked property, still borrowing from the json_t. */
+/* One checked property, still borrowing from the document. */
 typedef struct prop_in {
     const char *key;
     size_t klen;
@@ -497,30 +498,28 @@ static const char *text_reason(text_status_t st)
 }
 
 /* A plain text field: string or null, ≤ FS_TEXT_MAX_CHARS characters. */
-static void check_text_field(errs_t *e, int f, const json_t *v, text_t *out)
+static void check_text_field(errs_t *e, int f, const fs_jval_t *v, text_t *out)
 {
-    if (json_is_null(v))
+    if (v->type == FS_J_NULL)
         return;
-    if (!json_is_string(v)) {
+    if (v->type != FS_J_STRING) {
         add_err(e, fields[f].name, "must be a string");
         return;
     }
-    text_status_t st =
-        check_text(json_string_value(v), json_string_length(v), FS_TEXT_MAX_CHARS, out);
+    text_status_t st = check_text(v->u.s, v->len, FS_TEXT_MAX_CHARS, out);
     if (st != TXT_OK)
         add_err(e, fields[f].name, "%s", text_reason(st));
 }
 
-static void check_event_id(errs_t *e, const json_t *v, text_t *out)
+static void check_event_id(errs_t *e, const fs_jval_t *v, text_t *out)
 {
-    if (json_is_null(v))
+    if (v->type == FS_J_NULL)
         return;
-    if (!json_is_string(v)) {
+    if (v->type != FS_J_STRING) {
         add_err(e, "event_id", "must be a string");
         return;
     }
-    text_status_t st =
-        check_text(json_string_value(v), json_string_length(v), FS_EVENT_ID_MAX, out);
+    text_status_t st = check_text(v->u.s, v->len, FS_EVENT_ID_MAX, out);
     if (st == TXT_LONG) {
         add_err(e, "event_id", "longer than %d characters", FS_EVENT_ID_MAX);
         return;
@@ -542,21 +541,20 @@ static void check_event_id(errs_t *e, const json_t *v, text_t *out)
     }
 }
 
-static void check_type(errs_t *e, const fs_definition_t *def, const json_t *v, text_t *t,
-                       const fs_event_type_t **type)
+static void check_type(errs_t *e, const fs_definition_t *def, const fs_jval_t *v,
+                       text_t *t, const fs_event_type_t **type)
 {
     char shown[NAME_SHOWN_MAX + 4];
 
-    if (!v || json_is_null(v)) {
+    if (!v || v->type == FS_J_NULL) {
         add_err(e, "type", "required");
         return;
     }
-    if (!json_is_string(v)) {
+    if (v->type != FS_J_STRING) {
         add_err(e, "type", "must be a string");
         return;
     }
-    text_status_t st =
-        check_text(json_string_value(v), json_string_length(v), FS_TEXT_MAX_CHARS, t);
+    text_status_t st = check_text(v->u.s, v->len, FS_TEXT_MAX_CHARS, t);
     if (st != TXT_OK) {
         add_err(e, "type", "%s", text_reason(st));
         return;
@@ -572,7 +570,7 @@ static void check_type(errs_t *e, const fs_definition_t *def, const json_t *v, t
     }
 }
 
-static void check_occurred_at(errs_t *e, const fs_validate_ctx_t *ctx, const json_t *v,
+static void check_occurred_at(errs_t *e, const fs_validate_ctx_t *ctx, const fs_jval_t *v,
                               int64_t *ms)
 {
     static const char expect[] = "must be an RFC 3339 timestamp with offset (e.g. "
@@ -580,13 +578,13 @@ static void check_occurred_at(errs_t *e, const fs_validate_ctx_t *ctx, const jso
                                  "integer epoch milliseconds";
 
     *ms = ctx->now_ms;
-    if (!v || json_is_null(v))
+    if (!v || v->type == FS_J_NULL)
         return;
-    if (json_is_integer(v)) {
-        *ms = json_integer_value(v);
-    } else if (json_is_string(v)) {
+    if (v->type == FS_J_INT) {
+        *ms = v->u.i;
+    } else if (v->type == FS_J_STRING) {
         text_t t;
-        if (check_text(json_string_value(v), json_string_length(v), 64, &t) != TXT_OK) {
+        if (check_text(v->u.s, v->len, 64, &t) != TXT_OK) {
             add_err(e, "occurred_at", "%s", expect);
             return;
         }
@@ -616,25 +614,25 @@ static void check_occurred_at(errs_t *e, const fs_validate_ctx_t *ctx, const jso
         add_err(e, "occurred_at", "more than 24h in the future");
 }
 
-static void check_revenue(errs_t *e, const json_t *v, int *has, int64_t *cents)
+static void check_revenue(errs_t *e, const fs_jval_t *v, int *has, int64_t *cents)
 {
     const char *why = NULL;
 
-    if (!v || json_is_null(v))
+    if (!v || v->type == FS_J_NULL)
         return;
-    if (json_is_integer(v)) {
-        json_int_t units = json_integer_value(v);
+    if (v->type == FS_J_INT) {
+        int64_t units = v->u.i;
         if (units < 0)
             why = "must not be negative";
         else if (units >= REVENUE_LIMIT_UNITS)
             why = "must be less than 10^12";
         else
             *cents = (int64_t)units * 100;
-    } else if (json_is_real(v)) {
-        why = revenue_from_real(json_real_value(v), cents);
-    } else if (json_is_string(v)) {
+    } else if (v->type == FS_J_REAL) {
+        why = revenue_from_real(v->u.d, cents);
+    } else if (v->type == FS_J_STRING) {
         text_t t;
-        if (check_text(json_string_value(v), json_string_length(v), 64, &t) != TXT_OK)
+        if (check_text(v->u.s, v->len, 64, &t) != TXT_OK)
             why = "must be a decimal number such as \"19.99\"";
         else if (!t.p)
             return; /* empty counts as absent */
@@ -649,17 +647,17 @@ static void check_revenue(errs_t *e, const json_t *v, int *has, int64_t *cents)
         *has = 1;
 }
 
-static void check_currency(errs_t *e, const json_t *v, char currency[4])
+static void check_currency(errs_t *e, const fs_jval_t *v, char currency[4])
 {
     memcpy(currency, "USD", 4);
-    if (!v || json_is_null(v))
+    if (!v || v->type == FS_J_NULL)
         return;
-    if (!json_is_string(v)) {
+    if (v->type != FS_J_STRING) {
         add_err(e, "currency", "must be a string");
         return;
     }
     text_t t;
-    text_status_t st = check_text(json_string_value(v), json_string_length(v), 64, &t);
+    text_status_t st = check_text(v->u.s, v->len, 64, &t);
     if (st == TXT_OK && !t.p)
         return;
     if (st != TXT_OK || t.len != 3 || t.p[0] < 'A' || t.p[0] > 'Z' || t.p[1] < 'A' ||
@@ -685,28 +683,27 @@ static void prop_err(errs_t *e, const char *key, size_t klen, const char *reason
     add_err(e, field, "%s", reason);
 }
 
-static void check_properties(errs_t *e, const json_t *v, parsed_t *p, size_t *bound)
+static void check_properties(errs_t *e, const fs_jval_t *v, parsed_t *p, size_t *bound)
 {
-    if (!v || json_is_null(v))
+    if (!v || v->type == FS_J_NULL)
         return;
-    if (!json_is_object(v)) {
+    if (v->type != FS_J_OBJECT) {
         add_err(e, "properties", "must be an object");
         return;
     }
-    if (json_object_size(v) > FS_PROPS_MAX) {
+    if (v->len > FS_PROPS_MAX) {
         add_err(e, "properties", "more than %d keys", FS_PROPS_MAX);
         return;
     }
-    for (void *it = json_object_iter((json_t *)v); it;
-         it = json_object_iter_next((json_t *)v, it)) {
-        const char *key = json_object_iter_key(it);
-        size_t klen = json_object_iter_key_len(it);
-        const json_t *pv = json_object_iter_value(it);
+    for (size_t m = 0; m < v->len; m++) {
+        const fs_jval_t *pv = &v->u.items[m];
+        const char *key = pv->key;
+        size_t klen = pv->klen;
         prop_in_t *pi = &p->props[p->nprops];
         text_t kt;
         text_status_t st = check_text(key, klen, FS_TEXT_MAX_CHARS, &kt);
 
-        *bound += 6 * klen + 4 + fs_json_size_bound(pv, FS_EVENT_MAX_BYTES);
+        *bound += 6 * klen + 4 + fs_jval_size_bound(pv, FS_EVENT_MAX_BYTES);
         if (st == TXT_OK && (!kt.p || kt.len != klen)) {
             prop_err(e, key, klen, "keys must not be empty or have surrounding spaces");
             continue;
@@ -721,10 +718,10 @@ static void check_properties(errs_t *e, const json_t *v, parsed_t *p, size_t *bo
         memset(pi, 0, sizeof(*pi));
         pi->key = key;
         pi->klen = klen;
-        switch (json_typeof(pv)) {
-        case JSON_STRING: {
-            const char *s = json_string_value(pv);
-            size_t slen = json_string_length(pv);
+        switch ((fs_jtype_t)pv->type) {
+        case FS_J_STRING: {
+            const char *s = pv->u.s;
+            size_t slen = pv->len;
             uint32_t cp;
             for (size_t i = 0; i < slen;) {
                 size_t n = (unsigned char)s[i] < 0x80
@@ -741,12 +738,12 @@ static void check_properties(errs_t *e, const json_t *v, parsed_t *p, size_t *bo
             pi->slen = slen;
             break;
         }
-        case JSON_INTEGER:
+        case FS_J_INT:
             pi->kind = FS_PROP_LONG;
-            pi->l = json_integer_value(pv);
+            pi->l = pv->u.i;
             break;
-        case JSON_REAL: {
-            double d = json_real_value(pv);
+        case FS_J_REAL: {
+            double d = pv->u.d;
             if (!isfinite(d)) {
                 prop_err(e, key, klen, "must be a finite number");
                 goto next;
@@ -761,16 +758,16 @@ static void check_properties(errs_t *e, const json_t *v, parsed_t *p, size_t *bo
             }
             break;
         }
-        case JSON_TRUE:
-        case JSON_FALSE:
+        case FS_J_TRUE:
+        case FS_J_FALSE:
             pi->kind = FS_PROP_BOOL;
-            pi->b = json_is_true(pv);
+            pi->b = pv->type == FS_J_TRUE;
             break;
-        case JSON_OBJECT:
-        case JSON_ARRAY:
+        case FS_J_OBJECT:
+        case FS_J_ARRAY:
             prop_err(e, key, klen, "nested objects and arrays are not allowed");
             goto next;
-        case JSON_NULL:
+        case FS_J_NULL:
             prop_err(e, key, klen, "must be a string, number or boolean");
             goto next;
         }
@@ -780,30 +777,29 @@ static void check_properties(errs_t *e, const json_t *v, parsed_t *p, size_t *bo
 }
 
 /* Runs every check on @p obj; *p is filled for the parts that are valid. */
-static void check_event(const fs_validate_ctx_t *ctx, const json_t *obj, parsed_t *p,
+static void check_event(const fs_validate_ctx_t *ctx, const fs_jval_t *obj, parsed_t *p,
                         errs_t *e)
 {
-    const json_t *val[F__COUNT] = {0};
+    const fs_jval_t *val[F__COUNT] = {0};
     char shown[NAME_SHOWN_MAX + 4];
     size_t bound = 2; /* "{}" */
 
-    if (!json_is_object(obj)) {
+    if (obj->type != FS_J_OBJECT) {
         add_err(e, "event", "must be a JSON object");
         return;
     }
-    for (void *it = json_object_iter((json_t *)obj); it;
-         it = json_object_iter_next((json_t *)obj, it)) {
-        const char *key = json_object_iter_key(it);
-        size_t klen = json_object_iter_key_len(it);
+    for (size_t m = 0; m < obj->len; m++) {
+        const char *key = obj->u.items[m].key;
+        size_t klen = obj->u.items[m].klen;
         int f = field_index(key, klen);
         if (f < 0) {
             show_name(shown, sizeof(shown), key, klen);
             add_err(e, shown[0] ? shown : "(empty key)", "unknown field");
             continue;
         }
-        val[f] = json_object_iter_value(it);
+        val[f] = &obj->u.items[m];
         if (f != F_PROPERTIES)
-            bound += 6 * klen + 4 + fs_json_size_bound(val[f], FS_EVENT_MAX_BYTES);
+            bound += 6 * klen + 4 + fs_jval_size_bound(val[f], FS_EVENT_MAX_BYTES);
     }
 
     if (val[F_EVENT_ID])
@@ -827,7 +823,7 @@ static void check_event(const fs_validate_ctx_t *ctx, const json_t *obj, parsed_
 
     /* Measure exactly only when the cheap bound says it might be too big. */
     if (e->n == 0 && bound > FS_EVENT_MAX_BYTES &&
-        fs_json_compact_larger(obj, FS_EVENT_MAX_BYTES))
+        fs_jval_compact_larger(obj, FS_EVENT_MAX_BYTES))
         add_err(e, "event", "serialized form larger than 32 KiB");
 }
 
@@ -909,7 +905,7 @@ fail:
     return FS_ERR_NOMEM;
 }
 
-fs_err_t fs_validate_json(const fs_validate_ctx_t *ctx, const json_t *obj,
+fs_err_t fs_validate_jval(const fs_validate_ctx_t *ctx, const fs_jval_t *obj,
                           fs_event_t *out, char *errstr, size_t errstr_size)
 {
     errs_t e = {errstr, errstr_size, 0, 0};
@@ -934,7 +930,27 @@ fs_err_t fs_validate_json(const fs_validate_ctx_t *ctx, const json_t *obj,
     return FS_OK;
 }
 
-/* Copies jansson's parse error for a message, bytes outside printable ASCII as '?'. */
+fs_err_t fs_validate_json(const fs_validate_ctx_t *ctx, const json_t *obj,
+                          fs_event_t *out, char *errstr, size_t errstr_size)
+{
+    fs_jdoc_t *doc = NULL;
+    const fs_jval_t *v = obj ? fs_jdoc_from_json(obj, &doc) : NULL;
+    if (obj && !v) {
+        errs_t e = {errstr, errstr_size, 0, 0};
+        if (errstr && errstr_size > 0)
+            errstr[0] = '\0';
+        memset(out, 0, sizeof(*out));
+        add_err(&e, "event",
+                "cannot be read (out of memory, or nested deeper than %d levels)",
+                FS_JSON_MAX_DEPTH);
+        return FS_ERR_NOMEM;
+    }
+    fs_err_t err = fs_validate_jval(ctx, v, out, errstr, errstr_size);
+    fs_jdoc_free(doc);
+    return err;
+}
+
+/* Copies the parse error for a message, bytes outside printable ASCII as '?'. */
 static void show_ascii(char *dst, size_t dst_size, const char *s)
 {
     size_t o = 0;
@@ -956,14 +972,15 @@ fs_err_t fs_validate_text(const fs_validate_ctx_t *ctx, const char *text, size_t
         return FS_ERR_INVALID;
     }
     char why[160];
-    json_t *obj = fs_json_parse(text, len, why, sizeof(why));
+    fs_jdoc_t *doc;
+    const fs_jval_t *obj = fs_jdoc_parse(text, len, &doc, why, sizeof(why));
     if (!obj) {
         char shown[sizeof(why)];
         show_ascii(shown, sizeof(shown), why);
         add_err(&e, "event", "invalid JSON: %s", shown);
         return FS_ERR_INVALID;
     }
-    fs_err_t err = fs_validate_json(ctx, obj, out, errstr, errstr_size);
-    json_decref(obj);
+    fs_err_t err = fs_validate_jval(ctx, obj, out, errstr, errstr_size);
+    fs_jdoc_free(doc);
     return err;
 }

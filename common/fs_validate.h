@@ -19,6 +19,7 @@
 #include "fs_definition.h"
 #include "fs_err.h"
 #include "fs_event.h"
+#include "fs_json.h"
 
 #define FS_EPOCH_MIN_MS 946684800000LL /* 2000-01-01T00:00:00Z */
 #define FS_FUTURE_SLACK_MS                                                               \
@@ -41,15 +42,23 @@ typedef struct fs_validate_ctx {
  * found, each "field: reason", joined by "; " (unknown fields first, in
  * object order, then the SPEC §3 fields in table order), e.g.
  * "type: required; occurred_at: more than 24h in the future".
- * On FS_ERR_NOMEM @p out is zeroed.  Never crashes on any json_t; @p obj is
- * only read (jansson's iteration API is not const-correct, hence the casts
- * inside) and may be freed by the caller afterwards.
+ * On FS_ERR_NOMEM @p out is zeroed.  Never crashes on any value; @p obj is
+ * only read and may be freed by the caller afterwards.
  *
  * A JSON-number revenue is read back as its decimal form with 15
  * significant digits ("%.15g"), then parsed exactly: this gives the literal
  * the client wrote for every acceptable amount (they have at most 14
  * significant digits), and rejects amounts that need more; see
  * docs/event-validation.md.
+ */
+fs_err_t fs_validate_jval(const fs_validate_ctx_t *ctx, const fs_jval_t *obj,
+                          fs_event_t *out, char *errstr, size_t errstr_size) FS_WUR;
+
+/**
+ * fs_validate_jval() of jansson tree @p obj (copied into a document
+ * first: for callers that build trees, such as the pixel endpoint).
+ * Same results; FS_ERR_NOMEM also when @p obj is nested deeper than
+ * FS_JSON_MAX_DEPTH.
  */
 fs_err_t fs_validate_json(const fs_validate_ctx_t *ctx, const json_t *obj,
                           fs_event_t *out, char *errstr, size_t errstr_size) FS_WUR;

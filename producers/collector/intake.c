@@ -23,30 +23,36 @@ void fs_intake_clear(fs_intake_t *in)
     memset(in, 0, sizeof(*in));
 }
 
-static void reject(fs_intake_item_t *it, json_t *elem, const char *error)
+/* Rejects @p it with @p error, keeping @p elem's compact JSON text (when
+ * there is memory for it) for the dead letter.  Cold path: the element is
+ * turned into a jansson tree for jansson's serializer. */
+static void reject(fs_intake_item_t *it, const fs_jval_t *elem, const char *error)
 {
     it->ok = 0;
     snprintf(it->error, sizeof(it->error), "%s", error);
-    char *raw = json_dumps(elem, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_t *j = fs_jval_to_json(elem);
+    char *raw = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
     if (raw && strlen(raw) > RAW_MAX)
         raw[RAW_MAX] = '\0';
     it->raw = raw; /* NULL on OOM: the dead letter then has no raw text */
 }
 
 /* Validates @p elem into @p it; non-zero when accepted. */
-static int intake_item(const fs_validate_ctx_t *ctx, json_t *elem, fs_intake_item_t *it)
+static int intake_item(const fs_validate_ctx_t *ctx, const fs_jval_t *elem,
+                       fs_intake_item_t *it)
 {
-    if (!json_is_object(elem)) {
+    if (elem->type != FS_J_OBJECT) {
         reject(it, elem, "event: must be a JSON object");
         return 0;
     }
     /* The 32 KiB limit is on the serialized form of the event; it is only
      * serialized (counted) when a cheap bound says it might be over. */
-    if (fs_json_compact_larger(elem, FS_EVENT_MAX_BYTES)) {
+    if (fs_jval_compact_larger(elem, FS_EVENT_MAX_BYTES)) {
         reject(it, elem, "event: larger than 32 KiB");
         return 0;
     }
-    if (fs_validate_json(ctx, elem, &it->ev, it->error, sizeof(it->error)) == FS_OK) {
+    if (fs_validate_jval(ctx, elem, &it->ev, it->error, sizeof(it->error)) == FS_OK) {
         it->ok = 1;
         return 1;
     }
@@ -56,19 +62,31 @@ static int intake_item(const fs_validate_ctx_t *ctx, json_t *elem, fs_intake_ite
     return 0;
 }
 
+/* The member of object @p obj named @p key, or NULL. */
+static const fs_jval_t *member(const fs_jval_t *obj, const char *key)
+{
+    for (size_t i = 0; i < obj->len; i++)
+        if (strcmp(obj->u.items[i].key, key) == 0)
+            return &obj->u.items[i];
+    return NULL;
+}
+
 fs_err_t fs_intake_object(const fs_validate_ctx_t *ctx, const json_t *obj,
                           const char *preset_error, fs_intake_t *out)
 {
     memset(out, 0, sizeof(*out));
-    if (!(out->items = calloc(1, sizeof(*out->items))))
+    fs_jdoc_t *doc;
+    const fs_jval_t *elem = fs_jdoc_from_json(obj, &doc);
+    if (!elem || !(out->items = calloc(1, sizeof(*out->items)))) {
+        fs_jdoc_free(doc);
         return FS_ERR_NOMEM;
+    }
     out->n = 1;
-    /* jansson's API is not const-correct; obj is only read. */
-    json_t *elem = (json_t *)obj;
     if (preset_error)
         reject(&out->items[0], elem, preset_error);
     else if (intake_item(ctx, elem, &out->items[0]))
         out->accepted = 1;
+    fs_jdoc_free(doc);
     return FS_OK;
 }
 
@@ -76,32 +94,32 @@ fs_err_t fs_intake_parse(const fs_validate_ctx_t *ctx, const char *body, size_t 
                          size_t max_events, fs_intake_t *out, char *errstr, size_t sz)
 {
     char why[160];
-    json_t *root = fs_json_parse(body, len, why, sizeof(why));
-    json_t *list = NULL;
+    fs_jdoc_t *doc;
+    const fs_jval_t *root = fs_jdoc_parse(body, len, &doc, why, sizeof(why));
+    const fs_jval_t *list = NULL;
     fs_err_t err = FS_OK;
     memset(out, 0, sizeof(*out));
     if (!root) {
         snprintf(errstr, sz, "body: not valid JSON: %s", why);
         return FS_ERR_INVALID;
     }
-    if (json_is_array(root)) {
+    if (root->type == FS_J_ARRAY) {
         list = root;
-    } else if (json_is_object(root) && json_object_size(root) == 1 &&
-               json_object_get(root, "batch")) {
-        list = json_object_get(root, "batch");
-        if (!json_is_array(list)) {
+    } else if (root->type == FS_J_OBJECT && root->len == 1 && member(root, "batch")) {
+        list = member(root, "batch");
+        if (list->type != FS_J_ARRAY) {
             snprintf(errstr, sz, "batch: must be an array of events");
             err = FS_ERR_INVALID;
             goto done;
         }
-    } else if (!json_is_object(root)) {
+    } else if (root->type != FS_J_OBJECT) {
         snprintf(
             errstr, sz,
             "body: expected an event object, an array of events or {\"batch\": [...]}");
         err = FS_ERR_INVALID;
         goto done;
     }
-    size_t n = list ? json_array_size(list) : 1;
+    size_t n = list ? list->len : 1;
     if (n == 0) {
         snprintf(errstr, sz, "body: no events");
         err = FS_ERR_INVALID;
@@ -120,10 +138,10 @@ fs_err_t fs_intake_parse(const fs_validate_ctx_t *ctx, const char *body, size_t 
     }
     out->n = n;
     for (size_t i = 0; i < n; i++)
-        if (intake_item(ctx, list ? json_array_get(list, i) : root, &out->items[i]))
+        if (intake_item(ctx, list ? &list->u.items[i] : root, &out->items[i]))
             out->accepted++;
 done:
-    json_decref(root);
+    fs_jdoc_free(doc);
     if (err)
         fs_intake_clear(out);
     return err;

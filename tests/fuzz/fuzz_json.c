@@ -2,9 +2,13 @@
  * fuzz_json.c — differential libFuzzer target: fs_json_parse() against
  * jansson's own json_loadb(JSON_DECODE_ANY | JSON_REJECT_DUPLICATES), the
  * contract of fs_json.h (with its one exception, texts with a NUL byte).
- * A finding is any crash or sanitizer report, a text one accepts and the
- * other rejects, or trees that differ (values, or key order: compared
- * through their compact serialization).
+ * fs_json_parse() is fs_jdoc_parse() turned into a jansson tree, so this
+ * checks the document parser the collector uses.  A finding is any crash
+ * or sanitizer report, a text one accepts and the other rejects, trees that
+ * differ (values, or key order: compared through their compact
+ * serialization), or a jansson tree that does not survive
+ * fs_jdoc_from_json() / fs_jval_to_json(), or whose size bound is below
+ * its size.
  */
 #include "fs_json.h"
 
@@ -44,6 +48,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     a ? a : "?", b ? b : "?");
             abort();
         }
+        /* A jansson tree copied into a document converts back unchanged,
+         * and the size bound is never below the exact size. */
+        fs_jdoc_t *doc;
+        const fs_jval_t *v = fs_jdoc_from_json(ref, &doc);
+        json_t *back = v ? fs_jval_to_json(v) : NULL;
+        if (!back || !json_equal(back, ref) ||
+            fs_jval_size_bound(v, SIZE_MAX / 2) < strlen(b)) {
+            fprintf(stderr, "fuzz_json: document of %s is wrong\n", b);
+            abort();
+        }
+        json_decref(back);
+        fs_jdoc_free(doc);
         free(a);
         free(b);
     }

@@ -124,6 +124,38 @@ static void test_messages(void)
     json_decref(j);
 }
 
+/* Objects with more members than the pairwise key check covers go
+ * through a map: duplicates are still found, at any position, for values
+ * of every kind; and arrays keep every member in order. */
+static void test_many_members(void)
+{
+    static const char *const values[] = {"1", "\"s\"", "{}", "[1,[2]]", "null", "2.5"};
+    for (int members = 3; members <= 70; members += 67) {
+        for (int dup_at = -1; dup_at < members; dup_at += members / 3 + 1) {
+            char text[4096];
+            size_t o = 0;
+            text[o++] = '{';
+            for (int i = 0; i < members; i++)
+                o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\"k%d\":%s",
+                                      i ? "," : "", i == dup_at ? 0 : i, values[i % 6]);
+            text[o++] = '}';
+            /* dup_at 0 repeats nothing (k0 is k0): only later positions do */
+            ASSERT_EQ(both(text, o), dup_at <= 0);
+        }
+    }
+    char arr[4096];
+    size_t o = 0;
+    arr[o++] = '[';
+    for (int i = 0; i < 300; i++)
+        o += (size_t)snprintf(arr + o, sizeof(arr) - o, "%s%d", i ? "," : "", i);
+    arr[o++] = ']';
+    ASSERT_EQ(both(arr, o), 1);
+    ASSERT_EQ(
+        BOTH("{\"a\":{\"a\":1},\"b\":[{\"a\":2,\"b\":{}}],\"c\":{\"a\":{\"a\":[]}}}"), 1);
+    ASSERT_EQ(BOTH("{\"a\":{\"x\":1},\"b\":2,\"a\":[]}"), 0);
+    ASSERT_EQ(BOTH("{\"a\":{\"x\":1,\"x\":[]},\"b\":2}"), 0);
+}
+
 /* A random JSON value: strings with bytes that need escaping, numbers of
  * every width, and containers nested up to @p depth levels. */
 static json_t *random_value(uint64_t *seed, int depth)
@@ -176,10 +208,18 @@ static void test_compact_larger(void)
         ASSERT(j != NULL);
         size_t exact = json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
         ASSERT(exact > 0);
-        ASSERT_EQ(fs_json_compact_larger(j, exact), 0);
-        ASSERT_EQ(fs_json_compact_larger(j, exact + 1), 0);
-        ASSERT_EQ(fs_json_compact_larger(j, exact - 1), 1);
-        ASSERT_EQ(fs_json_compact_larger(j, exact / 2), exact / 2 < exact);
+        fs_jdoc_t *doc;
+        const fs_jval_t *v = fs_jdoc_from_json(j, &doc);
+        ASSERT(v != NULL);
+        ASSERT_EQ(fs_jval_compact_larger(v, exact), 0);
+        ASSERT_EQ(fs_jval_compact_larger(v, exact + 1), 0);
+        ASSERT_EQ(fs_jval_compact_larger(v, exact - 1), 1);
+        ASSERT_EQ(fs_jval_compact_larger(v, exact / 2), exact / 2 < exact);
+        /* The document converts back to the same tree. */
+        json_t *back = fs_jval_to_json(v);
+        ASSERT(back != NULL && json_equal(back, j));
+        json_decref(back);
+        fs_jdoc_free(doc);
         json_decref(j);
     }
     /* Deeper than the bound follows: counted exactly. */
@@ -190,8 +230,12 @@ static void test_compact_larger(void)
         deep = a;
     }
     ASSERT_EQ(json_dumpb(deep, NULL, 0, JSON_COMPACT), 203);
-    ASSERT_EQ(fs_json_compact_larger(deep, 203), 0);
-    ASSERT_EQ(fs_json_compact_larger(deep, 202), 1);
+    fs_jdoc_t *doc;
+    const fs_jval_t *v = fs_jdoc_from_json(deep, &doc);
+    ASSERT(v != NULL);
+    ASSERT_EQ(fs_jval_compact_larger(v, 203), 0);
+    ASSERT_EQ(fs_jval_compact_larger(v, 202), 1);
+    fs_jdoc_free(doc);
     json_decref(deep);
 }
 
@@ -201,6 +245,7 @@ int main(void)
     RUN(test_rejects_what_jansson_rejects);
     RUN(test_depth_limit);
     RUN(test_messages);
+    RUN(test_many_members);
     RUN(test_compact_larger);
     return 0;
 }
