@@ -1,6 +1,7 @@
 # fs_event — the journey event (SPEC §3), its validation, the funnel
-# definition (SPEC §5), UUIDv4 event ids, UTF-8 checks and the JSON parser
-# (fs_json.c: yajl building arena documents, convertible to jansson).  Pure logic apart from
+# definition (SPEC §5), UUIDv4 event ids, UTF-8 checks and the JSON
+# parser (fs_json.c: yajl building arena documents, convertible to
+# jansson).  Pure logic apart from
 # fs_definition_load() (reads one file) and fs_uuid4_random() (getrandom).
 add_library(fs_event STATIC
   ${CMAKE_CURRENT_LIST_DIR}/fs_event.c

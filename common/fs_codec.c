@@ -8,10 +8,14 @@
  *
  * Division of labour (docs/avro.md):
  *   - avro-c parses every schema, resolves writer versions to the reader
- *     (avro_resolved_writer_new) and does the binary encoding and decoding
- *     through its generic value API; nothing here hard-codes the wire layout
- *     of JourneyEvent, so a new schema version needs no code change as long
- *     as its fields are ones fs_event_t has.
+ *     (avro_resolved_writer_new), decodes through its generic value API and
+ *     encodes dead letters; nothing here hard-codes the wire layout of
+ *     JourneyEvent, so a new schema version needs no code change as long as
+ *     its fields are ones fs_event_t has.
+ *   - Events are encoded field by field from the slots below with
+ *     fs_avro_bin.h (filling avro-c's generic value was ~80 % of an
+ *     encode); fs_codec_encode_event_generic() keeps avro-c's writer as the
+ *     reference the tests and fuzzers compare it with.
  *   - This file maps fs_event_t onto whatever writer/reader record it is
  *     given, by field name, once per schema (slots), so the per-event work
  *     is index lookups only.
@@ -110,9 +114,10 @@ typedef struct entry {
     avro_schema_t schema;
     avro_value_iface_t *klass; /* generic class of schema */
     avro_value_t value;        /* generic instance: target of decoding */
-    /* Generic instance filled by encoding.  Kept apart from value so an
-     * encode never overwrites the wrapped buffers avro_value_read() gave
-     * the reader value, and a decode never sees what an encode left. */
+    /* Generic instance filled by the reference encoder and dead-letter
+     * encoding.  Kept apart from value so an encode never overwrites the
+     * wrapped buffers avro_value_read() gave the reader value, and a decode
+     * never sees what an encode left. */
     avro_value_t wvalue;
     /* Decoding data written with this schema into the family's reader: */
     /* NULL when this entry is the reader.  Its instances are made per
@@ -962,8 +967,7 @@ static fs_err_t check_event(const entry_t *e, const fs_event_t *ev, char *errstr
             }
             if (!s && sl->val_branch < 0)
                 goto required;
-            if (s && ((ef->kind == K_CHARS && n == ef->cap) ||
-                      !fs_utf8_valid(s, n))) {
+            if (s && ((ef->kind == K_CHARS && n == ef->cap) || !fs_utf8_valid(s, n))) {
                 set_err(errstr, errstr_size, "%s: not UTF-8 text", ef->name);
                 return FS_ERR_INVALID;
             }
@@ -1507,8 +1511,7 @@ fs_err_t fs_codec_encode_dead_letter(fs_codec_t *codec, const fs_dead_letter_t *
         set_err(errstr, errstr_size, "no DeadLetter schema loaded");
         return FS_ERR_INVALID;
     }
-    if (!dl->reason || !dl->source ||
-        !fs_utf8_valid(dl->reason, strlen(dl->reason)) ||
+    if (!dl->reason || !dl->source || !fs_utf8_valid(dl->reason, strlen(dl->reason)) ||
         !fs_utf8_valid(dl->source, strlen(dl->source)) ||
         (dl->topic && !fs_utf8_valid(dl->topic, strlen(dl->topic)))) {
         set_err(errstr, errstr_size,

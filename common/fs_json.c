@@ -63,11 +63,13 @@ static fs_jdoc_t *doc_new(size_t hint)
 /* @p n bytes aligned for any fs_jval_t, valid until fs_jdoc_free(). */
 static void *doc_alloc(fs_jdoc_t *d, size_t n)
 {
+    if (n > SIZE_MAX / 2)
+        return NULL;
     n = (n + 7) & ~(size_t)7;
     block_t *b = d->blocks;
     if (!b || b->cap - b->used < n) {
         size_t cap = d->next_cap > n ? d->next_cap : n;
-        if (n > SIZE_MAX / 2 || !(b = malloc(sizeof(*b) + cap)))
+        if (!(b = malloc(sizeof(*b) + cap)))
             return NULL;
         b->cap = cap;
         b->used = 0;

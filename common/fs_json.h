@@ -13,9 +13,10 @@
  * The contract is json_loadb(text, len, JSON_DECODE_ANY |
  * JSON_REJECT_DUPLICATES): the same texts are accepted, giving values that
  * convert to equal jansson trees with keys in the same order; the rest are
- * rejected (with yajl's message or ours, not jansson's).  One exception: a
- * NUL byte outside a string is always an error here, while jansson takes
- * it as the end of the text after a number ("10\0" → 10).
+ * rejected (with yajl's message or ours, not jansson's).  Two exceptions:
+ * a NUL byte outside a string is always an error here, while jansson takes
+ * it as the end of the text after a number ("10\0" → 10); and an object key
+ * of 4 GiB or more is refused.
  * tests/fuzz/fuzz_json.c checks this against jansson on arbitrary input.
  * Pure and thread-safe: no global state.
  */

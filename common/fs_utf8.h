@@ -10,12 +10,14 @@
 
 #include <stddef.h>
 
+#include "fs_err.h"
+
 /**
  * Non-zero when the @p n bytes at @p s are well-formed UTF-8 without a NUL
  * byte: no overlong forms, no surrogates (U+D800–U+DFFF), nothing past
  * U+10FFFF, no truncated sequence.  A NUL is refused because our strings
  * end up as C strings, where it would silently cut the value.
  */
-int fs_utf8_valid(const char *s, size_t n);
+int fs_utf8_valid(const char *s, size_t n) FS_WUR;
 
 #endif

@@ -5,9 +5,8 @@
  * Called by the producers for every incoming event, so it is on the hot
  * path: one pass over the object's keys, every check done on borrowed
  * strings of the parsed document (fs_json.h), and allocations only once
- * the event is known to be
- * valid.  Must stay pure: never reads the clock, never generates ids,
- * never logs, never keeps state between calls.
+ * the event is known to be valid.  Must stay pure: never reads the clock,
+ * never generates ids, never logs, never keeps state between calls.
  */
 #include "fs_validate.h"
 

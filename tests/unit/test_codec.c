@@ -264,9 +264,80 @@ static int64_t rand_long(fs_rng_t *r)
     return (int64_t)(fs_rng_next(r) >> (x % 64));
 }
 
-/* fs_codec_encode_event writes Avro itself; avro-c's writer (the _generic
- * reference) must give the very same bytes, or the same refusal, for any
- * event, with both the v2 and the v1 writer schema. */
+/* Encodes @p iters random events with the codec's writer both ways: the
+ * direct writer and avro-c's (the _generic reference) must give the very
+ * same bytes, or the same refusal.  Counts into @p n: accepted, refused,
+ * events with more than 16 properties. */
+static void differential(fs_codec_t *codec, fs_rng_t *r, int iters, size_t n[3])
+{
+    enum { TEXTS = 12, PROPS = 40 };
+    static char text[TEXTS][1300];
+    static char keys[PROPS][1300], vals[PROPS][1300];
+    fs_prop_t props[PROPS];
+    for (int iter = 0; iter < iters; iter++) {
+        fs_event_t ev;
+        memset(&ev, 0, sizeof ev);
+        snprintf(ev.event_id, sizeof ev.event_id, "%s",
+                 rand_text(r, text[0], sizeof text[0]));
+        char **opt[] = {&ev.user_id,  &ev.anonymous_id, &ev.channel,
+                        &ev.campaign, &ev.source,       &ev.medium,
+                        &ev.content,  &ev.term,         &ev.ingest_source};
+        ev.type = fs_rng_next(r) % 100 ? rand_text(r, text[1], sizeof text[1]) : NULL;
+        for (size_t k = 0; k < sizeof opt / sizeof opt[0]; k++)
+            *opt[k] =
+                fs_rng_next(r) % 2 ? rand_text(r, text[2 + k], sizeof text[0]) : NULL;
+        ev.occurred_at_ms = rand_long(r);
+        ev.received_at_ms = rand_long(r);
+        ev.has_revenue = (int)(fs_rng_next(r) % 2);
+        ev.revenue_cents = rand_long(r);
+        snprintf(ev.currency, sizeof ev.currency, "%s", fs_rng_next(r) % 2 ? "USD" : "");
+        ev.nprops = fs_rng_next(r) % 4 == 0 ? fs_rng_next(r) % PROPS : 0;
+        n[2] += ev.nprops > 16;
+        for (size_t p = 0; p < ev.nprops; p++) {
+            props[p].key = rand_text(r, keys[p], sizeof keys[p]);
+            if (fs_rng_next(r) % 3) /* distinct keys, mostly */
+                snprintf(keys[p], sizeof keys[p], "k%zu-%s", p,
+                         rand_text(r, vals[p], 40));
+            props[p].kind = (fs_prop_kind_t)(fs_rng_next(r) % 4);
+            uint64_t bits = fs_rng_next(r);
+            switch (props[p].kind) {
+            case FS_PROP_STRING:
+                props[p].v.s = rand_text(r, vals[p], sizeof vals[p]);
+                break;
+            case FS_PROP_LONG:
+                props[p].v.l = rand_long(r);
+                break;
+            case FS_PROP_DOUBLE: /* any bit pattern: NaNs, infinities, -0 */
+                memcpy(&props[p].v.d, &bits, sizeof bits);
+                break;
+            default:
+                props[p].v.b = (int)(bits % 3); /* 2 must be written as true */
+                break;
+            }
+        }
+        ev.props = props;
+        char e1[256] = "", e2[256] = "";
+        fs_buf_t a = FS_BUF_INIT, b = FS_BUF_INIT;
+        ASSERT_EQ(fs_buf_append(&a, "xy", 2), FS_OK); /* appends, keeps the prefix */
+        ASSERT_EQ(fs_buf_append(&b, "xy", 2), FS_OK);
+        fs_err_t ra = fs_codec_encode_event(codec, &ev, &a, e1, sizeof e1);
+        fs_err_t rb = fs_codec_encode_event_generic(codec, &ev, &b, e2, sizeof e2);
+        ASSERT_EQ(ra, rb);
+        ASSERT_STR_EQ(e1, e2);
+        ASSERT_EQ(a.len, b.len);
+        ASSERT(memcmp(a.data, b.data, a.len) == 0);
+        if (ra == FS_OK) {
+            n[0]++;
+        } else {
+            n[1]++;
+            ASSERT_EQ(a.len, 2);
+        }
+        fs_buf_free(&a);
+        fs_buf_free(&b);
+    }
+}
+
+/* With both embedded writer schemas (v2, v1). */
 static void test_direct_matches_avro_c(void)
 {
     fs_codec_t *codec = new_codec();
@@ -274,82 +345,61 @@ static void test_direct_matches_avro_c(void)
                                  fp_of(codec, V1_FILE)};
     fs_rng_t rng;
     fs_rng_seed_from(&rng, 20261127);
-    enum { TEXTS = 12, PROPS = 40 };
-    static char text[TEXTS][1300];
-    static char keys[PROPS][1300], vals[PROPS][1300];
-    fs_prop_t props[PROPS];
-    size_t ok = 0, refused = 0, big_maps = 0;
+    size_t n[3] = {0, 0, 0};
     for (int w = 0; w < 2; w++) {
         ASSERT_EQ(fs_codec_set_event_writer(codec, writers[w]), FS_OK);
-        for (int iter = 0; iter < 3000; iter++) {
-            fs_rng_t *r = &rng;
-            fs_event_t ev;
-            memset(&ev, 0, sizeof ev);
-            snprintf(ev.event_id, sizeof ev.event_id, "%s",
-                     rand_text(r, text[0], sizeof text[0]));
-            char **opt[] = {&ev.user_id,  &ev.anonymous_id, &ev.channel,
-                            &ev.campaign, &ev.source,       &ev.medium,
-                            &ev.content,  &ev.term,         &ev.ingest_source};
-            ev.type = fs_rng_next(r) % 100 ? rand_text(r, text[1], sizeof text[1]) : NULL;
-            for (size_t k = 0; k < sizeof opt / sizeof opt[0]; k++)
-                *opt[k] =
-                    fs_rng_next(r) % 2 ? rand_text(r, text[2 + k], sizeof text[0]) : NULL;
-            ev.occurred_at_ms = rand_long(r);
-            ev.received_at_ms = rand_long(r);
-            ev.has_revenue = (int)(fs_rng_next(r) % 2);
-            ev.revenue_cents = rand_long(r);
-            snprintf(ev.currency, sizeof ev.currency, "%s",
-                     fs_rng_next(r) % 2 ? "USD" : "");
-            ev.nprops = fs_rng_next(r) % 4 == 0 ? fs_rng_next(r) % PROPS : 0;
-            big_maps += ev.nprops > 16;
-            for (size_t p = 0; p < ev.nprops; p++) {
-                props[p].key = rand_text(r, keys[p], sizeof keys[p]);
-                if (fs_rng_next(r) % 3) /* distinct keys, mostly */
-                    snprintf(keys[p], sizeof keys[p], "k%zu-%s", p,
-                             rand_text(r, vals[p], 40));
-                props[p].kind = (fs_prop_kind_t)(fs_rng_next(r) % 4);
-                uint64_t bits = fs_rng_next(r);
-                switch (props[p].kind) {
-                case FS_PROP_STRING:
-                    props[p].v.s = rand_text(r, vals[p], sizeof vals[p]);
-                    break;
-                case FS_PROP_LONG:
-                    props[p].v.l = rand_long(r);
-                    break;
-                case FS_PROP_DOUBLE: /* any bit pattern: NaNs, infinities, -0 */
-                    memcpy(&props[p].v.d, &bits, sizeof bits);
-                    break;
-                default:
-                    props[p].v.b = (int)(bits % 3); /* 2 must be written as true */
-                    break;
-                }
-            }
-            ev.props = props;
-            char e1[256] = "", e2[256] = "";
-            fs_buf_t a = FS_BUF_INIT, b = FS_BUF_INIT;
-            ASSERT_EQ(fs_buf_append(&a, "xy", 2), FS_OK); /* appends, keeps the prefix */
-            ASSERT_EQ(fs_buf_append(&b, "xy", 2), FS_OK);
-            fs_err_t ra = fs_codec_encode_event(codec, &ev, &a, e1, sizeof e1);
-            fs_err_t rb = fs_codec_encode_event_generic(codec, &ev, &b, e2, sizeof e2);
-            ASSERT_EQ(ra, rb);
-            ASSERT_STR_EQ(e1, e2);
-            ASSERT_EQ(a.len, b.len);
-            ASSERT(memcmp(a.data, b.data, a.len) == 0);
-            if (ra == FS_OK) {
-                ok++;
-            } else {
-                refused++;
-                ASSERT_EQ(a.len, 2);
-            }
-            fs_buf_free(&a);
-            fs_buf_free(&b);
-        }
+        differential(codec, &rng, 3000, n);
     }
     /* The draw must have exercised both outcomes and the sorted key check. */
-    ASSERT_GT(ok, 3000);
-    ASSERT_GT(refused, 100);
-    ASSERT_GT(big_maps, 300);
+    ASSERT_GT(n[0], 3000);
+    ASSERT_GT(n[1], 100);
+    ASSERT_GT(n[2], 300);
     fs_codec_destroy(codec);
+}
+
+/* A JourneyEvent schema shaped unlike ours: fields in another order, null
+ * as the second union branch, user_id and revenue_cents required, the
+ * property union in reverse order, fields left out. */
+static const char odd_schema[] =
+    "{\"type\":\"record\",\"name\":\"JourneyEvent\",\"namespace\":\"funnelstream\","
+    "\"fields\":["
+    "{\"name\":\"type\",\"type\":\"string\"},"
+    "{\"name\":\"properties\",\"type\":{\"type\":\"map\","
+    "\"values\":[\"boolean\",\"double\",\"long\",\"string\"]}},"
+    "{\"name\":\"event_id\",\"type\":\"string\"},"
+    "{\"name\":\"user_id\",\"type\":\"string\"},"
+    "{\"name\":\"anonymous_id\",\"type\":[\"string\",\"null\"]},"
+    "{\"name\":\"revenue_cents\",\"type\":\"long\"},"
+    "{\"name\":\"occurred_at\",\"type\":\"long\"},"
+    "{\"name\":\"received_at\",\"type\":\"long\"},"
+    "{\"name\":\"channel\",\"type\":[\"string\",\"null\"]},"
+    "{\"name\":\"currency\",\"type\":\"string\"}]}";
+
+static void test_direct_matches_avro_c_odd_schema(void)
+{
+    char tmpl[] = "/tmp/fs_codec_odd_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    ASSERT(dir != NULL);
+    char path[4096], err[256] = "";
+    snprintf(path, sizeof path, "%s/" V1_FILE, dir);
+    FILE *f = fopen(path, "wb");
+    ASSERT(f != NULL);
+    ASSERT_EQ(fwrite(odd_schema, 1, sizeof odd_schema - 1, f), sizeof odd_schema - 1);
+    ASSERT_EQ(fclose(f), 0);
+    fs_codec_t *codec = fs_codec_new_flags(dir, FS_CODEC_NO_EMBEDDED, err, sizeof err);
+    if (!codec)
+        fprintf(stderr, "fs_codec_new_flags: %s\n", err);
+    ASSERT(codec != NULL);
+    fs_rng_t rng;
+    fs_rng_seed_from(&rng, 7);
+    size_t n[3] = {0, 0, 0};
+    differential(codec, &rng, 4000, n);
+    ASSERT_GT(n[0], 500); /* user_id and revenue present: about a quarter */
+    ASSERT_GT(n[1], 1500);
+    ASSERT_GT(n[2], 200);
+    fs_codec_destroy(codec);
+    unlink(path);
+    rmdir(dir);
 }
 
 static void test_duplicate_property_key(void)
@@ -771,6 +821,7 @@ int main(void)
     RUN(test_roundtrip_fields);
     RUN(test_encode_rejects);
     RUN(test_direct_matches_avro_c);
+    RUN(test_direct_matches_avro_c_odd_schema);
     RUN(test_duplicate_property_key);
     RUN(test_evolution);
     RUN(test_corrupt);
