@@ -1,6 +1,7 @@
 /* Unit tests of the small core modules: buffers, URLs, log levels, errors. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fs_buf.h"
 #include "fs_day.h"
@@ -136,6 +137,21 @@ static void test_day(void)
         fs_day_format(x, out);
         ASSERT_EQ(fs_day_parse(out, &d), FS_OK);
         ASSERT_EQ(d, x);
+    }
+    /* Every 13th day of years 0000..9999 round-trips; beyond, the year
+     * is clamped. */
+    int64_t y0 = fs_day_from_civil(0, 1, 1), y9 = fs_day_from_civil(9999, 12, 31);
+    for (int64_t x = y0 - 400; x <= y9 + 400; x += 13) {
+        fs_day_format(x, out);
+        ASSERT_EQ(strlen(out), 10);
+        if (x < y0)
+            ASSERT(memcmp(out, "0000-", 5) == 0);
+        else if (x > y9)
+            ASSERT(memcmp(out, "9999-", 5) == 0);
+        else {
+            ASSERT_EQ(fs_day_parse(out, &d), FS_OK);
+            ASSERT_EQ(d, x);
+        }
     }
 }
 
