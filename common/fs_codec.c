@@ -1084,15 +1084,23 @@ static fs_err_t write_body(const entry_t *e, const fs_event_t *ev, fs_buf_t *out
     return FS_OK;
 }
 
-fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t *out,
-                               char *errstr, size_t errstr_size)
+/* The event writer, once @p ev is checked representable with it. */
+static fs_err_t writer_for(fs_codec_t *codec, const fs_event_t *ev, entry_t **e,
+                           char *errstr, size_t errstr_size)
 {
-    entry_t *e = codec->event.writer;
-    if (!e) {
+    *e = codec->event.writer;
+    if (!*e) {
         set_err(errstr, errstr_size, "no JourneyEvent schema loaded");
         return FS_ERR_INVALID;
     }
-    fs_err_t err = check_event(e, ev, errstr, errstr_size);
+    return check_event(*e, ev, errstr, errstr_size);
+}
+
+fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t *out,
+                               char *errstr, size_t errstr_size)
+{
+    entry_t *e;
+    fs_err_t err = writer_for(codec, ev, &e, errstr, errstr_size);
     if (err)
         return err;
     size_t start = out->len;
@@ -1145,12 +1153,8 @@ static int fill_prop(const entry_t *e, avro_value_t *map, const fs_prop_t *pr,
 fs_err_t fs_codec_encode_event_generic(fs_codec_t *codec, const fs_event_t *ev,
                                        fs_buf_t *out, char *errstr, size_t errstr_size)
 {
-    entry_t *e = codec->event.writer;
-    if (!e) {
-        set_err(errstr, errstr_size, "no JourneyEvent schema loaded");
-        return FS_ERR_INVALID;
-    }
-    fs_err_t err = check_event(e, ev, errstr, errstr_size);
+    entry_t *e;
+    fs_err_t err = writer_for(codec, ev, &e, errstr, errstr_size);
     if (err)
         return err;
     size_t bound = 64; /* record-level slack */

@@ -133,6 +133,19 @@ typedef struct builder {
     size_t end;      /* offset just past the root value, once complete */
 } builder_t;
 
+/* Doubles the capacity of array *@p arr of @p elem-byte items (to 16 the
+ * first time); 0 when out of memory, leaving it as it was. */
+static int grow(void **arr, size_t *cap, size_t elem)
+{
+    size_t n = *cap ? 2 * *cap : 16;
+    void *p = n <= SIZE_MAX / elem ? realloc(*arr, n * elem) : NULL;
+    if (!p)
+        return 0;
+    *arr = p;
+    *cap = n;
+    return 1;
+}
+
 static int stop(builder_t *b, const char *why)
 {
     if (!b->why)
@@ -198,14 +211,8 @@ static int push(builder_t *b, const fs_jval_t *v)
         root_done(b, v);
         return 1;
     }
-    if (b->nvals == b->capvals) {
-        size_t cap = b->capvals ? 2 * b->capvals : 64;
-        fs_jval_t *nv = realloc(b->vals, cap * sizeof(*nv));
-        if (!nv)
-            return stop(b, "out of memory");
-        b->vals = nv;
-        b->capvals = cap;
-    }
+    if (b->nvals == b->capvals && !grow((void **)&b->vals, &b->capvals, sizeof(*b->vals)))
+        return stop(b, "out of memory");
     b->vals[b->nvals++] = *v;
     return 1;
 }
@@ -286,14 +293,9 @@ static int open_container(builder_t *b, int is_object)
         return stop(b, "maximum parsing depth reached");
     if (!place(b, &v))
         return 0;
-    if (b->depth == b->capframes) {
-        size_t cap = b->capframes ? 2 * b->capframes : 16;
-        frame_t *nf = realloc(b->frames, cap * sizeof(*nf));
-        if (!nf)
-            return stop(b, "out of memory");
-        b->frames = nf;
-        b->capframes = cap;
-    }
+    if (b->depth == b->capframes &&
+        !grow((void **)&b->frames, &b->capframes, sizeof(*b->frames)))
+        return stop(b, "out of memory");
     b->frames[b->depth++] = (frame_t){b->nvals, is_object, v.key, v.klen, NULL};
     return 1;
 }

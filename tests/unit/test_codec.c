@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs_avro_bin.h"
 #include "fs_codec.h"
 #include "fs_rng.h"
 #include "fs_schema.h"
@@ -677,19 +678,6 @@ static void test_corrupt(void)
     fs_codec_destroy(codec);
 }
 
-/* Appends a zig-zag varint. */
-static size_t put_long(uint8_t *p, int64_t v)
-{
-    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-    size_t n = 0;
-    while (z >= 0x80) {
-        p[n++] = (uint8_t)(z | 0x80);
-        z >>= 7;
-    }
-    p[n++] = (uint8_t)z;
-    return n;
-}
-
 /* A hand-made v2 body whose event_id has @p id_len bytes. */
 static size_t body_with_id(fs_codec_t *codec, uint8_t *rec, size_t id_len)
 {
@@ -699,7 +687,11 @@ static size_t body_with_id(fs_codec_t *codec, uint8_t *rec, size_t id_len)
     rec[n++] = 0x01;
     for (int i = 0; i < 8; i++)
         rec[n++] = (uint8_t)(fp >> (8 * i));
-    n += put_long(rec + n, (int64_t)id_len);
+    fs_buf_t len = FS_BUF_INIT;
+    ASSERT_EQ(fs_avro_put_long(&len, (int64_t)id_len), FS_OK);
+    memcpy(rec + n, len.data, len.len);
+    n += len.len;
+    fs_buf_free(&len);
     memset(rec + n, 'x', id_len);
     n += id_len;
     /* type "t", 2 null ids, 2 longs, 6 null texts, null revenue, "USD",
