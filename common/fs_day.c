@@ -5,7 +5,6 @@
  */
 #include "fs_day.h"
 
-
 int64_t fs_day_from_ms(int64_t ms)
 {
     int64_t d = ms / FS_DAY_MS;
