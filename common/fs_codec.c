@@ -897,12 +897,17 @@ static int set_string(avro_value_t *v, const char *s, size_t n)
     return avro_value_set_string_len(v, s, n + 1);
 }
 
-/* The text of string field @p ef of @p ev (NULL when absent), its length in
- * @p *n. */
-static const char *field_text(const event_field_t *ef, const fs_event_t *ev, size_t *n)
+/* The text of string field @p ef of @p ev, NULL when absent. */
+static const char *field_ptr(const event_field_t *ef, const fs_event_t *ev)
 {
     const char *base = (const char *)ev + ef->off;
-    const char *s = ef->kind == K_CHARS ? base : *(char *const *)base;
+    return ef->kind == K_CHARS ? base : *(char *const *)base;
+}
+
+/* field_ptr(), and the text's length in @p *n. */
+static const char *field_text(const event_field_t *ef, const fs_event_t *ev, size_t *n)
+{
+    const char *s = field_ptr(ef, ev);
     if (s)
         *n = ef->kind == K_CHARS ? strnlen(s, ef->cap) : strlen(s);
     return s;
@@ -945,9 +950,12 @@ static const char *duplicate_key(const fs_event_t *ev, int *nomem)
 /* Everything that makes @p ev unrepresentable with writer @p e, checked in
  * schema field order: FS_ERR_INVALID naming the field, or FS_ERR_NOMEM.
  * Both writers below call it first, so they refuse the same events with the
- * same message and afterwards can only run out of memory. */
-static fs_err_t check_event(const entry_t *e, const fs_event_t *ev, char *errstr,
-                            size_t errstr_size)
+ * same message and afterwards can only run out of memory.  With @p texts 0
+ * the text itself is taken as checked (UTF-8, no NUL, distinct property
+ * keys: what the validator guarantees), and only what the schema requires
+ * is checked. */
+static fs_err_t check_event(const entry_t *e, const fs_event_t *ev, int texts,
+                            char *errstr, size_t errstr_size)
 {
     for (size_t i = 0; i < e->nslots; i++) {
         const slot_t *sl = &e->slots[i];
@@ -960,14 +968,15 @@ static fs_err_t check_event(const entry_t *e, const fs_event_t *ev, char *errstr
         case K_CHARS:
         case K_STR:
         case K_OPT_STR:
-            s = field_text(ef, ev, &n);
+            s = texts ? field_text(ef, ev, &n) : field_ptr(ef, ev);
             if (!s && ef->kind != K_OPT_STR) {
                 set_err(errstr, errstr_size, "%s: missing", ef->name);
                 return FS_ERR_INVALID;
             }
             if (!s && sl->val_branch < 0)
                 goto required;
-            if (s && ((ef->kind == K_CHARS && n == ef->cap) || !fs_utf8_valid(s, n))) {
+            if (s && texts &&
+                ((ef->kind == K_CHARS && n == ef->cap) || !fs_utf8_valid(s, n))) {
                 set_err(errstr, errstr_size, "%s: not UTF-8 text", ef->name);
                 return FS_ERR_INVALID;
             }
@@ -981,7 +990,7 @@ static fs_err_t check_event(const entry_t *e, const fs_event_t *ev, char *errstr
         case K_PROPS:
             for (size_t p = 0; p < ev->nprops; p++) {
                 const fs_prop_t *pr = &ev->props[p];
-                if (!pr->key || !fs_utf8_valid(pr->key, strlen(pr->key))) {
+                if (!pr->key || (texts && !fs_utf8_valid(pr->key, strlen(pr->key)))) {
                     set_err(errstr, errstr_size, "properties: key %zu is not UTF-8 text",
                             p);
                     return FS_ERR_INVALID;
@@ -993,12 +1002,14 @@ static fs_err_t check_event(const entry_t *e, const fs_event_t *ev, char *errstr
                     return FS_ERR_INVALID;
                 }
                 if (pr->kind == FS_PROP_STRING &&
-                    (!pr->v.s || !fs_utf8_valid(pr->v.s, strlen(pr->v.s)))) {
+                    (!pr->v.s || (texts && !fs_utf8_valid(pr->v.s, strlen(pr->v.s))))) {
                     set_err(errstr, errstr_size, "properties.%s: not UTF-8 text",
                             pr->key);
                     return FS_ERR_INVALID;
                 }
             }
+            if (!texts)
+                break;
             dup = duplicate_key(ev, &nomem);
             if (nomem) {
                 set_err(errstr, errstr_size, "out of memory");
@@ -1084,23 +1095,24 @@ static fs_err_t write_body(const entry_t *e, const fs_event_t *ev, fs_buf_t *out
     return FS_OK;
 }
 
-/* The event writer, once @p ev is checked representable with it. */
-static fs_err_t writer_for(fs_codec_t *codec, const fs_event_t *ev, entry_t **e,
-                           char *errstr, size_t errstr_size)
+/* The event writer, once @p ev is checked representable with it
+ * (check_event() with @p texts). */
+static fs_err_t writer_for(fs_codec_t *codec, const fs_event_t *ev, int texts,
+                           entry_t **e, char *errstr, size_t errstr_size)
 {
     *e = codec->event.writer;
     if (!*e) {
         set_err(errstr, errstr_size, "no JourneyEvent schema loaded");
         return FS_ERR_INVALID;
     }
-    return check_event(*e, ev, errstr, errstr_size);
+    return check_event(*e, ev, texts, errstr, errstr_size);
 }
 
-fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t *out,
-                               char *errstr, size_t errstr_size)
+static fs_err_t encode_direct(fs_codec_t *codec, const fs_event_t *ev, int texts,
+                              fs_buf_t *out, char *errstr, size_t errstr_size)
 {
     entry_t *e;
-    fs_err_t err = writer_for(codec, ev, &e, errstr, errstr_size);
+    fs_err_t err = writer_for(codec, ev, texts, &e, errstr, errstr_size);
     if (err)
         return err;
     size_t start = out->len;
@@ -1115,6 +1127,18 @@ fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t
     out->len = start;
     set_err(errstr, errstr_size, "out of memory");
     return FS_ERR_NOMEM;
+}
+
+fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t *out,
+                               char *errstr, size_t errstr_size)
+{
+    return encode_direct(codec, ev, 1, out, errstr, errstr_size);
+}
+
+fs_err_t fs_codec_encode_valid_event(fs_codec_t *codec, const fs_event_t *ev,
+                                     fs_buf_t *out, char *errstr, size_t errstr_size)
+{
+    return encode_direct(codec, ev, 0, out, errstr, errstr_size);
 }
 
 /* Sets the Avro long of field @p f: plain, or the branch of its union. */
@@ -1154,7 +1178,7 @@ fs_err_t fs_codec_encode_event_generic(fs_codec_t *codec, const fs_event_t *ev,
                                        fs_buf_t *out, char *errstr, size_t errstr_size)
 {
     entry_t *e;
-    fs_err_t err = writer_for(codec, ev, &e, errstr, errstr_size);
+    fs_err_t err = writer_for(codec, ev, 1, &e, errstr, errstr_size);
     if (err)
         return err;
     size_t bound = 64; /* record-level slack */

@@ -105,6 +105,19 @@ fs_err_t fs_codec_encode_event(fs_codec_t *codec, const fs_event_t *ev, fs_buf_t
                                char *errstr, size_t errstr_size) FS_WUR;
 
 /**
+ * fs_codec_encode_event() for an event fs_validate_json/jval/text()
+ * accepted (its event_id possibly set since to a UUID or another id of
+ * [A-Za-z0-9._:-]): the same bytes, without re-checking what the validator
+ * guarantees — every text valid UTF-8 without NUL, property keys distinct.
+ * What the writer schema requires (a field it does not allow to be null, a
+ * property kind its union lacks) is still checked.  tests/fuzz/fuzz_validate.c
+ * checks that validated events encode the same both ways.
+ */
+fs_err_t fs_codec_encode_valid_event(fs_codec_t *codec, const fs_event_t *ev,
+                                     fs_buf_t *out, char *errstr,
+                                     size_t errstr_size) FS_WUR;
+
+/**
  * fs_codec_encode_event() through avro-c's own writer: fills the writer
  * schema's generic value and lets avro_value_write() encode it.  Same
  * results, same bytes, same errors (FS_ERR_FATAL if avro-c itself fails),

@@ -536,7 +536,8 @@ static enum MHD_Result produce(fs_server_t *srv, request_t *req)
         if (!it->ok)
             continue;
         fs_buf_reset(&enc->scratch);
-        e = fs_codec_encode_event(enc->codec, &it->ev, &enc->scratch, err, sizeof(err));
+        e = fs_codec_encode_valid_event(enc->codec, &it->ev, &enc->scratch, err,
+                                        sizeof(err));
         if (!e)
             e = fs_producer_send(srv->producer, fs_event_key(&it->ev), enc->scratch.data,
                                  enc->scratch.len, req, err, sizeof(err));

@@ -255,7 +255,7 @@ static fs_err_t handle_line(fs_ingest_t *ing, const fs_line_t *line)
         fs_ingest_event_id(ing->id_namespace, line->line_no, line->text, line->len,
                            ev.event_id);
     fs_buf_reset(&ing->scratch);
-    e = fs_codec_encode_event(ing->codec, &ev, &ing->scratch, why, sizeof(why));
+    e = fs_codec_encode_valid_event(ing->codec, &ev, &ing->scratch, why, sizeof(why));
     if (e == FS_OK) {
         e = produce(ing, 0, fs_event_key(&ev), line);
         if (e == FS_OK)

@@ -328,10 +328,25 @@ static void differential(fs_codec_t *codec, fs_rng_t *r, int iters, size_t n[3])
         ASSERT_EQ(a.len, b.len);
         ASSERT(memcmp(a.data, b.data, a.len) == 0);
         if (ra == FS_OK) {
+            /* Text that passed the checks: the trusting encoder agrees. */
+            fs_buf_t c = FS_BUF_INIT;
+            ASSERT_EQ(fs_codec_encode_valid_event(codec, &ev, &c, e1, sizeof e1), FS_OK);
+            ASSERT_EQ(c.len + 2, a.len);
+            ASSERT(memcmp(c.data, a.data + 2, c.len) == 0);
+            fs_buf_free(&c);
             n[0]++;
         } else {
             n[1]++;
             ASSERT_EQ(a.len, 2);
+            /* What the schema requires is still checked without the text checks. */
+            if (strstr(e1, "required by schema")) {
+                fs_buf_t c = FS_BUF_INIT;
+                char e3[256] = "";
+                ASSERT_EQ(fs_codec_encode_valid_event(codec, &ev, &c, e3, sizeof e3),
+                          FS_ERR_INVALID);
+                ASSERT_CONTAINS(e3, "required by schema");
+                ASSERT_EQ(c.len, 0);
+            }
         }
         fs_buf_free(&a);
         fs_buf_free(&b);
