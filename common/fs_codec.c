@@ -858,6 +858,15 @@ fs_err_t fs_codec_schema_info(const fs_codec_t *codec, size_t i, const char **na
 
 /* ---- encoding ----------------------------------------------------------- */
 
+/* Writes the FS_CODEC_HEADER_LEN bytes of the header for @p fp at @p h. */
+static void put_header(uint8_t *h, uint64_t fp)
+{
+    h[0] = MAGIC0;
+    h[1] = MAGIC1;
+    for (int i = 0; i < 8; i++)
+        h[2 + i] = (uint8_t)(fp >> (8 * i));
+}
+
 /* Appends the header for @p fp, then lets @p fill write the body through
  * avro-c into @p out.  @p bound is an upper bound of the body size; the
  * exact size is asked from avro-c only if it is ever exceeded. */
@@ -871,10 +880,7 @@ static fs_err_t write_framed(fs_codec_t *codec, entry_t *e, size_t bound, fs_buf
             return FS_ERR_NOMEM;
         }
         uint8_t *h = out->data + start;
-        h[0] = MAGIC0;
-        h[1] = MAGIC1;
-        for (int i = 0; i < 8; i++)
-            h[2 + i] = (uint8_t)(e->fp >> (8 * i));
+        put_header(h, e->fp);
         avro_writer_memory_set_dest(codec->writer, (const char *)h + FS_CODEC_HEADER_LEN,
                                     (int64_t)bound);
         if (avro_value_write(codec->writer, &e->wvalue) == 0) {
@@ -1117,10 +1123,8 @@ static fs_err_t encode_direct(fs_codec_t *codec, const fs_event_t *ev, int texts
         return err;
     size_t start = out->len;
     if (fs_buf_reserve(out, FS_CODEC_HEADER_LEN) == FS_OK) {
-        out->data[out->len++] = MAGIC0;
-        out->data[out->len++] = MAGIC1;
-        for (int i = 0; i < 8; i++)
-            out->data[out->len++] = (uint8_t)(e->fp >> (8 * i));
+        put_header(out->data + out->len, e->fp);
+        out->len += FS_CODEC_HEADER_LEN;
         if (write_body(e, ev, out) == FS_OK)
             return FS_OK;
     }

@@ -118,8 +118,7 @@ typedef struct frame {
 /* Document under construction; owned by one fs_jdoc_parse() call. */
 typedef struct builder {
     fs_jdoc_t *doc;
-    fs_jval_t root;  /* the value parsed, once complete */
-    int have_root;   /* root is set */
+    fs_jval_t *root; /* the value parsed (in the arena), once complete */
     fs_jval_t *vals; /* members of the open containers, in order */
     size_t nvals, capvals;
     frame_t *frames; /* open containers, innermost last */
@@ -133,17 +132,16 @@ typedef struct builder {
     size_t end;      /* offset just past the root value, once complete */
 } builder_t;
 
-/* Doubles the capacity of array *@p arr of @p elem-byte items (to 16 the
- * first time); 0 when out of memory, leaving it as it was. */
-static int grow(void **arr, size_t *cap, size_t elem)
+/* Array @p arr of @p elem-byte items reallocated to twice *@p cap items
+ * (16 the first time), *@p cap updated; NULL when out of memory, leaving
+ * both as they were. */
+static void *grow(void *arr, size_t *cap, size_t elem)
 {
     size_t n = *cap ? 2 * *cap : 16;
-    void *p = n <= SIZE_MAX / elem ? realloc(*arr, n * elem) : NULL;
-    if (!p)
-        return 0;
-    *arr = p;
-    *cap = n;
-    return 1;
+    void *p = n <= SIZE_MAX / elem ? realloc(arr, n * elem) : NULL;
+    if (p)
+        *cap = n;
+    return p;
 }
 
 static int stop(builder_t *b, const char *why)
@@ -153,12 +151,14 @@ static int stop(builder_t *b, const char *why)
     return 0;
 }
 
-/* The root value is complete: remember where it ended in the text. */
-static void root_done(builder_t *b, const fs_jval_t *v)
+/* The root value @p v is complete: keep it, and where it ended in the text. */
+static int root_done(builder_t *b, const fs_jval_t *v)
 {
-    b->root = *v;
-    b->have_root = 1;
+    if (!(b->root = doc_alloc(b->doc, sizeof(*b->root))))
+        return stop(b, "out of memory");
+    *b->root = *v;
     b->end = b->finishing ? b->len : yajl_get_bytes_consumed(b->h);
+    return 1;
 }
 
 /* Non-zero when the pending key is already a member of the innermost
@@ -207,12 +207,14 @@ static int place(builder_t *b, fs_jval_t *v)
 /* Adds scalar or closed container @p v (already placed) where the parse is. */
 static int push(builder_t *b, const fs_jval_t *v)
 {
-    if (b->depth == 0) {
-        root_done(b, v);
-        return 1;
+    if (b->depth == 0)
+        return root_done(b, v);
+    if (b->nvals == b->capvals) {
+        fs_jval_t *nv = grow(b->vals, &b->capvals, sizeof(*nv));
+        if (!nv)
+            return stop(b, "out of memory");
+        b->vals = nv;
     }
-    if (b->nvals == b->capvals && !grow((void **)&b->vals, &b->capvals, sizeof(*b->vals)))
-        return stop(b, "out of memory");
     b->vals[b->nvals++] = *v;
     return 1;
 }
@@ -293,9 +295,12 @@ static int open_container(builder_t *b, int is_object)
         return stop(b, "maximum parsing depth reached");
     if (!place(b, &v))
         return 0;
-    if (b->depth == b->capframes &&
-        !grow((void **)&b->frames, &b->capframes, sizeof(*b->frames)))
-        return stop(b, "out of memory");
+    if (b->depth == b->capframes) {
+        frame_t *nf = grow(b->frames, &b->capframes, sizeof(*nf));
+        if (!nf)
+            return stop(b, "out of memory");
+        b->frames = nf;
+    }
     b->frames[b->depth++] = (frame_t){b->nvals, is_object, v.key, v.klen, NULL};
     return 1;
 }
@@ -444,7 +449,7 @@ const fs_jval_t *fs_jdoc_parse(const char *text, size_t len, fs_jdoc_t **doc,
     }
     /* yajl lets an unfinished token after the value pass ("1 \"x"). */
     size_t at = 0; /* where the text went wrong */
-    if (st == yajl_status_ok && b.have_root && !b.why) {
+    if (st == yajl_status_ok && b.root && !b.why) {
         at = b.end;
         while (at < len && (text[at] == ' ' || text[at] == '\t' || text[at] == '\r' ||
                             text[at] == '\n'))
@@ -459,7 +464,7 @@ const fs_jval_t *fs_jdoc_parse(const char *text, size_t len, fs_jdoc_t **doc,
             at = len;
     }
     const fs_jval_t *root = NULL;
-    if (st != yajl_status_ok || !b.have_root) {
+    if (st != yajl_status_ok || !b.root) {
         if (b.why) {
             snprintf(errstr, errstr_size, "%s (byte %zu)", b.why, at);
         } else if (st != yajl_status_ok) {
@@ -473,13 +478,7 @@ const fs_jval_t *fs_jdoc_parse(const char *text, size_t len, fs_jdoc_t **doc,
             snprintf(errstr, errstr_size, "no JSON value (byte %zu)", len);
         }
     } else {
-        fs_jval_t *r = doc_alloc(b.doc, sizeof(*r));
-        if (r) {
-            *r = b.root;
-            root = r;
-        } else {
-            snprintf(errstr, errstr_size, "out of memory");
-        }
+        root = b.root;
     }
     /* A stopped parse may leave containers open, with their maps. */
     while (b.depth > 0)

@@ -10,14 +10,14 @@
  */
 #include "fs_validate.h"
 
-#include "fs_json.h"
-
 #include <math.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "fs_utf8.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define REVENUE_LIMIT_UNITS 1000000000000LL /* 10^12 */
@@ -721,16 +721,9 @@ static void check_properties(errs_t *e, const fs_jval_t *v, parsed_t *p, size_t 
         case FS_J_STRING: {
             const char *s = pv->u.s;
             size_t slen = pv->len;
-            uint32_t cp;
-            for (size_t i = 0; i < slen;) {
-                size_t n = (unsigned char)s[i] < 0x80
-                               ? (s[i] ? 1 : 0)
-                               : utf8_decode((const unsigned char *)s + i, slen - i, &cp);
-                if (n == 0) {
-                    prop_err(e, key, klen, "must be valid UTF-8 without NUL characters");
-                    goto next;
-                }
-                i += n;
+            if (!fs_utf8_valid(s, slen)) {
+                prop_err(e, key, klen, "must be valid UTF-8 without NUL characters");
+                goto next;
             }
             pi->kind = FS_PROP_STRING;
             pi->s = s;

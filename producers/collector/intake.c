@@ -62,15 +62,6 @@ static int intake_item(const fs_validate_ctx_t *ctx, const fs_jval_t *elem,
     return 0;
 }
 
-/* The member of object @p obj named @p key, or NULL. */
-static const fs_jval_t *member(const fs_jval_t *obj, const char *key)
-{
-    for (size_t i = 0; i < obj->len; i++)
-        if (strcmp(obj->u.items[i].key, key) == 0)
-            return &obj->u.items[i];
-    return NULL;
-}
-
 fs_err_t fs_intake_object(const fs_validate_ctx_t *ctx, const json_t *obj,
                           const char *preset_error, fs_intake_t *out)
 {
@@ -105,8 +96,9 @@ fs_err_t fs_intake_parse(const fs_validate_ctx_t *ctx, const char *body, size_t 
     }
     if (root->type == FS_J_ARRAY) {
         list = root;
-    } else if (root->type == FS_J_OBJECT && root->len == 1 && member(root, "batch")) {
-        list = member(root, "batch");
+    } else if (root->type == FS_J_OBJECT && root->len == 1 &&
+               strcmp(root->u.items[0].key, "batch") == 0) {
+        list = &root->u.items[0];
         if (list->type != FS_J_ARRAY) {
             snprintf(errstr, sz, "batch: must be an array of events");
             err = FS_ERR_INVALID;

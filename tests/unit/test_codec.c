@@ -236,6 +236,31 @@ static void test_encode_rejects(void)
     fs_codec_destroy(codec);
 }
 
+/* A new temporary directory holding @p len bytes of @p text as V1_FILE
+ * (a schema directory for fs_codec_new_flags); remove_dir() removes it. */
+static char *dir_with_v1(const char *text, size_t len)
+{
+    char tmpl[] = "/tmp/fs_codec_v1_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    ASSERT(dir != NULL);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/" V1_FILE, dir);
+    FILE *out = fopen(path, "wb");
+    ASSERT(out != NULL);
+    ASSERT_EQ(fwrite(text, 1, len, out), len);
+    ASSERT_EQ(fclose(out), 0);
+    return strdup(dir);
+}
+
+static void remove_dir(char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/" V1_FILE, dir);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
+}
+
 /* Random text for the differential test below: empty, short or long
  * (lengths past 63 need a two-byte varint), ASCII or multi-byte UTF-8, and
  * rarely an invalid byte (both writers must refuse it the same way). */
@@ -393,15 +418,8 @@ static const char odd_schema[] =
 
 static void test_direct_matches_avro_c_odd_schema(void)
 {
-    char tmpl[] = "/tmp/fs_codec_odd_XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    ASSERT(dir != NULL);
-    char path[4096], err[256] = "";
-    snprintf(path, sizeof path, "%s/" V1_FILE, dir);
-    FILE *f = fopen(path, "wb");
-    ASSERT(f != NULL);
-    ASSERT_EQ(fwrite(odd_schema, 1, sizeof odd_schema - 1, f), sizeof odd_schema - 1);
-    ASSERT_EQ(fclose(f), 0);
+    char err[256] = "";
+    char *dir = dir_with_v1(odd_schema, sizeof odd_schema - 1);
     fs_codec_t *codec = fs_codec_new_flags(dir, FS_CODEC_NO_EMBEDDED, err, sizeof err);
     if (!codec)
         fprintf(stderr, "fs_codec_new_flags: %s\n", err);
@@ -414,8 +432,7 @@ static void test_direct_matches_avro_c_odd_schema(void)
     ASSERT_GT(n[1], 1500);
     ASSERT_GT(n[2], 200);
     fs_codec_destroy(codec);
-    unlink(path);
-    rmdir(dir);
+    remove_dir(dir);
 }
 
 static void test_duplicate_property_key(void)
@@ -447,31 +464,16 @@ static void test_duplicate_property_key(void)
 /* A directory holding only the v1 schema: a reader that predates v2. */
 static char *v1_only_dir(void)
 {
-    char tmpl[] = "/tmp/fs_codec_v1_XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    ASSERT(dir != NULL);
-    char src[4096], dst[4096];
+    char src[4096];
     snprintf(src, sizeof src, "%s/schemas/" V1_FILE,
              getenv("FS_SOURCE_DIR") ? getenv("FS_SOURCE_DIR") : ".");
-    snprintf(dst, sizeof dst, "%s/" V1_FILE, dir);
-    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
-    ASSERT(in && out);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
-        ASSERT_EQ(fwrite(chunk, 1, n, out), n);
+    FILE *in = fopen(src, "rb");
+    ASSERT(in != NULL);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text, in);
+    ASSERT(n > 0 && n < sizeof text && feof(in));
     fclose(in);
-    ASSERT_EQ(fclose(out), 0);
-    return strdup(dir);
-}
-
-static void remove_dir(char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/" V1_FILE, dir);
-    unlink(path);
-    rmdir(dir);
-    free(dir);
+    return dir_with_v1(text, n);
 }
 
 static void test_evolution(void)
