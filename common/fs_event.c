@@ -26,6 +26,11 @@ void fs_event_clear(fs_event_t *ev)
 {
     if (!ev)
         return;
+    if (ev->block) {
+        free(ev->block);
+        memset(ev, 0, sizeof(*ev));
+        return;
+    }
     free(ev->type);
     free(ev->user_id);
     free(ev->anonymous_id);
@@ -69,6 +74,7 @@ fs_err_t fs_event_copy(fs_event_t *dst, const fs_event_t *src)
     ev.ingest_source = dup_opt(src->ingest_source, &failed);
     ev.props = NULL;
     ev.nprops = 0;
+    ev.block = NULL; /* the copy owns its strings one by one */
     if (failed)
         goto fail;
 

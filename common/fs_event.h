@@ -3,7 +3,10 @@
  *
  * A plain struct shared by the validator (JSON → event), the Avro codec
  * (event ↔ bytes), the producers and the worker.  An fs_event_t owns every
- * string it points to; fs_event_clear() frees them.  Absent optional text
+ * string it points to; fs_event_clear() frees them.  Either each string and
+ * the property array are allocations of their own, or (block non-NULL) all
+ * of them live inside the one allocation @c block, as the validator builds
+ * them; no code replaces a string of an event once it is built.  Absent optional text
  * fields are NULL (never ""): defaults such as channel "(none)" are applied
  * by the aggregation, not stored.
  */
@@ -55,6 +58,7 @@ typedef struct fs_event {
     size_t nprops;
     fs_prop_t *props;    /* owned array of nprops */
     char *ingest_source; /* schema v2: "collector", "ingest", "gen"; NULL = unknown */
+    void *block;         /* owned; when set, holds every string and props */
 } fs_event_t;
 
 /** Frees every owned string and property and zeroes @p ev (safe on a zeroed event). */

@@ -38,10 +38,17 @@ static void reject(fs_intake_item_t *it, const fs_jval_t *elem, const char *erro
     it->raw = raw; /* NULL on OOM: the dead letter then has no raw text */
 }
 
-/* Validates @p elem into @p it; non-zero when accepted. */
+/* Validates @p elem into @p it (uninitialized memory); non-zero when
+ * accepted. */
 static int intake_item(const fs_validate_ctx_t *ctx, const fs_jval_t *elem,
                        fs_intake_item_t *it)
 {
+    /* Not the whole item: zeroing its 512-byte error for every event of a
+     * batch showed in the collector's profile. */
+    it->ok = 0;
+    it->raw = NULL;
+    it->error[0] = '\0';
+    memset(&it->ev, 0, sizeof(it->ev));
     if (elem->type != FS_J_OBJECT) {
         reject(it, elem, "event: must be a JSON object");
         return 0;
@@ -122,7 +129,7 @@ fs_err_t fs_intake_parse(const fs_validate_ctx_t *ctx, const char *body, size_t 
         err = FS_ERR_INVALID;
         goto done;
     }
-    out->items = calloc(n, sizeof(*out->items));
+    out->items = malloc(n * sizeof(*out->items)); /* n ≤ max_events: no overflow */
     if (!out->items) {
         snprintf(errstr, sz, "out of memory");
         err = FS_ERR_NOMEM;
