@@ -16,6 +16,7 @@
 
 #include "fs_attrib.h"
 #include "fs_day.h"
+#include "fs_str.h"
 
 #define TEXT_MAX 512              /* bytes of a stored type/channel/campaign */
 #define FIELD_MAX (TEXT_MAX + 16) /* bytes of an s:/sc:/sk: field */
@@ -302,11 +303,11 @@ fs_err_t fs_bucket_add(fs_bucket_t *b, const fs_definition_t *def, const fs_even
 
     /* Everything that can fail happens before the bucket changes. */
     const char *stage = fs_stage_name(et->stage);
-    snprintf(fields[0], sizeof(fields[0]), "s:%s", stage);
-    snprintf(fields[1], sizeof(fields[1]), "sc:%s:%s", stage,
-             ev->channel ? ev->channel : NONE_VALUE);
-    snprintf(fields[2], sizeof(fields[2]), "sk:%s:%s", stage,
-             ev->campaign ? ev->campaign : NONE_VALUE);
+    fs_str_cat(fields[0], sizeof(fields[0]), "s:", stage, NULL);
+    fs_str_cat(fields[1], sizeof(fields[1]), "sc:", stage, ":",
+               ev->channel ? ev->channel : NONE_VALUE, NULL);
+    fs_str_cat(fields[2], sizeof(fields[2]), "sk:", stage, ":",
+               ev->campaign ? ev->campaign : NONE_VALUE, NULL);
     size_t nfresh = 0;
     for (int i = 0; i < 3; i++) {
         int found;
@@ -661,9 +662,8 @@ static fs_err_t touch_fields(ptouch_t *pt, size_t nt, char **arena)
         for (int by = 0; by < BY__COUNT; by++)
             for (int rc = 0; rc < 2; rc++) {
                 char *f = *arena + off;
-                off += (size_t)snprintf(f, size - off, "%c:%s", prefix[rc],
-                                        touch_value(&pt[i], by)) +
-                       1;
+                const char tag[3] = {prefix[rc], ':', '\0'};
+                off += fs_str_cat(f, size - off, tag, touch_value(&pt[i], by), NULL) + 1;
                 pt[i].field[by][rc] = f;
                 pt[i].fh[by][rc] = hash_str(f);
             }
@@ -678,12 +678,12 @@ static fs_err_t add_credit(acc_t *a, const char *day, int model, int by,
     char key[96], field[CONTRIB_TEXT_MAX];
     fs_err_t err;
 
-    snprintf(key, sizeof(key), "attr:%s:%s:%s:%s", day, fs_model_name((fs_model_t)model),
-             by_name[by], currency);
-    snprintf(field, sizeof(field), "r:%s", value);
+    fs_str_cat(key, sizeof(key), "attr:", day, ":", fs_model_name((fs_model_t)model), ":",
+               by_name[by], ":", currency, NULL);
+    fs_str_cat(field, sizeof(field), "r:", value, NULL);
     if ((err = acc_add(a, key, field, rev)) != FS_OK)
         return err;
-    snprintf(field, sizeof(field), "c:%s", value);
+    fs_str_cat(field, sizeof(field), "c:", value, NULL);
     return acc_add(a, key, field, conv);
 }
 
@@ -716,11 +716,11 @@ static fs_err_t add_conversion(acc_t *a, const fs_person_params_t *params,
     fs_err_t err;
 
     fs_day_format(fs_day_from_ms(cv->ms), day);
-    snprintf(key, sizeof(key), "revenue:%s", day);
-    snprintf(field, sizeof(field), "r:%s", cv->currency);
+    fs_str_cat(key, sizeof(key), "revenue:", day, NULL);
+    fs_str_cat(field, sizeof(field), "r:", cv->currency, NULL);
     if ((err = acc_add(a, key, field, cv->rev)) != FS_OK)
         return err;
-    snprintf(field, sizeof(field), "n:%s", cv->currency);
+    fs_str_cat(field, sizeof(field), "n:", cv->currency, NULL);
     if ((err = acc_add(a, key, field, 1)) != FS_OK)
         return err;
 
@@ -752,8 +752,9 @@ static fs_err_t add_conversion(acc_t *a, const fs_person_params_t *params,
             return err;
         for (int by = 0; by < BY__COUNT; by++) {
             char akey[96];
-            snprintf(akey, sizeof(akey), "attr:%s:%s:%s:%s", day,
-                     fs_model_name((fs_model_t)m), by_name[by], cv->currency);
+            fs_str_cat(akey, sizeof(akey), "attr:", day, ":",
+                       fs_model_name((fs_model_t)m), ":", by_name[by], ":", cv->currency,
+                       NULL);
             uint64_t kh = hash_str(akey);
             for (size_t i = 0; i < k; i++) {
                 const ptouch_t *t = &pt[lo + idx[i]];
@@ -782,7 +783,7 @@ static fs_err_t add_handoff(acc_t *a, const fs_person_params_t *params,
     if (!lead)
         return FS_OK;
     fs_day_format(fs_day_from_ms(lead->r->ms), day);
-    snprintf(key, sizeof(key), "handoff:%s", day);
+    fs_str_cat(key, sizeof(key), "handoff:", day, NULL);
     if ((err = acc_add(a, key, "leads", 1)) != FS_OK)
         return err;
     /* The earliest sales touch in [lead, lead + SLA]: possibly one at the

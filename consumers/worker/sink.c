@@ -48,6 +48,7 @@
 #include "fs_day.h"
 #include "fs_redis.h"
 #include "fs_rng.h"
+#include "fs_str.h"
 #include "fs_strmap.h"
 
 #define MAX_CONFLICTS 50 /* transactions retried before giving up (transient) */
@@ -349,6 +350,7 @@ typedef struct bstate {
     int cdirty; /* the contribution stored with it changed */
     char *craw; /* the stored contribution as read (owned), NULL = none */
     size_t crawlen;
+    redisReply *raw; /* the value as read, until parse_buckets() (owned) */
 } bstate_t;
 
 typedef struct pstate {
@@ -474,6 +476,8 @@ static void txn_free(txn_t *t)
         for (pos = 0; fs_strmap_next(t->buckets, &pos, &k, &v);) {
             fs_bucket_destroy(((bstate_t *)v)->b);
             free(((bstate_t *)v)->craw);
+            if (((bstate_t *)v)->raw)
+                freeReplyObject(((bstate_t *)v)->raw);
             free(v);
         }
     if (t->persons)
@@ -619,7 +623,7 @@ static char *keyf(const fs_sink_t *s, const char *kind, const char *id)
     size_t n = strlen(s->pre) + strlen(kind) + strlen(id) + 1;
     char *k = malloc(n);
     if (k)
-        snprintf(k, n, "%s%s%s", s->pre, kind, id);
+        fs_str_cat(k, n, s->pre, kind, id, NULL);
     return k;
 }
 
@@ -896,7 +900,7 @@ static void seen_key(const fs_sink_t *s, int64_t day, char *out, size_t sz)
 {
     char d[11];
     fs_day_format(day, d);
-    snprintf(out, sz, "%sseen:%s", s->pre, d);
+    fs_str_cat(out, sz, s->pre, "seen:", d, NULL);
 }
 
 /*
@@ -980,8 +984,8 @@ static fs_err_t parse_link(const char *data, size_t len, link_t *l)
     int ok = j && json_unpack(j, "{s:s,s:I,s:s}", "u", &u, "ms", &ms, "id", &id) == 0 &&
              strlen(u) < sizeof(l->user) && strlen(id) < sizeof(l->eid);
     if (ok) {
-        snprintf(l->user, sizeof(l->user), "%s", u);
-        snprintf(l->eid, sizeof(l->eid), "%s", id);
+        fs_str_cat(l->user, sizeof(l->user), u, NULL);
+        fs_str_cat(l->eid, sizeof(l->eid), id, NULL);
         l->ms = ms;
     }
     json_decref(j);
@@ -1090,14 +1094,14 @@ static fs_err_t load_identity(txn_t *t, const keys_t *anons, const keys_t *users
 static void person_of(txn_t *t, const fs_event_t *ev, char *out, size_t sz)
 {
     if (ev->user_id) {
-        snprintf(out, sz, "u:%s", ev->user_id);
+        fs_str_cat(out, sz, "u:", ev->user_id, NULL);
         return;
     }
     const link_t *l = fs_strmap_get(t->links, ev->anonymous_id);
     if (l && l->user[0])
-        snprintf(out, sz, "u:%s", l->user);
+        fs_str_cat(out, sz, "u:", l->user, NULL);
     else
-        snprintf(out, sz, "a:%s", ev->anonymous_id);
+        fs_str_cat(out, sz, "a:", ev->anonymous_id, NULL);
 }
 
 /* SPEC §3's name of a person ("anon:" for anonymous ones), for HyperLogLogs. */
@@ -1105,7 +1109,7 @@ static const char *spec_person(const char *pkey, char *buf, size_t sz)
 {
     if (pkey[0] == 'u')
         return pkey + 2;
-    snprintf(buf, sz, "anon:%s", pkey + 2);
+    fs_str_cat(buf, sz, "anon:", pkey + 2, NULL);
     return buf;
 }
 
@@ -1154,22 +1158,22 @@ static fs_err_t apply_links(txn_t *t, fs_sink_part_t *parts, size_t n)
                 if (!old)
                     return FS_ERR_FATAL;
                 ulist_remove(old, ev->anonymous_id);
-                snprintf(pkey, sizeof(pkey), "u:%s", l->user);
+                fs_str_cat(pkey, sizeof(pkey), "u:", l->user, NULL);
                 err = mark_person(t, pkey, 0);
             } else { /* the anonymous person merges into the user */
-                snprintf(pkey, sizeof(pkey), "a:%s", ev->anonymous_id);
+                fs_str_cat(pkey, sizeof(pkey), "a:", ev->anonymous_id, NULL);
                 err = mark_person(t, pkey, 1);
             }
             ulist_t *nl = fs_strmap_get(t->lists, ev->user_id);
             if (!err)
                 err = nl ? ulist_add(nl, ev->anonymous_id) : FS_ERR_FATAL;
-            snprintf(pkey, sizeof(pkey), "u:%s", ev->user_id);
+            fs_str_cat(pkey, sizeof(pkey), "u:", ev->user_id, NULL);
             if (!err)
                 err = mark_person(t, pkey, 0);
             if (err)
                 return err;
-            snprintf(l->user, sizeof(l->user), "%s", ev->user_id);
-            snprintf(l->eid, sizeof(l->eid), "%s", ev->event_id);
+            fs_str_cat(l->user, sizeof(l->user), ev->user_id, NULL);
+            fs_str_cat(l->eid, sizeof(l->eid), ev->event_id, NULL);
             l->ms = ev->occurred_at_ms;
             l->dirty = 1;
         }
@@ -1214,9 +1218,9 @@ static fs_err_t read_identity(txn_t *t, fs_sink_part_t *parts, size_t n, char *e
 static fs_err_t bucket_key_of(const fs_event_t *ev, char *out, size_t sz)
 {
     if (ev->user_id)
-        snprintf(out, sz, "u:%s", ev->user_id);
+        fs_str_cat(out, sz, "u:", ev->user_id, NULL);
     else if (ev->anonymous_id)
-        snprintf(out, sz, "a:%s", ev->anonymous_id);
+        fs_str_cat(out, sz, "a:", ev->anonymous_id, NULL);
     else
         return FS_ERR_INVALID;
     return FS_OK;
@@ -1251,7 +1255,7 @@ static fs_err_t person_buckets(txn_t *t, const char *pkey, keys_t *out)
     const ulist_t *l = pkey[0] == 'u' ? fs_strmap_get(t->lists, pkey + 2) : NULL;
     for (size_t i = 0; !err && l && i < l->n; i++) {
         char b[ID_MAX + 2];
-        snprintf(b, sizeof(b), "a:%s", l->anons[i]);
+        fs_str_cat(b, sizeof(b), "a:", l->anons[i], NULL);
         err = keys_add(out, strdup(b));
     }
     return err;
@@ -1275,7 +1279,8 @@ static fs_err_t split_bucket_value(const char *v, size_t len, size_t *blen)
 }
 
 /* GET (checked) every bucket of every affected person, with the
- * contribution stored in each person's own bucket. */
+ * contribution stored in each person's own bucket; kept as read for
+ * parse_buckets(). */
 static fs_err_t read_persons(txn_t *t, char *errstr, size_t sz)
 {
     keys_t bks = {0}, ks = {0};
@@ -1303,18 +1308,42 @@ static fs_err_t read_persons(txn_t *t, char *errstr, size_t sz)
     redisReply **r = NULL;
     if (!err)
         err = get_checked(t, ks.k, ks.n, &r, errstr, sz);
+    /* Parsed by txn_compute(), which overlaps the previous batch's commit;
+     * reading is on the pipeline's critical path. */
     size_t plen = strlen(t->s->pre) + 2;
     for (size_t i = 0; !err && i < ks.n; i++) {
         bstate_t *b = fs_strmap_get(t->buckets, ks.k[i] + plen);
+        b->raw = r[i];
+        r[i] = NULL;
+    }
+    free_replies(r, ks.n);
+    keys_free(&ks);
+    keys_free(&bks);
+    return err;
+}
+
+/* The buckets read_persons() read, as buckets and the contributions stored
+ * with them; each person's stored contribution is in its own bucket. */
+static fs_err_t parse_buckets(txn_t *t, char *errstr, size_t sz)
+{
+    size_t pos = 0;
+    const char *pkey;
+    void *v;
+    fs_err_t err = FS_OK;
+    while (!err && fs_strmap_next(t->buckets, &pos, &pkey, &v)) {
+        bstate_t *b = v;
+        redisReply *r = b->raw;
         char e[256] = "out of memory";
         size_t blen = 0;
-        if (r[i]->type != REDIS_REPLY_STRING) {
+        if (!r)
+            continue; /* parsed already */
+        if (r->type != REDIS_REPLY_STRING) {
             b->b = fs_bucket_new();
-        } else if (split_bucket_value(r[i]->str, r[i]->len, &blen)) {
+        } else if (split_bucket_value(r->str, r->len, &blen)) {
             snprintf(e, sizeof(e), "no bucket length header");
         } else {
-            const char *body = memchr(r[i]->str, '\n', r[i]->len) + 1;
-            size_t rest = r[i]->len - (size_t)(body - r[i]->str);
+            const char *body = memchr(r->str, '\n', r->len) + 1;
+            size_t rest = r->len - (size_t)(body - r->str);
             b->b = fs_bucket_parse(body, blen, e, sizeof(e));
             if (b->b && rest > blen) {
                 b->crawlen = rest - blen;
@@ -1325,25 +1354,23 @@ static fs_err_t read_persons(txn_t *t, char *errstr, size_t sz)
             }
         }
         if (!b->b) {
-            snprintf(errstr, sz, "redis: %s: %s", ks.k[i], e);
-            err = r[i]->type == REDIS_REPLY_STRING ? FS_ERR_CORRUPT : FS_ERR_NOMEM;
+            snprintf(errstr, sz, "redis: %sb:%s: %s", t->s->pre, pkey, e);
+            err = r->type == REDIS_REPLY_STRING ? FS_ERR_CORRUPT : FS_ERR_NOMEM;
         }
+        freeReplyObject(r);
+        b->raw = NULL;
     }
-    /* Each person's stored contribution is in its own bucket. */
     for (pos = 0; !err && fs_strmap_next(t->persons, &pos, &pkey, &v);) {
         pstate_t *p = v;
         const bstate_t *b = fs_strmap_get(t->buckets, pkey);
         char e[256];
         if (!b) {
-            err = FS_ERR_FATAL; /* loaded above */
+            err = FS_ERR_FATAL; /* loaded by read_persons() */
         } else if (b->craw &&
                    (err = fs_contrib_parse(b->craw, b->crawlen, &p->old, e, sizeof(e)))) {
             snprintf(errstr, sz, "redis: %sb:%s: %s", t->s->pre, pkey, e);
         }
     }
-    free_replies(r, ks.n);
-    keys_free(&ks);
-    keys_free(&bks);
     return err;
 }
 
@@ -1373,24 +1400,24 @@ static fs_err_t add_events(txn_t *t, fs_sink_part_t *parts, size_t n,
                 continue;
             char bkey[ID_MAX + 2], day[11], key[64], field[600];
             fs_day_format(fs_day_from_ms(it->ev.occurred_at_ms), day);
-            snprintf(key, sizeof(key), "events:%s", day);
-            snprintf(field, sizeof(field), "t:%s", it->ev.type);
+            fs_str_cat(key, sizeof(key), "events:", day, NULL);
+            fs_str_cat(field, sizeof(field), "t:", it->ev.type, NULL);
             err = add_incr(t, key, field, 1);
             if (!err && et->stage != FS_STAGE_NONE) {
                 const char *st = fs_stage_name(et->stage);
-                snprintf(field, sizeof(field), "s:%s", st);
+                fs_str_cat(field, sizeof(field), "s:", st, NULL);
                 err = add_incr(t, key, field, 1);
-                snprintf(field, sizeof(field), "sc:%s:%s", st,
-                         it->ev.channel ? it->ev.channel : "(none)");
+                fs_str_cat(field, sizeof(field), "sc:", st, ":",
+                           it->ev.channel ? it->ev.channel : "(none)", NULL);
                 if (!err)
                     err = add_incr(t, key, field, 1);
-                snprintf(field, sizeof(field), "sk:%s:%s", st,
-                         it->ev.campaign ? it->ev.campaign : "(none)");
+                fs_str_cat(field, sizeof(field), "sk:", st, ":",
+                           it->ev.campaign ? it->ev.campaign : "(none)", NULL);
                 if (!err)
                     err = add_incr(t, key, field, 1);
                 char pkey[ID_MAX + 2], pbuf[ID_MAX + 8];
                 person_of(t, &it->ev, pkey, sizeof(pkey));
-                snprintf(field, sizeof(field), "hll:%s:%s", day, st);
+                fs_str_cat(field, sizeof(field), "hll:", day, ":", st, NULL);
                 const char *who = spec_person(pkey, pbuf, sizeof(pbuf));
                 if (!err)
                     err = fs_buf_append(&t->hll, field, strlen(field) + 1);
@@ -1487,7 +1514,7 @@ static fs_err_t set_state(txn_t *t, const char *kind, const char *id, const void
 {
     args_t *a = &t->sec[SEC_SET];
     char suffix[ID_MAX + 16];
-    snprintf(suffix, sizeof(suffix), "%s%s", kind, id);
+    fs_str_cat(suffix, sizeof(suffix), kind, id, NULL);
     fs_err_t err = args_key(a, t->s->pre, suffix);
     if (!err)
         err = args_add(a, t->stamp, STAMP_LEN);
@@ -1736,8 +1763,10 @@ static fs_err_t txn_read(txn_t *t, char *errstr, size_t sz)
 /* The computation of a transaction, after its reads: no Redis I/O. */
 static fs_err_t txn_compute(txn_t *t, char *errstr, size_t sz)
 {
-    const char *step = "adding events to persons";
-    fs_err_t err = add_events(t, t->parts, t->nparts, &t->res);
+    const char *step = "reading person state";
+    fs_err_t err = parse_buckets(t, errstr, sz);
+    if (!err && (step = "adding events to persons"))
+        err = add_events(t, t->parts, t->nparts, &t->res);
     if (!err && (step = "computing contributions"))
         err = recompute(t, &t->res);
     if (!err && (step = "preparing the writes"))

@@ -7,6 +7,7 @@
 #include "fs_day.h"
 #include "fs_err.h"
 #include "fs_log.h"
+#include "fs_str.h"
 #include "fs_url.h"
 #include "fs_test.h"
 
@@ -155,9 +156,36 @@ static void test_day(void)
     }
 }
 
+/* fs_str_cat against snprintf("%s%s%s") at every buffer size around the
+ * result's length, including 0 and truncation in each part. */
+static void test_str_cat(void)
+{
+    const char *parts[][3] = {{"", "", ""},
+                              {"s:", "action", ""},
+                              {"sc:", "awareness", ":paid_search"},
+                              {"\xc3\xa9t\xc3\xa9", ":", "x"}};
+    for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
+        for (size_t size = 0; size < 32; size++) {
+            char want[32], got[32];
+            memset(want, '#', sizeof(want));
+            memset(got, '#', sizeof(got));
+            int wn = snprintf(size ? want : NULL, size, "%s%s%s", parts[p][0],
+                              parts[p][1], parts[p][2]);
+            size_t gn = fs_str_cat(size ? got : NULL, size, parts[p][0], parts[p][1],
+                                   parts[p][2], (char *)NULL);
+            ASSERT_EQ(gn, (size_t)wn);
+            ASSERT(memcmp(want, got, sizeof(want)) == 0); /* nothing past the NUL */
+        }
+    }
+    char one[8];
+    ASSERT_EQ(fs_str_cat(one, sizeof(one), (char *)NULL), 0);
+    ASSERT_STR_EQ(one, "");
+}
+
 int main(void)
 {
     RUN(test_day);
+    RUN(test_str_cat);
     RUN(test_buf);
     RUN(test_hostport);
     RUN(test_redis_url);
