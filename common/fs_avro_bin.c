@@ -60,3 +60,32 @@ fs_err_t fs_avro_put_boolean(fs_buf_t *b, int v)
     b->data[b->len++] = v ? 1 : 0;
     return FS_OK;
 }
+
+int fs_avro_get_long(const uint8_t **p, const uint8_t *end, int64_t *v)
+{
+    const uint8_t *q = *p;
+    uint64_t z = 0;
+    for (int shift = 0;; shift += 7) {
+        if (q == end)
+            return -1;
+        uint8_t b = *q++;
+        if (shift == 63 && b > 1)
+            return -2;
+        z |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    *p = q;
+    *v = (int64_t)((z >> 1) ^ (~(z & 1) + 1)); /* zig-zag back */
+    return 0;
+}
+
+double fs_avro_get_double(const uint8_t *p)
+{
+    uint64_t bits = 0;
+    for (int i = 0; i < 8; i++)
+        bits |= (uint64_t)p[i] << (8 * i);
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}

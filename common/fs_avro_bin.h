@@ -2,7 +2,8 @@
  * fs_avro_bin.h — Avro binary encoding of primitive values, appended to an
  * fs_buf_t (Avro specification 1.11, "Binary Encoding").
  *
- * Owns nothing: every function appends to a buffer the caller owns.  Pure
+ * Owns nothing: every writer appends to a buffer the caller owns; every
+ * reader reads from bytes the caller owns.  Pure
  * memory, no I/O, no global state; safe from any thread on distinct
  * buffers.
  *
@@ -41,5 +42,15 @@ fs_err_t fs_avro_put_double(fs_buf_t *b, double d) FS_WUR;
 
 /** Appends an Avro boolean: 1 when @p v is non-zero, else 0. */
 fs_err_t fs_avro_put_boolean(fs_buf_t *b, int v) FS_WUR;
+
+/**
+ * Reads the Avro long at *@p p, never past @p end, into *@p v and moves *@p p
+ * past it.
+ * @returns 0; -1 when the bytes end first; -2 when it overflows 64 bits.
+ */
+int fs_avro_get_long(const uint8_t **p, const uint8_t *end, int64_t *v) FS_WUR;
+
+/** The Avro double in the 8 bytes at @p p (the caller checked there are 8). */
+double fs_avro_get_double(const uint8_t *p);
 
 #endif

@@ -179,26 +179,15 @@ typedef struct scan {
 
 static int scan_long(scan_t *s, int64_t *out, const char *what)
 {
-    uint64_t v = 0;
     size_t at = SCAN_OFF(s);
-    for (int shift = 0;; shift += 7) {
-        if (s->p == s->end) {
-            set_err(s->errstr, s->errstr_size, "body truncated in %s at offset %zu", what,
-                    at);
-            return -1;
-        }
-        uint8_t b = *s->p++;
-        if (shift == 63 && b > 1) {
-            set_err(s->errstr, s->errstr_size, "body: %s at offset %zu overflows 64 bits",
-                    what, at);
-            return -1;
-        }
-        v |= (uint64_t)(b & 0x7F) << shift;
-        if (!(b & 0x80))
-            break;
-    }
-    *out = (int64_t)((v >> 1) ^ (~(v & 1) + 1)); /* zig-zag */
-    return 0;
+    int rc = fs_avro_get_long(&s->p, s->end, out);
+    if (rc == -1)
+        set_err(s->errstr, s->errstr_size, "body truncated in %s at offset %zu", what,
+                at);
+    else if (rc == -2)
+        set_err(s->errstr, s->errstr_size, "body: %s at offset %zu overflows 64 bits",
+                what, at);
+    return rc ? -1 : 0;
 }
 
 static int scan_len(scan_t *s, int64_t *len, const char *what)
@@ -1239,9 +1228,12 @@ avro_fail:
 
 /* Checks the framing and the body of @p data and reads it, resolved, into
  * the reader value of @p fam, returned in @p *rv (borrowed from the codec). */
-static fs_err_t read_framed(fs_codec_t *codec, family_t *fam, const char *what,
-                            const void *data, size_t len, entry_t **layout,
-                            json_t **dropped, char *errstr, size_t errstr_size)
+/* Checks the framing of @p data and scans its body against the writer
+ * schema the fingerprint names (*@p writer): after FS_OK the body, s->base
+ * up to s->end, is well formed for that schema. */
+static fs_err_t scan_framed(fs_codec_t *codec, family_t *fam, const char *what,
+                            const void *data, size_t len, entry_t **writer, scan_t *s,
+                            char *errstr, size_t errstr_size)
 {
     const uint8_t *d = data;
     if (len < 2 || d[0] != MAGIC0 || d[1] != MAGIC1) {
@@ -1268,15 +1260,26 @@ static fs_err_t read_framed(fs_codec_t *codec, family_t *fam, const char *what,
                 e->name, what);
         return FS_ERR_UNKNOWN_SCHEMA;
     }
-    scan_t s = {d + FS_CODEC_HEADER_LEN, d + FS_CODEC_HEADER_LEN, d + len, errstr,
-                errstr_size};
-    if (scan_value(&s, e->schema, 0) != 0)
+    *s = (scan_t){d + FS_CODEC_HEADER_LEN, d + FS_CODEC_HEADER_LEN, d + len, errstr,
+                  errstr_size};
+    if (scan_value(s, e->schema, 0) != 0)
         return FS_ERR_CORRUPT;
-    if (s.p != s.end) {
+    if (s->p != s->end) {
         set_err(errstr, errstr_size, "%zu trailing bytes after the %s body",
-                (size_t)(s.end - s.p), what);
+                (size_t)(s->end - s->p), what);
         return FS_ERR_CORRUPT;
     }
+    *writer = e;
+    return FS_OK;
+}
+
+/* Reads the body @p s scanned (written with @p e) through avro-c into the
+ * reader's generic value (*@p layout), with the defaults to apply
+ * (*@p dropped). */
+static fs_err_t read_scanned(fs_codec_t *codec, family_t *fam, entry_t *e,
+                             const scan_t *s, entry_t **layout, json_t **dropped,
+                             char *errstr, size_t errstr_size)
+{
     /* The value read into: the reader's (directly, or through the resolver
      * when @p e is an older version) or the projection's. */
     entry_t *dest = e->proj ? e->proj : fam->reader;
@@ -1289,8 +1292,8 @@ static fs_err_t read_framed(fs_codec_t *codec, family_t *fam, const char *what,
         avro_resolved_writer_set_dest(&resolved, &dest->value);
         target = &resolved;
     }
-    avro_reader_memory_set_source(codec->reader, (const char *)s.base,
-                                  (int64_t)(s.end - s.base));
+    avro_reader_memory_set_source(codec->reader, (const char *)s->base,
+                                  (int64_t)(s->end - s->base));
     int rc = avro_value_reset(&dest->value) != 0 ||
              avro_value_read(codec->reader, target) != 0;
     if (rc)
@@ -1302,6 +1305,19 @@ static fs_err_t read_framed(fs_codec_t *codec, family_t *fam, const char *what,
     *layout = dest;
     *dropped = e->dropped;
     return FS_OK;
+}
+
+/* Checks, scans and reads @p data through avro-c (see scan_framed() and
+ * read_scanned()). */
+static fs_err_t read_framed(fs_codec_t *codec, family_t *fam, const char *what,
+                            const void *data, size_t len, entry_t **layout,
+                            json_t **dropped, char *errstr, size_t errstr_size)
+{
+    entry_t *e;
+    scan_t s;
+    fs_err_t err = scan_framed(codec, fam, what, data, len, &e, &s, errstr, errstr_size);
+    return err ? err
+               : read_scanned(codec, fam, e, &s, layout, dropped, errstr, errstr_size);
 }
 
 /* The value of @p v, through a union if it is one.  NULL-typed or unset
@@ -1429,15 +1445,201 @@ static fs_err_t apply_defaults(json_t *dropped, fs_event_t *out, int *seen_type,
     return FS_OK;
 }
 
-fs_err_t fs_codec_decode_event(fs_codec_t *codec, const void *data, size_t len,
-                               fs_event_t *out, char *errstr, size_t errstr_size)
+/* ---- direct reading ------------------------------------------------------ */
+
+/* Reading a body straight into an fs_event_t, for data written with the
+ * reader schema itself (what every current producer writes): avro-c's
+ * generic value and its per-field accessors were most of a decode.  It runs
+ * only on bodies scan_value() accepted, so the bytes are well formed for
+ * the schema; anything the generic path would treat specially (a property
+ * key given twice, which avro-c's map merges; a required text longer than
+ * its array; a union branch we do not map) returns DIRECT_FALLBACK and the
+ * event is decoded by avro-c instead. */
+enum { DIRECT_OK, DIRECT_FALLBACK, DIRECT_NOMEM };
+
+typedef struct rd {
+    const uint8_t *p, *end;
+} rd_t;
+
+static int rd_long(rd_t *r, int64_t *v)
+{
+    return fs_avro_get_long(&r->p, r->end, v) ? DIRECT_FALLBACK : DIRECT_OK;
+}
+
+/* A string's bytes, borrowed from the body. */
+static int rd_str(rd_t *r, const char **s, size_t *n)
+{
+    int64_t len;
+    if (rd_long(r, &len) || len < 0 || (uint64_t)len > (size_t)(r->end - r->p))
+        return DIRECT_FALLBACK;
+    *s = (const char *)r->p;
+    *n = (size_t)len;
+    r->p += len;
+    return DIRECT_OK;
+}
+
+static int rd_dup(rd_t *r, char **out)
+{
+    const char *s;
+    size_t n;
+    if (rd_str(r, &s, &n))
+        return DIRECT_FALLBACK;
+    if (!(*out = dup_str(s, n + 1)))
+        return DIRECT_NOMEM;
+    return DIRECT_OK;
+}
+
+/* The union branch of a slot: 1 when the value follows, 0 for null. */
+static int rd_present(rd_t *r, const slot_t *sl, int *present)
+{
+    int64_t b;
+    *present = 1;
+    if (sl->val_branch < 0)
+        return DIRECT_OK;
+    if (rd_long(r, &b) || (b != sl->null_branch && b != sl->val_branch))
+        return DIRECT_FALLBACK;
+    *present = b == sl->val_branch;
+    return DIRECT_OK;
+}
+
+/* One property value of union branch @p b into @p p. */
+static int rd_prop_value(rd_t *r, const entry_t *e, int64_t b, fs_prop_t *p)
+{
+    if (b == e->prop_branch[FS_PROP_STRING]) {
+        p->kind = FS_PROP_STRING;
+        return rd_dup(r, &p->v.s);
+    }
+    if (b == e->prop_branch[FS_PROP_LONG]) {
+        p->kind = FS_PROP_LONG;
+        return rd_long(r, &p->v.l);
+    }
+    if (b == e->prop_branch[FS_PROP_DOUBLE]) {
+        if (r->end - r->p < 8)
+            return DIRECT_FALLBACK;
+        p->kind = FS_PROP_DOUBLE;
+        p->v.d = fs_avro_get_double(r->p);
+        r->p += 8;
+        return DIRECT_OK;
+    }
+    if (b == e->prop_branch[FS_PROP_BOOL] && r->p < r->end) {
+        p->kind = FS_PROP_BOOL;
+        p->v.b = *r->p++ != 0;
+        return DIRECT_OK;
+    }
+    return DIRECT_FALLBACK;
+}
+
+#define DIRECT_PROPS_MAX 64 /* more: avro-c's map checks for repeated keys */
+
+static int rd_props(rd_t *r, const entry_t *e, fs_event_t *out)
+{
+    for (;;) {
+        int64_t count, size;
+        if (rd_long(r, &count))
+            return DIRECT_FALLBACK;
+        if (count == 0)
+            return DIRECT_OK;
+        if (count < 0 && (count == INT64_MIN || rd_long(r, &size)))
+            return DIRECT_FALLBACK;
+        count = count < 0 ? -count : count;
+        if ((uint64_t)count > DIRECT_PROPS_MAX - out->nprops)
+            return DIRECT_FALLBACK;
+        fs_prop_t *np = realloc(out->props, (out->nprops + (size_t)count) * sizeof *np);
+        if (!np)
+            return DIRECT_NOMEM;
+        out->props = np;
+        memset(np + out->nprops, 0, (size_t)count * sizeof *np);
+        for (int64_t i = 0; i < count; i++) {
+            fs_prop_t *p = &out->props[out->nprops++];
+            const char *k;
+            size_t kn;
+            int64_t b;
+            int rc = rd_str(r, &k, &kn);
+            if (rc)
+                return rc;
+            for (size_t j = 0; j + 1 < out->nprops; j++)
+                if (strlen(out->props[j].key) == kn &&
+                    memcmp(out->props[j].key, k, kn) == 0)
+                    return DIRECT_FALLBACK; /* avro-c keeps the last value */
+            if (!(p->key = dup_str(k, kn + 1)))
+                return DIRECT_NOMEM;
+            p->kind = FS_PROP_LONG; /* no string to free until set */
+            if ((rc = rd_long(r, &b)) || (rc = rd_prop_value(r, e, b, p)))
+                return rc;
+        }
+    }
+}
+
+/* One field of slot @p sl into @p out. */
+static int rd_field(rd_t *r, const entry_t *e, const slot_t *sl, fs_event_t *out)
+{
+    const event_field_t *ef = &event_fields[sl->id];
+    char *base = (char *)out + ef->off;
+    const char *s;
+    size_t n;
+    int present, rc = rd_present(r, sl, &present);
+    if (rc || !present)
+        return rc;
+    switch (ef->kind) {
+    case K_CHARS:
+        if ((rc = rd_str(r, &s, &n)) || n >= ef->cap)
+            return DIRECT_FALLBACK;
+        memcpy(base, s, n);
+        base[n] = '\0';
+        return DIRECT_OK;
+    case K_STR:
+    case K_OPT_STR:
+        return rd_dup(r, (char **)(void *)base);
+    case K_LONG:
+    case K_OPT_LONG:
+        if ((rc = rd_long(r, (int64_t *)(void *)base)))
+            return rc;
+        if (ef->kind == K_OPT_LONG)
+            out->has_revenue = 1;
+        return DIRECT_OK;
+    case K_PROPS:
+        return rd_props(r, e, out);
+    }
+    return DIRECT_FALLBACK;
+}
+
+/* The body @p s scanned, written with reader schema @p e, into @p out. */
+static int read_direct(const entry_t *e, const scan_t *s, fs_event_t *out)
+{
+    rd_t r = {s->base, s->end};
+    for (size_t i = 0; i < e->nslots; i++) {
+        int rc = rd_field(&r, e, &e->slots[i], out);
+        if (rc)
+            return rc;
+    }
+    return r.p == r.end && out->type ? DIRECT_OK : DIRECT_FALLBACK;
+}
+
+/* fs_codec_decode_event(); with @p direct, data written with the reader
+ * schema is read by read_direct(). */
+static fs_err_t decode_event(fs_codec_t *codec, const void *data, size_t len, int direct,
+                             fs_event_t *out, char *errstr, size_t errstr_size)
 {
     memset(out, 0, sizeof *out);
-    entry_t *r;
+    entry_t *w, *r;
     json_t *dropped;
-    fs_err_t err = read_framed(codec, &codec->event, "JourneyEvent", data, len, &r,
-                               &dropped, errstr, errstr_size);
+    scan_t sc;
+    fs_err_t err = scan_framed(codec, &codec->event, "JourneyEvent", data, len, &w, &sc,
+                               errstr, errstr_size);
     if (err)
+        return err;
+    if (direct && w == codec->event.reader && !w->unwritable) {
+        int rc = read_direct(w, &sc, out);
+        if (rc == DIRECT_OK)
+            return FS_OK;
+        fs_event_clear(out);
+        if (rc == DIRECT_NOMEM) {
+            set_err(errstr, errstr_size, "out of memory");
+            return FS_ERR_NOMEM;
+        }
+    }
+    if ((err = read_scanned(codec, &codec->event, w, &sc, &r, &dropped, errstr,
+                            errstr_size)))
         return err;
     avro_value_t *rec = &r->value;
     int seen_type = 0;
@@ -1510,6 +1712,18 @@ fail:
     fs_event_clear(out);
     memset(out, 0, sizeof *out);
     return err;
+}
+
+fs_err_t fs_codec_decode_event(fs_codec_t *codec, const void *data, size_t len,
+                               fs_event_t *out, char *errstr, size_t errstr_size)
+{
+    return decode_event(codec, data, len, 1, out, errstr, errstr_size);
+}
+
+fs_err_t fs_codec_decode_event_generic(fs_codec_t *codec, const void *data, size_t len,
+                                       fs_event_t *out, char *errstr, size_t errstr_size)
+{
+    return decode_event(codec, data, len, 0, out, errstr, errstr_size);
 }
 
 /* ---- dead letters ------------------------------------------------------- */

@@ -144,6 +144,16 @@ fs_err_t fs_codec_encode_event_generic(fs_codec_t *codec, const fs_event_t *ev,
 fs_err_t fs_codec_decode_event(fs_codec_t *codec, const void *data, size_t len,
                                fs_event_t *out, char *errstr, size_t errstr_size) FS_WUR;
 
+/**
+ * fs_codec_decode_event() through avro-c's generic value for every body.
+ * fs_codec_decode_event() reads data written with the reader schema itself
+ * straight from the bytes (the worker's hot path); this is the reference
+ * it is tested against (tests/unit/test_codec.c, tests/fuzz/fuzz_decode.c).
+ */
+fs_err_t fs_codec_decode_event_generic(fs_codec_t *codec, const void *data, size_t len,
+                                       fs_event_t *out, char *errstr,
+                                       size_t errstr_size) FS_WUR;
+
 /** A rejected input, as written to the dead-letter topic. */
 typedef struct fs_dead_letter {
     const char *reason; /* required: why, naming the field when there is one */
