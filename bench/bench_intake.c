@@ -2,19 +2,23 @@
  * bench_intake.c — the collector's CPU per event on its request path,
  * without the network: a batch body through fs_intake_parse() (parse +
  * SPEC §3 validation), then every accepted event through
- * fs_codec_encode_valid_event(), then fs_intake_clear().  The baseline,
- * timed in the same run, is jansson parsing the same body alone.
+ * fs_codec_encode_valid_event(), then fs_intake_clear().  The baselines,
+ * timed in the same run: jansson parsing the same body alone, and yajl (the
+ * parser under fs_json) lexing it with callbacks that do nothing — the
+ * floor for any validation built on yajl.
  *
  *   bench_intake BODY_FILE [ITERATIONS]
  *
  * BODY_FILE is a request body such as fs-bench-encode's batch.json.  Prints
- * ns/event for both and their ratio.  Linked with the collector's allocator.
+ * ns/event for each and the path's ratio to both.  Linked with the
+ * collector's allocator.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include <jansson.h>
+#include <yajl/yajl_parse.h>
 
 #include "fs_buf.h"
 #include "fs_codec.h"
@@ -44,6 +48,55 @@ static char *slurp(const char *path, size_t *len)
     fclose(f);
     *len = n > 0 ? (size_t)n : 0;
     return buf;
+}
+
+static int yajl_nothing(void *ctx)
+{
+    (void)ctx;
+    return 1;
+}
+
+static int yajl_bool(void *ctx, int v)
+{
+    (void)ctx, (void)v;
+    return 1;
+}
+
+static int yajl_number(void *ctx, const char *s, size_t n)
+{
+    (void)ctx, (void)s, (void)n;
+    return 1;
+}
+
+static int yajl_text(void *ctx, const unsigned char *s, size_t n)
+{
+    (void)ctx, (void)s, (void)n;
+    return 1;
+}
+
+static const yajl_callbacks nothing = {
+    .yajl_null = yajl_nothing,
+    .yajl_boolean = yajl_bool,
+    .yajl_number = yajl_number,
+    .yajl_string = yajl_text,
+    .yajl_start_map = yajl_nothing,
+    .yajl_map_key = yajl_text,
+    .yajl_end_map = yajl_nothing,
+    .yajl_start_array = yajl_nothing,
+    .yajl_end_array = yajl_nothing,
+};
+
+/* yajl over @p body with callbacks that do nothing, configured as fs_json
+ * configures it; 0 when it parsed. */
+static int yajl_only(const char *body, size_t len)
+{
+    yajl_handle h = yajl_alloc(&nothing, NULL, NULL);
+    int ok = h && yajl_config(h, yajl_dont_validate_strings, 1) &&
+             yajl_parse(h, (const unsigned char *)body, len) == yajl_status_ok &&
+             yajl_complete_parse(h) == yajl_status_ok;
+    if (h)
+        yajl_free(h);
+    return ok ? 0 : -1;
 }
 
 /* One request's work; the number of events encoded, or -1. */
@@ -109,14 +162,22 @@ int main(int argc, char **argv)
 
     t0 = now_ns();
     for (long i = 0; i < n; i++)
+        if (yajl_only(body, len) != 0)
+            goto done;
+    double lex = (now_ns() - t0) / ((double)n * events);
+
+    t0 = now_ns();
+    for (long i = 0; i < n; i++)
         if (one_request(&ctx, codec, &out, body, len) != events)
             goto done;
     double path = (now_ns() - t0) / ((double)n * events);
 
     printf("body: %zu bytes, %ld events, %ld iterations\n", len, events, n);
     printf("jansson parse alone (baseline)      %7.0f ns/event\n", parse);
-    printf("intake + encode (collector's path)  %7.0f ns/event  (%.2f x parse)\n", path,
-           path / parse);
+    printf("yajl, callbacks doing nothing       %7.0f ns/event\n", lex);
+    printf("intake + encode (collector's path)  %7.0f ns/event  (%.2f x jansson, %.2f x "
+           "yajl)\n",
+           path, path / parse, path / lex);
     rc = 0;
 done:
     fs_buf_free(&out);
