@@ -3,9 +3,8 @@
  * fs_buf_t (Avro specification 1.11, "Binary Encoding").
  *
  * Owns nothing: every writer appends to a buffer the caller owns; every
- * reader reads from bytes the caller owns.  Pure
- * memory, no I/O, no global state; safe from any thread on distinct
- * buffers.
+ * reader reads from bytes the caller owns.  Pure memory, no I/O, no global
+ * state; safe from any thread on distinct buffers.
  *
  * Called by fs_codec's event writer, which writes a record field by field
  * from fs_event_t instead of filling avro-c's generic value first (that

@@ -149,8 +149,9 @@ struct fs_codec {
     entry_t *entries;
     size_t nentries, capentries;
     family_t event, dead;
-    avro_reader_t reader; /* memory reader re-pointed at each body */
-    avro_writer_t writer; /* memory writer re-pointed at each output */
+    avro_reader_t reader;    /* memory reader re-pointed at each body */
+    avro_writer_t writer;    /* memory writer re-pointed at each output */
+    uint64_t direct_decodes; /* events read by read_direct() */
 };
 
 static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
@@ -1226,8 +1227,6 @@ avro_fail:
 
 /* ---- decoding ----------------------------------------------------------- */
 
-/* Checks the framing and the body of @p data and reads it, resolved, into
- * the reader value of @p fam, returned in @p *rv (borrowed from the codec). */
 /* Checks the framing of @p data and scans its body against the writer
  * schema the fingerprint names (*@p writer): after FS_OK the body, s->base
  * up to s->end, is well formed for that schema. */
@@ -1557,6 +1556,7 @@ static int rd_props(rd_t *r, const entry_t *e, fs_event_t *out)
             int rc = rd_str(r, &k, &kn);
             if (rc)
                 return rc;
+            /* strlen is exact: the scan refused keys holding a NUL. */
             for (size_t j = 0; j + 1 < out->nprops; j++)
                 if (strlen(out->props[j].key) == kn &&
                     memcmp(out->props[j].key, k, kn) == 0)
@@ -1630,8 +1630,10 @@ static fs_err_t decode_event(fs_codec_t *codec, const void *data, size_t len, in
         return err;
     if (direct && w == codec->event.reader && !w->unwritable) {
         int rc = read_direct(w, &sc, out);
-        if (rc == DIRECT_OK)
+        if (rc == DIRECT_OK) {
+            codec->direct_decodes++;
             return FS_OK;
+        }
         fs_event_clear(out);
         if (rc == DIRECT_NOMEM) {
             set_err(errstr, errstr_size, "out of memory");
@@ -1718,6 +1720,11 @@ fs_err_t fs_codec_decode_event(fs_codec_t *codec, const void *data, size_t len,
                                fs_event_t *out, char *errstr, size_t errstr_size)
 {
     return decode_event(codec, data, len, 1, out, errstr, errstr_size);
+}
+
+uint64_t fs_codec_direct_decodes(const fs_codec_t *codec)
+{
+    return codec->direct_decodes;
 }
 
 fs_err_t fs_codec_decode_event_generic(fs_codec_t *codec, const void *data, size_t len,

@@ -154,6 +154,10 @@ fs_err_t fs_codec_decode_event_generic(fs_codec_t *codec, const void *data, size
                                        fs_event_t *out, char *errstr,
                                        size_t errstr_size) FS_WUR;
 
+/** How many events fs_codec_decode_event() read without avro-c (the rest
+ * fell back to it): lets tests see which path ran. */
+uint64_t fs_codec_direct_decodes(const fs_codec_t *codec);
+
 /** A rejected input, as written to the dead-letter topic. */
 typedef struct fs_dead_letter {
     const char *reason; /* required: why, naming the field when there is one */

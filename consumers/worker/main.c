@@ -25,9 +25,10 @@ static const fs_conf_def_t worker_defs[] = {
     /* One batch is one commit script; full batches are pipelined (see
      * sink.h).  Only a backlog fills a batch (below saturation --batch-ms
      * cuts it first).  Larger batches merge more counter increments and
-     * round trips: 2,000 took 16.6-20.3 k events/s where 300 took
+     * round trips: 2,000 took 18.6-20.3 k events/s where 300 took
      * 13.0-14.9 k (docs/BENCHMARKS.md), while the script, which Redis runs
-     * atomically, stays around 60 ms: the stall other clients may see. */
+     * atomically, stays near 60 ms (estimated: 2,000 x ~31 us), the stall
+     * other clients may see. */
     {"worker.batch_max", "batch-max", "FUNNEL_BATCH_MAX", FS_CONF_INT, "2000", 1, 100000,
      NULL, "most messages applied to Redis in one batch (one commit script, atomic)"},
     {"worker.batch_ms", "batch-ms", "FUNNEL_BATCH_MS", FS_CONF_INT, "50", 1, 10000, NULL,

@@ -162,7 +162,9 @@ static void handle_message(fs_worker_t *w, rd_kafka_message_t *m)
         fs_codec_decode_event(w->codec, m->payload, m->len, &ev, err, sizeof(err));
     if (e == FS_OK) {
         e = fs_plan_take_event(pt->slot[w->gather], w->def, &ev, m->offset);
-        if (e == FS_ERR_NOT_FOUND)
+        if (e == FS_ERR_INVALID)
+            snprintf(err, sizeof(err), "user_id: user_id or anonymous_id is required");
+        else if (e == FS_ERR_NOT_FOUND)
             snprintf(err, sizeof(err),
                      "type: \"%.200s\" is not in the worker's funnel "
                      "definition",

@@ -488,12 +488,15 @@ def test_poison_records(fs_ctx, fs_procs, fs_schemas):
         "trailing bytes": good(902) + b"\x02\x04junk",
         "empty": b"",
         "short frame": b"\xc3\x01\x01\x02",
+        # well-formed Avro naming no person: SPEC §3 requires an id, and
+        # another producer may write one (it once crashed the worker)
+        "no person": v2.encode(make_datum(f"{tag}-noone", "ad_click", None, base)),
     }
     # the good(900..902) bodies inside poison records must not count
     valid = [v for v in valid if not v["event_id"].endswith(("-ok-900", "-ok-901", "-ok-902"))]
     fp_of = {"garbage": None, "wrong magic": None, "empty": None, "short frame": None,
              "unknown fingerprint": signed64(unknown_fp), "truncated": signed64(v2.fingerprint),
-             "trailing bytes": signed64(v2.fingerprint)}
+             "trailing bytes": signed64(v2.fingerprint), "no person": signed64(v2.fingerprint)}
 
     seq = []
     i = 0
@@ -539,6 +542,8 @@ def test_poison_records(fs_ctx, fs_procs, fs_schemas):
         assert d["source"] == "worker" and d["reason"], d
         assert d["topic"] == fs_ctx["topic"], d
         assert d["raw"] == value[:8192] and d["raw_length"] == len(value), (name, d)
+        if name == "no person":
+            assert "user_id or anonymous_id" in d["reason"], d
         if d["fingerprint"] != fp_of[name]:
             wrong_fp.append(f"{name}: fingerprint {d['fingerprint']}, want {fp_of[name]}")
     check_counts(fs_ctx, valid, [datetime.date.fromisoformat(oracle.utc_day(base))])

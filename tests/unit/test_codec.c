@@ -290,10 +290,6 @@ static int64_t rand_long(fs_rng_t *r)
     return (int64_t)(fs_rng_next(r) >> (x % 64));
 }
 
-/* Encodes @p iters random events with the codec's writer both ways: the
- * direct writer and avro-c's (the _generic reference) must give the very
- * same bytes, or the same refusal.  Counts into @p n: accepted, refused,
- * events with more than 16 properties. */
 /* Both decoders give the same outcome for @p data, and the same event,
  * properties in the same order. */
 static void same_decodes(fs_codec_t *codec, const void *data, size_t len)
@@ -316,6 +312,11 @@ static void same_decodes(fs_codec_t *codec, const void *data, size_t len)
     fs_event_clear(&g);
 }
 
+/* Encodes @p iters random events with the codec's writer both ways: the
+ * direct writer and avro-c's (the _generic reference) must give the very
+ * same bytes, or the same refusal; each encoded event is decoded both ways
+ * (same_decodes()).  Counts into @p n: accepted, refused, events with more
+ * than 16 properties. */
 static void differential(fs_codec_t *codec, fs_rng_t *r, int iters, size_t n[3])
 {
     enum { TEXTS = 12, PROPS = 40 };
@@ -413,7 +414,11 @@ static void test_direct_matches_avro_c(void)
     size_t n[3] = {0, 0, 0};
     for (int w = 0; w < 2; w++) {
         ASSERT_EQ(fs_codec_set_event_writer(codec, writers[w]), FS_OK);
+        uint64_t direct = fs_codec_direct_decodes(codec);
+        size_t accepted = n[0];
         differential(codec, &rng, 3000, n);
+        /* v2 (the reader) is read directly, every event; v1 by avro-c. */
+        ASSERT_EQ(fs_codec_direct_decodes(codec) - direct, w == 0 ? n[0] - accepted : 0);
     }
     /* The draw must have exercised both outcomes and the sorted key check. */
     ASSERT_GT(n[0], 3000);
@@ -719,10 +724,11 @@ static void test_corrupt(void)
     fs_codec_destroy(codec);
 }
 
-/* A hand-made v2 body whose event_id has @p id_len bytes and whose
- * properties are the @p mlen bytes of @p map (a complete Avro map). */
+/* A hand-made v2 body whose event_id has @p id_len bytes, whose currency
+ * is @p currency and whose properties are the @p mlen bytes of @p map (a
+ * complete Avro map). */
 static size_t body_with(fs_codec_t *codec, uint8_t *rec, size_t id_len,
-                        const uint8_t *map, size_t mlen)
+                        const char *currency, const uint8_t *map, size_t mlen)
 {
     uint64_t fp = fs_codec_event_writer_fingerprint(codec);
     size_t n = 0;
@@ -730,18 +736,21 @@ static size_t body_with(fs_codec_t *codec, uint8_t *rec, size_t id_len,
     rec[n++] = 0x01;
     for (int i = 0; i < 8; i++)
         rec[n++] = (uint8_t)(fp >> (8 * i));
-    fs_buf_t len = FS_BUF_INIT;
-    ASSERT_EQ(fs_avro_put_long(&len, (int64_t)id_len), FS_OK);
-    memcpy(rec + n, len.data, len.len);
-    n += len.len;
-    fs_buf_free(&len);
+    fs_buf_t b = FS_BUF_INIT;
+    ASSERT_EQ(fs_avro_put_long(&b, (int64_t)id_len), FS_OK);
+    memcpy(rec + n, b.data, b.len);
+    n += b.len;
     memset(rec + n, 'x', id_len);
     n += id_len;
-    /* type "t", 2 null ids, 2 longs, 6 null texts, null revenue, "USD" */
-    const uint8_t fields[] = {0x02, 't', 0, 0, 0,    0,   0,   0,  0,
-                              0,    0,   0, 0, 0x06, 'U', 'S', 'D'};
+    /* type "t", 2 null ids, 2 longs, 6 null texts, null revenue */
+    const uint8_t fields[] = {0x02, 't', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     memcpy(rec + n, fields, sizeof fields);
     n += sizeof fields;
+    fs_buf_reset(&b);
+    ASSERT_EQ(fs_avro_put_string(&b, currency, strlen(currency)), FS_OK);
+    memcpy(rec + n, b.data, b.len);
+    n += b.len;
+    fs_buf_free(&b);
     memcpy(rec + n, map, mlen);
     n += mlen;
     rec[n++] = 0; /* null ingest_source */
@@ -751,7 +760,7 @@ static size_t body_with(fs_codec_t *codec, uint8_t *rec, size_t id_len,
 static size_t body_with_id(fs_codec_t *codec, uint8_t *rec, size_t id_len)
 {
     static const uint8_t empty[] = {0};
-    return body_with(codec, rec, id_len, empty, sizeof empty);
+    return body_with(codec, rec, id_len, "USD", empty, sizeof empty);
 }
 
 static void test_event_id_too_long(void)
@@ -766,10 +775,10 @@ static void test_event_id_too_long(void)
     fs_codec_destroy(codec);
 }
 
-/* Property maps the encoder never writes: the direct decoder hands them
- * to avro-c, so both decoders agree (a repeated key: avro-c's map keeps
- * one entry), and blocks in every form decode. */
-static void test_decode_unusual_maps(void)
+/* Bodies the encoder never writes.  Which reader ran is checked through
+ * fs_codec_direct_decodes(): the direct reader takes the ordinary ones and
+ * hands the rest to avro-c, and both readers agree on every one. */
+static void test_decode_unusual_bodies(void)
 {
     fs_codec_t *codec = new_codec();
     /* Values: union branch 1 = long (v2: string, long, double, boolean). */
@@ -778,28 +787,55 @@ static void test_decode_unusual_maps(void)
     static const uint8_t blocks[] = {0x02, 0x02, 'a',  0x02, 0x02, /* a = 1 */
                                      0x03, 0x10,                   /* -2 items, 8 bytes */
                                      0x02, 'b',  0x02, 0x04, 0x02, 'c', 0x02, 0x06, 0};
-    static const uint8_t bad_branch[] = {0x02, 0x02, 'k', 0x08, 0};
+    static const uint8_t empty[] = {0};
+    /* 65 keys "k00".."k64", each = 1: more than the direct reader takes. */
+    uint8_t many[2 + 65 * 6 + 1];
+    size_t m = 0;
+    many[m++] = 0x80 | (130 & 0x7f); /* count 65, zig-zag 130, two bytes */
+    many[m++] = 130 >> 7;
+    for (int k = 0; k < 65; k++) {
+        many[m++] = 0x06; /* key length 3 */
+        many[m++] = 'k';
+        many[m++] = (uint8_t)('0' + k / 10);
+        many[m++] = (uint8_t)('0' + k % 10);
+        many[m++] = 0x02; /* long */
+        many[m++] = 0x02; /* 1 */
+    }
+    many[m++] = 0;
     const struct {
+        const char *what, *currency;
         const uint8_t *map;
         size_t len;
         fs_err_t want;
         size_t nprops;
-    } cases[] = {{twice, sizeof twice, FS_OK, 1},
-                 {blocks, sizeof blocks, FS_OK, 3},
-                 {bad_branch, sizeof bad_branch, FS_ERR_CORRUPT, 0}};
+        int direct;
+    } cases[] = {
+        {"a key given twice (avro-c keeps one)", "USD", twice, sizeof twice, FS_OK, 1, 0},
+        {"blocks, one with a negative count", "USD", blocks, sizeof blocks, FS_OK, 3, 1},
+        {"65 properties", "USD", many, m, FS_OK, 65, 0},
+        {"a currency of 4 bytes", "USDX", empty, sizeof empty, FS_ERR_CORRUPT, 0, 0},
+        {"a currency of 3 bytes", "EUR", empty, sizeof empty, FS_OK, 0, 1},
+    };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        uint8_t rec[256];
-        size_t n = body_with(codec, rec, 8, cases[i].map, cases[i].len);
+        uint8_t rec[1024];
+        size_t n =
+            body_with(codec, rec, 8, cases[i].currency, cases[i].map, cases[i].len);
         same_decodes(codec, rec, n);
         char err[256] = "";
         fs_event_t ev;
-        ASSERT_EQ(fs_codec_decode_event(codec, rec, n, &ev, err, sizeof err),
-                  cases[i].want);
+        uint64_t direct = fs_codec_direct_decodes(codec);
+        fs_err_t rc = fs_codec_decode_event(codec, rec, n, &ev, err, sizeof err);
+        if (rc != cases[i].want)
+            fprintf(stderr, "%s: %s\n", cases[i].what, err);
+        ASSERT_EQ(rc, cases[i].want);
         ASSERT_EQ(ev.nprops, cases[i].nprops);
+        ASSERT_EQ(fs_codec_direct_decodes(codec) - direct, (uint64_t)cases[i].direct);
         if (i == 1) {
             ASSERT_STR_EQ(ev.props[2].key, "c");
             ASSERT_EQ(ev.props[2].v.l, 3);
         }
+        if (rc == FS_ERR_CORRUPT)
+            ASSERT_CONTAINS(err, "currency");
         fs_event_clear(&ev);
     }
     fs_codec_destroy(codec);
@@ -909,7 +945,7 @@ int main(void)
     RUN(test_evolution);
     RUN(test_corrupt);
     RUN(test_event_id_too_long);
-    RUN(test_decode_unusual_maps);
+    RUN(test_decode_unusual_bodies);
     RUN(test_dead_letter);
     RUN(test_bad_schema_dir);
     return 0;

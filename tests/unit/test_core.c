@@ -172,14 +172,24 @@ static void test_str_cat(void)
             int wn = snprintf(size ? want : NULL, size, "%s%s%s", parts[p][0],
                               parts[p][1], parts[p][2]);
             size_t gn = fs_str_cat(size ? got : NULL, size, parts[p][0], parts[p][1],
-                                   parts[p][2], (char *)NULL);
+                                   parts[p][2], NULL);
             ASSERT_EQ(gn, (size_t)wn);
             ASSERT(memcmp(want, got, sizeof(want)) == 0); /* nothing past the NUL */
         }
     }
     char one[8];
-    ASSERT_EQ(fs_str_cat(one, sizeof(one), (char *)NULL), 0);
+    ASSERT_EQ(fs_str_cat(one, sizeof(one), NULL), 0);
     ASSERT_STR_EQ(one, "");
+    /* As many parts as the worker's longest key, cut in the sixth. */
+    char attr[64], want[64];
+    for (size_t size = 1; size <= sizeof(attr); size += 7) {
+        int wn = snprintf(want, size, "attr:%s:%s:%s:%s", "2026-11-27", "linear",
+                          "channel", "EUR");
+        size_t gn = fs_str_cat(attr, size, "attr:", "2026-11-27", ":", "linear", ":",
+                               "channel", ":", "EUR", NULL);
+        ASSERT_EQ(gn, (size_t)wn);
+        ASSERT_STR_EQ(attr, want);
+    }
 }
 
 int main(void)
