@@ -259,6 +259,46 @@ static void recs_insert(recs_t *rs, rec_t *r, size_t pos, size_t max)
     memset(r, 0, sizeof(*r));
 }
 
+/* Why @p ev (of type @p et) cannot be stored, or NULL when it can. */
+static const char *refusal(const fs_event_type_t *et, const fs_event_t *ev)
+{
+    if (!ev->user_id && !ev->anonymous_id)
+        return "user_id: user_id or anonymous_id is required";
+    if (!text_ok(ev->user_id, TEXT_MAX, 1))
+        return "user_id: empty, invalid UTF-8 or longer than 512 bytes";
+    if (!text_ok(ev->anonymous_id, TEXT_MAX, 1))
+        return "anonymous_id: empty, invalid UTF-8 or longer than 512 bytes";
+    if (et->role == FS_ROLE_IDENTITY || et->stage == FS_STAGE_NONE)
+        return NULL;
+    if (ev->occurred_at_ms < 0 || ev->occurred_at_ms > MS_MAX)
+        return "occurred_at: before 1970 or after 9999";
+    if (!text_ok(ev->event_id, FS_EVENT_ID_MAX, 0))
+        return "event_id: empty or invalid UTF-8";
+    if (!text_ok(ev->type, TEXT_MAX, 0))
+        return "type: longer than 512 bytes";
+    if (!text_ok(ev->channel, TEXT_MAX, 1))
+        return "channel: empty, invalid UTF-8 or longer than 512 bytes";
+    if (!text_ok(ev->campaign, TEXT_MAX, 1))
+        return "campaign: empty, invalid UTF-8 or longer than 512 bytes";
+    if (et->role == FS_ROLE_CONVERSION && !currency_ok(ev->currency))
+        return "currency: not three upper-case letters";
+    if (et->role == FS_ROLE_CONVERSION && ev->has_revenue &&
+        (ev->revenue_cents < 0 || ev->revenue_cents >= FS_REVENUE_LIMIT_CENTS))
+        return "revenue_cents: negative or not below 10^14";
+    return NULL;
+}
+
+fs_err_t fs_person_check_event(const fs_definition_t *def, const fs_event_t *ev,
+                               char *errstr, size_t errstr_size)
+{
+    const fs_event_type_t *et = fs_definition_lookup(def, ev->type);
+    const char *why = et ? refusal(et, ev) : "type: not in the funnel definition";
+    if (!why)
+        return FS_OK;
+    fs_str_cat(errstr, errstr_size, why, NULL);
+    return et ? FS_ERR_INVALID : FS_ERR_NOT_FOUND;
+}
+
 fs_err_t fs_bucket_add(fs_bucket_t *b, const fs_definition_t *def, const fs_event_t *ev,
                        int keep_records, int *changed)
 {
@@ -275,19 +315,13 @@ fs_err_t fs_bucket_add(fs_bucket_t *b, const fs_definition_t *def, const fs_even
         *changed = 0;
     if (!et)
         return FS_ERR_NOT_FOUND;
+    /* Refuse what the serialized form could not hold (the validator already
+     * does; the worker checks events decoded from the topic with
+     * fs_person_check_event() first, so this refusal never stops a batch). */
+    if (refusal(et, ev))
+        return FS_ERR_INVALID;
     if (et->role == FS_ROLE_IDENTITY || et->stage == FS_STAGE_NONE)
         return FS_OK;
-    /* Refuse what the serialized form could not hold (the validator already
-     * does; events decoded from the topic are re-checked here). */
-    if (ev->occurred_at_ms < 0 || ev->occurred_at_ms > MS_MAX ||
-        !text_ok(ev->event_id, FS_EVENT_ID_MAX, 0) || !text_ok(ev->type, TEXT_MAX, 0) ||
-        !text_ok(ev->channel, TEXT_MAX, 1) || !text_ok(ev->campaign, TEXT_MAX, 1))
-        return FS_ERR_INVALID;
-    if (et->role == FS_ROLE_CONVERSION &&
-        (!currency_ok(ev->currency) ||
-         (ev->has_revenue &&
-          (ev->revenue_cents < 0 || ev->revenue_cents >= FS_REVENUE_LIMIT_CENTS))))
-        return FS_ERR_INVALID;
 
     if (keep_records && (et->role == FS_ROLE_TOUCH || et->role == FS_ROLE_CONVERSION)) {
         rec_t probe = {.ms = ev->occurred_at_ms, .id = (char *)ev->event_id};

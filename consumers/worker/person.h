@@ -51,13 +51,28 @@ fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr,
 fs_err_t fs_bucket_serialize(const fs_bucket_t *b, fs_buf_t *out) FS_WUR;
 
 /**
+ * Whether @p ev, decoded from the topic, can be stored: it names a person
+ * (user_id or anonymous_id, each at most 512 bytes), its type is in @p def,
+ * and the fields its stage, touch or conversion keeps are within what the
+ * bucket form holds (SPEC §3's limits, which the validator enforces on
+ * what our producers accept; another producer may write anything the
+ * schema allows).  FS_ERR_INVALID or FS_ERR_NOT_FOUND (type) with a
+ * "field: reason" in @p errstr: the worker dead-letters the record, since
+ * fs_bucket_add() refuses the same events and a refusal there would stop
+ * the whole batch.
+ */
+fs_err_t fs_person_check_event(const fs_definition_t *def, const fs_event_t *ev,
+                               char *errstr, size_t errstr_size) FS_WUR;
+
+/**
  * Adds a distinct event (the caller de-duplicated it) of a type in @p def:
  * stage events update the earliest time per s:/sc:/sk: field; with
  * @p keep_records, `touch` events also join the touches and `conversion`
  * events the conversions (revenue 0 when absent).  Without it (attribution
  * off) a bucket holds stage times only, so its person contributes users and
  * nothing else.  Identity-role events change nothing here.
- * Returns non-zero in *changed when the bucket changed.
+ * Returns non-zero in *changed when the bucket changed; FS_ERR_INVALID for
+ * an event fs_person_check_event() refuses.
  */
 fs_err_t fs_bucket_add(fs_bucket_t *b, const fs_definition_t *def, const fs_event_t *ev,
                        int keep_records, int *changed) FS_WUR;

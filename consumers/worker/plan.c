@@ -31,8 +31,6 @@ fs_err_t fs_plan_take_event(fs_plan_t *plan, const fs_definition_t *def, fs_even
                             int64_t offset)
 {
     fs_plan_skip(plan, offset);
-    if (!ev->user_id && !ev->anonymous_id)
-        return FS_ERR_INVALID;
     if (!fs_definition_lookup(def, ev->type))
         return FS_ERR_NOT_FOUND;
     if (plan->n == plan->cap) {

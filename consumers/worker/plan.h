@@ -32,11 +32,8 @@ typedef struct fs_plan {
 void fs_plan_init(fs_plan_t *plan, int32_t partition);
 
 /**
- * Adds a copy of @p ev read at @p offset.  FS_ERR_INVALID when it names no
- * person (neither user_id nor anonymous_id: SPEC §3 requires one, but
- * another producer can write such a record), FS_ERR_NOT_FOUND when its type
- * is not in @p def; the caller dead-letters both, and the offset still
- * counts.
+ * Adds a copy of @p ev read at @p offset.  FS_ERR_NOT_FOUND when its type is
+ * not in @p def (the caller dead-letters it; the offset still counts).
  */
 fs_err_t fs_plan_add(fs_plan_t *plan, const fs_definition_t *def, const fs_event_t *ev,
                      int64_t offset) FS_WUR;

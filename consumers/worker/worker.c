@@ -160,18 +160,21 @@ static void handle_message(fs_worker_t *w, rd_kafka_message_t *m)
     char err[512];
     fs_err_t e =
         fs_codec_decode_event(w->codec, m->payload, m->len, &ev, err, sizeof(err));
-    if (e == FS_OK) {
+    /* Only what the batch can store goes into it: one event it refuses
+     * would stop every batch holding it (another producer may write
+     * anything the schema allows). */
+    if (e == FS_OK)
+        e = fs_person_check_event(w->def, &ev, err, sizeof(err));
+    if (e == FS_OK)
         e = fs_plan_take_event(pt->slot[w->gather], w->def, &ev, m->offset);
-        if (e == FS_ERR_INVALID)
-            snprintf(err, sizeof(err), "user_id: user_id or anonymous_id is required");
-        else if (e == FS_ERR_NOT_FOUND)
-            snprintf(err, sizeof(err),
-                     "type: \"%.200s\" is not in the worker's funnel "
-                     "definition",
-                     ev.type);
-        else if (e)
-            w->fatal = 1;
-    }
+    if (e == FS_ERR_NOT_FOUND)
+        snprintf(err, sizeof(err),
+                 "type: \"%.200s\" is not in the worker's funnel "
+                 "definition",
+                 ev.type);
+    else if (e && e != FS_ERR_CORRUPT && e != FS_ERR_UNKNOWN_SCHEMA &&
+             e != FS_ERR_INVALID)
+        w->fatal = 1;
     fs_event_clear(&ev);
     if (e == FS_ERR_CORRUPT || e == FS_ERR_UNKNOWN_SCHEMA || e == FS_ERR_NOT_FOUND ||
         e == FS_ERR_INVALID) {

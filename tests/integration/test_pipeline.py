@@ -491,12 +491,22 @@ def test_poison_records(fs_ctx, fs_procs, fs_schemas):
         # well-formed Avro naming no person: SPEC §3 requires an id, and
         # another producer may write one (it once crashed the worker)
         "no person": v2.encode(make_datum(f"{tag}-noone", "ad_click", None, base)),
+        # values the schema allows and the batch cannot store: each once
+        # stopped the worker for good (a refused event failed its batch)
+        "before 1970": v2.encode(make_datum(f"{tag}-old", "ad_click", "user-1", -5000)),
+        "long channel": v2.encode(make_datum(f"{tag}-long", "ad_click", "user-1", base,
+                                             "x" * 600)),
+        "lower-case currency": v2.encode(dict(make_datum(f"{tag}-usd", "sale", "user-1", base),
+                                              currency="usd", revenue_cents=100)),
     }
     # the good(900..902) bodies inside poison records must not count
     valid = [v for v in valid if not v["event_id"].endswith(("-ok-900", "-ok-901", "-ok-902"))]
     fp_of = {"garbage": None, "wrong magic": None, "empty": None, "short frame": None,
              "unknown fingerprint": signed64(unknown_fp), "truncated": signed64(v2.fingerprint),
-             "trailing bytes": signed64(v2.fingerprint), "no person": signed64(v2.fingerprint)}
+             "trailing bytes": signed64(v2.fingerprint)}
+    reason_of = {"no person": "user_id or anonymous_id", "before 1970": "occurred_at",
+                 "long channel": "channel", "lower-case currency": "currency"}
+    fp_of.update({name: signed64(v2.fingerprint) for name in reason_of})
 
     seq = []
     i = 0
@@ -542,8 +552,8 @@ def test_poison_records(fs_ctx, fs_procs, fs_schemas):
         assert d["source"] == "worker" and d["reason"], d
         assert d["topic"] == fs_ctx["topic"], d
         assert d["raw"] == value[:8192] and d["raw_length"] == len(value), (name, d)
-        if name == "no person":
-            assert "user_id or anonymous_id" in d["reason"], d
+        if name in reason_of:
+            assert reason_of[name] in d["reason"], (name, d["reason"])
         if d["fingerprint"] != fp_of[name]:
             wrong_fp.append(f"{name}: fingerprint {d['fingerprint']}, want {fp_of[name]}")
     check_counts(fs_ctx, valid, [datetime.date.fromisoformat(oracle.utc_day(base))])

@@ -225,6 +225,60 @@ static void test_bucket_add(void)
     fs_bucket_destroy(NULL);
 }
 
+/* fs_person_check_event() refuses, with the field named, exactly the
+ * events fs_bucket_add() would refuse: the worker dead-letters those
+ * before they can stop a batch. */
+static void test_check_event(void)
+{
+    static char long_text[600];
+    memset(long_text, 'x', sizeof(long_text) - 1);
+    const struct {
+        const char *type, *channel;
+        int64_t ms;
+        int no_user, lower_currency, bad_revenue;
+        const char *want; /* NULL: storable */
+    } cases[] = {
+        {"ad_click", "email", T0, 0, 0, 0, NULL},
+        {"no_such_type", NULL, T0, 0, 0, 0, "type: not in"},
+        {"ad_click", NULL, T0, 1, 0, 0, "user_id: user_id or anonymous_id is required"},
+        {"identify", NULL, T0, 1, 0, 0, "user_id: user_id or anonymous_id"},
+        {"ad_click", long_text, T0, 0, 0, 0, "channel: "},
+        {"ad_click", "bad\xff", T0, 0, 0, 0, "channel: "},
+        {"ad_click", NULL, -1, 0, 0, 0, "occurred_at: "},
+        {"sale", NULL, T0, 0, 1, 0, "currency: "},
+        {"sale", NULL, T0, 0, 0, 1, "revenue_cents: "},
+        {"ad_click", NULL, T0, 0, 1, 0, NULL}, /* currency matters for conversions */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fs_event_t ev = make("e1", cases[i].type, cases[i].ms, cases[i].channel, NULL);
+        if (cases[i].no_user) {
+            free(ev.user_id);
+            ev.user_id = NULL;
+        }
+        if (cases[i].lower_currency)
+            memcpy(ev.currency, "usd", 4);
+        if (cases[i].bad_revenue) {
+            ev.has_revenue = 1;
+            ev.revenue_cents = FS_REVENUE_LIMIT_CENTS;
+        }
+        char err[256] = "";
+        fs_err_t rc = fs_person_check_event(def, &ev, err, sizeof(err));
+        fs_bucket_t *b = fs_bucket_new();
+        int changed;
+        fs_err_t add = fs_bucket_add(b, def, &ev, 1, &changed);
+        if (!cases[i].want) {
+            ASSERT_EQ(rc, FS_OK);
+            ASSERT_EQ(add, FS_OK);
+        } else {
+            ASSERT_NE(rc, FS_OK);
+            ASSERT_EQ(add, rc);
+            ASSERT_CONTAINS(err, cases[i].want);
+        }
+        fs_bucket_destroy(b);
+        fs_event_clear(&ev);
+    }
+}
+
 /* The serialized bucket's "t" or "c" rows, in order, as a JSON array of
  * [ms, event_id] (read from the B1 text independently of the parser). */
 static json_t *rows(const fs_bucket_t *b, const char *which)
@@ -1087,6 +1141,7 @@ int main(void)
     def = fs_definition_new_default(err, sizeof(err));
     ASSERT(def);
     RUN(test_bucket_add);
+    RUN(test_check_event);
     RUN(test_bucket_counts_only);
     RUN(test_bucket_caps);
     RUN(test_bucket_round_trip);
