@@ -28,7 +28,8 @@ static const fs_conf_def_t worker_defs[] = {
      * round trips: 2,000 took 18.6-20.3 k events/s where 300 took
      * 13.0-14.9 k (docs/BENCHMARKS.md), while the script, which Redis runs
      * atomically, stays near 60 ms (estimated: 2,000 x ~31 us), the stall
-     * other clients may see. */
+     * other clients may see.  Beside other workers the batch shrinks while
+     * commits conflict (fs_plan_batch_size). */
     {"worker.batch_max", "batch-max", "FUNNEL_BATCH_MAX", FS_CONF_INT, "2000", 1, 100000,
      NULL, "most messages applied to Redis in one batch (one commit script, atomic)"},
     {"worker.batch_ms", "batch-ms", "FUNNEL_BATCH_MS", FS_CONF_INT, "50", 1, 10000, NULL,

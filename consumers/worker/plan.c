@@ -84,3 +84,14 @@ fs_err_t fs_plan_take(fs_plan_t *dst, fs_plan_t *src)
     src->last_offset = -1;
     return FS_OK;
 }
+
+int fs_plan_batch_size(int now, int max, int conflicts)
+{
+    int floor = max < FS_PLAN_BATCH_FLOOR ? max : FS_PLAN_BATCH_FLOOR;
+    if (now > max)
+        now = max;
+    if (conflicts > 0)
+        return now / 2 > floor ? now / 2 : floor;
+    int step = now / 8 + 1;
+    return step < max - now ? now + step : max;
+}

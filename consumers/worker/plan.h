@@ -58,4 +58,18 @@ fs_err_t fs_plan_take(fs_plan_t *dst, fs_plan_t *src) FS_WUR;
 /** Frees the events; the plan is empty and reusable. */
 void fs_plan_clear(fs_plan_t *plan);
 
+/**
+ * The batch size after a batch that needed @p conflicts retries, from the
+ * current @p now and the configured @p max.  A conflict (another worker
+ * changed a person the batch read, so it was read and computed again)
+ * halves it, down to FS_PLAN_BATCH_FLOOR (or @p max if smaller); a clean
+ * batch grows it by an eighth, up to @p max.  Alone, a worker keeps @p max,
+ * since larger batches merge more work; beside other workers it keeps the
+ * window in which their writes collide short.  (bench/worker_scaling,
+ * docs/BENCHMARKS.md: fixed 2,000-event batches conflicted in about half of
+ * two workers' batches.)
+ */
+#define FS_PLAN_BATCH_FLOOR 100
+int fs_plan_batch_size(int now, int max, int conflicts);
+
 #endif

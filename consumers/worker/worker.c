@@ -48,6 +48,7 @@ struct fs_worker {
     fs_sink_part_t *flyparts; /* the batch in flight (slot !gather), or NULL */
     size_t nfly;
     int dlq_pending; /* dead letters sent since the last flush */
+    int batch_now;   /* messages per batch for now: fs_plan_batch_size() */
     int fatal;
     fs_buf_t scratch;
     /* stats since the last stats line */
@@ -225,6 +226,7 @@ static void batch_done(fs_worker_t *w, fs_sink_part_t *parts, size_t n, int slot
     w->st_dups += (uint64_t)res->duplicates;
     w->st_persons += (uint64_t)res->persons;
     w->st_conflicts += (uint64_t)res->conflicts;
+    w->batch_now = fs_plan_batch_size(w->batch_now, w->opts.batch_max, res->conflicts);
     w->st_apply_ms += fs_sink_last_apply_ms(w->sink);
     rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new((int)n);
     for (size_t i = 0; i < n; i++) {
@@ -460,6 +462,7 @@ fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def,
         return NULL;
     }
     w->opts = *opts;
+    w->batch_now = opts->batch_max;
     w->def = def;
     w->lg = lg;
     snprintf(w->topic, sizeof(w->topic), "%s", fs_conf_str(conf, "kafka.topic"));
@@ -596,7 +599,7 @@ int fs_worker_run(fs_worker_t *w)
     while (!fs_signal_stop_requested() && !w->fatal) {
         double deadline = mono_s() + w->opts.batch_ms / 1000.0;
         int n = 0;
-        while (n < w->opts.batch_max && !w->fatal) {
+        while (n < w->batch_now && !w->fatal) {
             int left_ms = (int)((deadline - mono_s()) * 1000);
             if (left_ms <= 0)
                 break;
@@ -609,7 +612,7 @@ int fs_worker_run(fs_worker_t *w)
         }
         /* A batch cut short by --batch-ms means the worker keeps up: commit
          * it now for latency.  Full batches are pipelined for throughput. */
-        (void)apply_batches(w, n < w->opts.batch_max);
+        (void)apply_batches(w, n < w->batch_now);
         fs_producer_poll(w->dlq, 0);
         if (w->opts.stats_every_s && mono_s() - last_stats >= w->opts.stats_every_s) {
             stats(w, mono_s() - last_stats);

@@ -54,8 +54,29 @@ static void test_plan(void)
     fs_definition_destroy(def);
 }
 
+/* Halved on a conflict down to the floor, grown back by an eighth per
+ * clean batch up to the maximum. */
+static void test_batch_size(void)
+{
+    ASSERT_EQ(fs_plan_batch_size(2000, 2000, 0), 2000);
+    ASSERT_EQ(fs_plan_batch_size(2000, 2000, 1), 1000);
+    ASSERT_EQ(fs_plan_batch_size(1000, 2000, 3), 500);
+    ASSERT_EQ(fs_plan_batch_size(150, 2000, 1), FS_PLAN_BATCH_FLOOR);
+    ASSERT_EQ(fs_plan_batch_size(FS_PLAN_BATCH_FLOOR, 2000, 1), FS_PLAN_BATCH_FLOOR);
+    ASSERT_EQ(fs_plan_batch_size(1000, 2000, 0), 1126);
+    ASSERT_EQ(fs_plan_batch_size(1990, 2000, 0), 2000);
+    ASSERT_EQ(fs_plan_batch_size(50, 50, 1), 50); /* a maximum below the floor */
+    ASSERT_EQ(fs_plan_batch_size(3000, 2000, 0), 2000);
+    int n = FS_PLAN_BATCH_FLOOR, clean = 0;
+    while (n < 2000 && clean < 100)
+        n = fs_plan_batch_size(n, 2000, 0), clean++;
+    ASSERT_EQ(n, 2000);
+    ASSERT_LT(clean, 30); /* back to the maximum within a few seconds of batches */
+}
+
 int main(void)
 {
     RUN(test_plan);
+    RUN(test_batch_size);
     return 0;
 }
