@@ -1453,23 +1453,20 @@ static fs_err_t apply_defaults(json_t *dropped, fs_event_t *out, int *seen_type,
  * the schema; anything the generic path would treat specially (a property
  * key given twice, which avro-c's map merges; a required text longer than
  * its array; a union branch we do not map) returns DIRECT_FALLBACK and the
- * event is decoded by avro-c instead. */
+ * event is decoded by avro-c instead.  The rd_ functions read at r->p
+ * (a copy of the scan, rewound) and never report: the scan already did. */
 enum { DIRECT_OK, DIRECT_FALLBACK, DIRECT_NOMEM };
 
-typedef struct rd {
-    const uint8_t *p, *end;
-} rd_t;
-
-static int rd_long(rd_t *r, int64_t *v)
+static int rd_long(scan_t *r, int64_t *v)
 {
     return fs_avro_get_long(&r->p, r->end, v) ? DIRECT_FALLBACK : DIRECT_OK;
 }
 
 /* A string's bytes, borrowed from the body. */
-static int rd_str(rd_t *r, const char **s, size_t *n)
+static int rd_str(scan_t *r, const char **s, size_t *n)
 {
     int64_t len;
-    if (rd_long(r, &len) || len < 0 || (uint64_t)len > (size_t)(r->end - r->p))
+    if (rd_long(r, &len) || len < 0 || (uint64_t)len > SCAN_LEFT(r))
         return DIRECT_FALLBACK;
     *s = (const char *)r->p;
     *n = (size_t)len;
@@ -1477,7 +1474,7 @@ static int rd_str(rd_t *r, const char **s, size_t *n)
     return DIRECT_OK;
 }
 
-static int rd_dup(rd_t *r, char **out)
+static int rd_dup(scan_t *r, char **out)
 {
     const char *s;
     size_t n;
@@ -1489,7 +1486,7 @@ static int rd_dup(rd_t *r, char **out)
 }
 
 /* The union branch of a slot: 1 when the value follows, 0 for null. */
-static int rd_present(rd_t *r, const slot_t *sl, int *present)
+static int rd_present(scan_t *r, const slot_t *sl, int *present)
 {
     int64_t b;
     *present = 1;
@@ -1502,7 +1499,7 @@ static int rd_present(rd_t *r, const slot_t *sl, int *present)
 }
 
 /* One property value of union branch @p b into @p p. */
-static int rd_prop_value(rd_t *r, const entry_t *e, int64_t b, fs_prop_t *p)
+static int rd_prop_value(scan_t *r, const entry_t *e, int64_t b, fs_prop_t *p)
 {
     if (b == e->prop_branch[FS_PROP_STRING]) {
         p->kind = FS_PROP_STRING;
@@ -1513,7 +1510,7 @@ static int rd_prop_value(rd_t *r, const entry_t *e, int64_t b, fs_prop_t *p)
         return rd_long(r, &p->v.l);
     }
     if (b == e->prop_branch[FS_PROP_DOUBLE]) {
-        if (r->end - r->p < 8)
+        if (SCAN_LEFT(r) < 8)
             return DIRECT_FALLBACK;
         p->kind = FS_PROP_DOUBLE;
         p->v.d = fs_avro_get_double(r->p);
@@ -1530,7 +1527,7 @@ static int rd_prop_value(rd_t *r, const entry_t *e, int64_t b, fs_prop_t *p)
 
 #define DIRECT_PROPS_MAX 64 /* more: avro-c's map checks for repeated keys */
 
-static int rd_props(rd_t *r, const entry_t *e, fs_event_t *out)
+static int rd_props(scan_t *r, const entry_t *e, fs_event_t *out)
 {
     for (;;) {
         int64_t count, size;
@@ -1571,7 +1568,7 @@ static int rd_props(rd_t *r, const entry_t *e, fs_event_t *out)
 }
 
 /* One field of slot @p sl into @p out. */
-static int rd_field(rd_t *r, const entry_t *e, const slot_t *sl, fs_event_t *out)
+static int rd_field(scan_t *r, const entry_t *e, const slot_t *sl, fs_event_t *out)
 {
     const event_field_t *ef = &event_fields[sl->id];
     char *base = (char *)out + ef->off;
@@ -1606,7 +1603,8 @@ static int rd_field(rd_t *r, const entry_t *e, const slot_t *sl, fs_event_t *out
 /* The body @p s scanned, written with reader schema @p e, into @p out. */
 static int read_direct(const entry_t *e, const scan_t *s, fs_event_t *out)
 {
-    rd_t r = {s->base, s->end};
+    scan_t r = *s;
+    r.p = r.base;
     for (size_t i = 0; i < e->nslots; i++) {
         int rc = rd_field(&r, e, &e->slots[i], out);
         if (rc)

@@ -838,10 +838,21 @@ static char *carve(char **cur, const char *s, size_t len)
     return d;
 }
 
-/* The text fields copied into the event, in one order for sizing and
- * copying. */
-static const int event_texts[] = {F_USER_ID, F_ANONYMOUS_ID, F_CHANNEL, F_CAMPAIGN,
-                                  F_SOURCE,  F_MEDIUM,       F_CONTENT, F_TERM};
+/* The optional text fields and where the event keeps each: one table for
+ * sizing the block and for copying into it. */
+#define EVENT_TEXT(f, member)                                                            \
+    {                                                                                    \
+        f, offsetof(fs_event_t, member)                                                  \
+    }
+static const struct {
+    int field;
+    size_t off;
+} event_texts[] = {
+    EVENT_TEXT(F_USER_ID, user_id), EVENT_TEXT(F_ANONYMOUS_ID, anonymous_id),
+    EVENT_TEXT(F_CHANNEL, channel), EVENT_TEXT(F_CAMPAIGN, campaign),
+    EVENT_TEXT(F_SOURCE, source),   EVENT_TEXT(F_MEDIUM, medium),
+    EVENT_TEXT(F_CONTENT, content), EVENT_TEXT(F_TERM, term)};
+#undef EVENT_TEXT
 
 /* Builds the event of a fully valid *p in one allocation (ev->block): the
  * property array first, then every string.  One malloc and one free per
@@ -853,8 +864,8 @@ static fs_err_t build_event(const fs_validate_ctx_t *ctx, const parsed_t *p,
     size_t src_len = ctx->ingest_source ? strlen(ctx->ingest_source) : 0;
     size_t size = p->nprops * sizeof(fs_prop_t) + type_len + 1 +
                   (ctx->ingest_source ? src_len + 1 : 0);
-    for (size_t i = 0; i < sizeof(event_texts) / sizeof(event_texts[0]); i++)
-        size += text_bytes(p->text[event_texts[i]]);
+    for (size_t i = 0; i < NELEM(event_texts); i++)
+        size += text_bytes(p->text[event_texts[i].field]);
     for (size_t i = 0; i < p->nprops; i++)
         size += p->props[i].klen + 1 +
                 (p->props[i].kind == FS_PROP_STRING ? p->props[i].slen + 1 : 0);
@@ -871,17 +882,12 @@ static fs_err_t build_event(const fs_validate_ctx_t *ctx, const parsed_t *p,
            p->text[F_EVENT_ID].len);
     ev->event_id[p->text[F_EVENT_ID].len] = '\0';
     ev->type = carve(&cur, p->type->name, type_len);
-    ev->user_id = carve(&cur, p->text[F_USER_ID].p, p->text[F_USER_ID].len);
-    ev->anonymous_id =
-        carve(&cur, p->text[F_ANONYMOUS_ID].p, p->text[F_ANONYMOUS_ID].len);
+    for (size_t i = 0; i < NELEM(event_texts); i++) {
+        const text_t *t = &p->text[event_texts[i].field];
+        *(char **)(void *)((char *)ev + event_texts[i].off) = carve(&cur, t->p, t->len);
+    }
     ev->occurred_at_ms = p->occurred_at_ms;
     ev->received_at_ms = ctx->now_ms;
-    ev->channel = carve(&cur, p->text[F_CHANNEL].p, p->text[F_CHANNEL].len);
-    ev->campaign = carve(&cur, p->text[F_CAMPAIGN].p, p->text[F_CAMPAIGN].len);
-    ev->source = carve(&cur, p->text[F_SOURCE].p, p->text[F_SOURCE].len);
-    ev->medium = carve(&cur, p->text[F_MEDIUM].p, p->text[F_MEDIUM].len);
-    ev->content = carve(&cur, p->text[F_CONTENT].p, p->text[F_CONTENT].len);
-    ev->term = carve(&cur, p->text[F_TERM].p, p->text[F_TERM].len);
     ev->has_revenue = p->has_revenue;
     ev->revenue_cents = p->has_revenue ? p->revenue_cents : 0;
     memcpy(ev->currency, p->currency, sizeof(ev->currency));
