@@ -26,7 +26,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 }
 
 fs_producer_t *fs_producer_new(const fs_conf_t *conf, int message_timeout_ms,
-                               char *errstr, size_t sz)
+                               int linger_ms, char *errstr, size_t sz)
 {
     char timeout[32];
     snprintf(timeout, sizeof(timeout), "%d", message_timeout_ms);
@@ -52,6 +52,16 @@ fs_producer_t *fs_producer_new(const fs_conf_t *conf, int message_timeout_ms,
     rd_kafka_conf_t *kc = fs_kafka_conf_new(conf, defaults, errstr, sz);
     if (!kc)
         goto fail;
+    if (linger_ms >= 0) {
+        char linger[16], err[256];
+        snprintf(linger, sizeof(linger), "%d", linger_ms);
+        if (rd_kafka_conf_set(kc, "linger.ms", linger, err, sizeof(err)) !=
+            RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(kc);
+            snprintf(errstr, sz, "kafka linger.ms %s: %s", linger, err);
+            goto fail;
+        }
+    }
     rd_kafka_conf_set_opaque(kc, p);
     rd_kafka_conf_set_dr_msg_cb(kc, dr_msg_cb);
     char err[512];

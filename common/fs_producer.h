@@ -33,9 +33,12 @@ typedef void(fs_producer_delivery_fn)(void *app_opaque, void *msg_opaque,
  * Creates the producer from the shared settings kafka.brokers, kafka.topic,
  * kafka.dlq_topic and pass-through properties.  @p message_timeout_ms bounds
  * how long a message may wait for the broker before its delivery fails.
+ * @p linger_ms >= 0 sets linger.ms over the pass-through properties (the
+ * collector's bulk lane); < 0 keeps the default of 5 ms or the user's
+ * `-X linger.ms`.
  */
 fs_producer_t *fs_producer_new(const fs_conf_t *conf, int message_timeout_ms,
-                               char *errstr, size_t errstr_size);
+                               int linger_ms, char *errstr, size_t errstr_size);
 
 /**
  * Sets where delivery reports go (before the first send; @p app_opaque is

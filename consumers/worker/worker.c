@@ -469,7 +469,7 @@ fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def,
     if (!(w->codec = fs_codec_new(NULL, errstr, sz)) ||
         !(w->sink = fs_sink_new(conf, w->topic, opts->dedup_ttl_s, opts->person_ttl_s,
                                 &opts->person, errstr, sz)) ||
-        !(w->dlq = fs_producer_new(conf, 30000, errstr, sz)) ||
+        !(w->dlq = fs_producer_new(conf, 30000, -1, errstr, sz)) ||
         !(kc = fs_kafka_conf_new(conf, defaults, errstr, sz)))
         goto fail;
     fs_producer_set_delivery(w->dlq, on_dlq_delivery, w);

@@ -124,6 +124,14 @@ const fs_conf_def_t fs_collector_defs[] = {
      64, NULL,
      "threads serving HTTP (a libmicrohttpd thread pool); about one per CPU core the "
      "collector may use"},
+    {"collector.bulk_linger_ms", "bulk-linger-ms", "FUNNEL_BULK_LINGER_MS", FS_CONF_INT,
+     "20", 0, 1000, NULL,
+     "linger.ms of a second Kafka producer that takes requests of bulk_min_events or "
+     "more "
+     "events: fewer, larger produce requests for batches, while single events keep "
+     "linger.ms 5; 0 = one producer for everything"},
+    {"collector.bulk_min_events", "bulk-min-events", NULL, FS_CONF_INT, "20", 1, 500,
+     NULL, "accepted events from which a request goes to the bulk producer"},
     {"collector.drain_ms", "drain-ms", NULL, FS_CONF_INT, "15000", 0, 600000, NULL,
      "on SIGTERM, how long in-flight requests may take to finish"},
     {"collector.write_keys", "write-keys", "FUNNEL_WRITE_KEYS", FS_CONF_STRING, NULL, 0,
@@ -166,6 +174,7 @@ fs_err_t fs_collector_opts(const fs_conf_t *conf, fs_server_opts_t *opts, char *
     opts->conn_timeout_s = (unsigned)fs_conf_int(conf, "collector.conn_timeout_s");
     opts->conn_memory_limit = (size_t)fs_conf_int(conf, "collector.conn_memory_limit");
     opts->threads = (unsigned)fs_conf_int(conf, "collector.http_threads");
+    opts->bulk_min_events = (size_t)fs_conf_int(conf, "collector.bulk_min_events");
     opts->retry_after_s = 2;
     opts->rate_per_s = (double)fs_conf_int(conf, "collector.rate_per_s");
     opts->burst = (double)fs_conf_int(conf, "collector.burst");

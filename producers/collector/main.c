@@ -36,6 +36,7 @@ int main(int argc, char **argv)
     fs_log_t *lg = NULL;
     fs_definition_t *def = NULL;
     fs_producer_t *producer = NULL;
+    fs_producer_t *bulk = NULL; /* NULL: collector.bulk_linger_ms 0 */
     fs_server_t *srv = NULL;
     fs_server_opts_t opts = {0};
     fs_conf_t *conf = fs_conf_new("funnel-collector", "funnel-collector [options]");
@@ -53,20 +54,27 @@ int main(int argc, char **argv)
     const char *defpath = fs_conf_str(conf, "definition");
     def = defpath ? fs_definition_load(defpath, err, sizeof(err))
                   : fs_definition_new_default(err, sizeof(err));
-    if (!def || !(producer = fs_producer_new(
-                      conf, (int)fs_conf_int(conf, "collector.ack_timeout_ms"), err,
-                      sizeof(err)))) {
+    int ack_timeout_ms = (int)fs_conf_int(conf, "collector.ack_timeout_ms");
+    int bulk_linger_ms = (int)fs_conf_int(conf, "collector.bulk_linger_ms");
+    if (!def ||
+        !(producer = fs_producer_new(conf, ack_timeout_ms, -1, err, sizeof(err))) ||
+        (bulk_linger_ms > 0 &&
+         !(bulk = fs_producer_new(conf, ack_timeout_ms, bulk_linger_ms, err,
+                                  sizeof(err))))) {
         fprintf(stderr, "funnel-collector: %s\n", err);
         goto fail;
     }
     rc = 1;
     if (fs_signal_install() != FS_OK)
         goto fail;
-    srv = fs_server_new(&opts, producer, def, lg, err, sizeof(err));
+    srv = fs_server_new(&opts, producer, bulk, def, lg, err, sizeof(err));
     if (!srv) {
         FS_ERROR(lg, "%s", err);
         goto fail;
     }
+    if (bulk)
+        FS_INFO(lg, "requests of %zu events or more go to a producer lingering %d ms",
+                opts.bulk_min_events, bulk_linger_ms);
     FS_INFO(lg, "listening on %s, producing to %s (dead letters: %s)%s%s", opts.listen,
             fs_conf_str(conf, "kafka.topic"), fs_conf_str(conf, "kafka.dlq_topic"),
             opts.write_keys ? ", write keys required" : "",
@@ -78,13 +86,15 @@ int main(int argc, char **argv)
     notify(lg, "STOPPING=1");
     fs_server_destroy(srv, (int)fs_conf_int(conf, "collector.drain_ms"));
     srv = NULL;
-    if (fs_producer_flush(producer, 10000) != FS_OK)
+    if (fs_producer_flush(producer, 10000) != FS_OK ||
+        (bulk && fs_producer_flush(bulk, 10000) != FS_OK))
         FS_WARN(lg, "some messages were still queued at exit");
     rc = 0;
     FS_INFO(lg, "stopped");
 fail:
     fs_server_destroy(srv, 0);
     fs_producer_destroy(producer, 0);
+    fs_producer_destroy(bulk, 0);
     fs_collector_opts_clear(&opts);
     fs_definition_destroy(def);
     fs_log_destroy(lg);

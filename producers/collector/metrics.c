@@ -30,6 +30,7 @@ struct fs_metrics {
     atomic_ullong requests[FS_EP__COUNT][S__COUNT];
     atomic_ullong rate_limited[FS_EP__COUNT];
     atomic_ullong accepted;
+    atomic_ullong produced[FS_LANE__COUNT];
     atomic_ullong rejected[R__COUNT];
     atomic_ullong
         latency_buckets[FS_METRICS_NLATENCY + 1]; /* not cumulative; last = +Inf */
@@ -66,6 +67,12 @@ void fs_metrics_request(fs_metrics_t *m, fs_endpoint_t ep, unsigned status)
 void fs_metrics_accepted(fs_metrics_t *m, uint64_t n)
 {
     atomic_fetch_add_explicit(&m->accepted, n, memory_order_relaxed);
+}
+
+void fs_metrics_produced(fs_metrics_t *m, fs_lane_t lane, uint64_t n)
+{
+    if ((unsigned)lane < FS_LANE__COUNT)
+        atomic_fetch_add_explicit(&m->produced[lane], n, memory_order_relaxed);
 }
 
 static size_t reason_index(const char *error)
@@ -162,6 +169,16 @@ fs_err_t fs_metrics_render(const fs_metrics_t *cm, long long kafka_queue,
     if (!e)
         e = fs_buf_printf(out, "funnel_collector_events_accepted_total %llu\n",
                           LOAD(m->accepted));
+    if (!e)
+        e = header(
+            out, "funnel_collector_events_produced_total", "counter",
+            "Accepted events handed to Kafka, by producer lane (latency: linger.ms "
+            "5; bulk: collector.bulk_linger_ms).");
+    static const char *const lane_names[FS_LANE__COUNT] = {"latency", "bulk"};
+    for (int l = 0; !e && l < FS_LANE__COUNT; l++)
+        e = fs_buf_printf(out,
+                          "funnel_collector_events_produced_total{lane=\"%s\"} %llu\n",
+                          lane_names[l], LOAD(m->produced[l]));
     if (!e)
         e = header(
             out, "funnel_collector_events_rejected_total", "counter",

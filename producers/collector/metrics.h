@@ -49,6 +49,13 @@ const char *fs_endpoint_name(fs_endpoint_t ep);
     X(currency) X(properties) X(query) X(unknown_field)
 /* clang-format on */
 
+/** The producer an accepted request's events went to (see collector.bulk_*). */
+typedef enum fs_lane {
+    FS_LANE_LATENCY, /* linger.ms 5: single events and small batches */
+    FS_LANE_BULK,    /* collector.bulk_linger_ms: batches of collector.bulk_min_events+ */
+    FS_LANE__COUNT
+} fs_lane_t;
+
 /** Upper bounds (seconds) of the produce→ack latency buckets, then +Inf. */
 #define FS_METRICS_LATENCY_BOUNDS                                                        \
     {                                                                                    \
@@ -66,6 +73,8 @@ void fs_metrics_destroy(fs_metrics_t *m); /* NULL is a no-op */
 void fs_metrics_request(fs_metrics_t *m, fs_endpoint_t ep, unsigned status);
 /** @p n events acknowledged by Kafka and answered with 2xx. */
 void fs_metrics_accepted(fs_metrics_t *m, uint64_t n);
+/** @p n events handed to the producer of @p lane. */
+void fs_metrics_produced(fs_metrics_t *m, fs_lane_t lane, uint64_t n);
 /** One event rejected with validation error @p error ("field: reason; ..."). */
 void fs_metrics_rejected(fs_metrics_t *m, const char *error);
 /** One delivery report of an event after @p seconds since it was produced. */

@@ -6,13 +6,26 @@
  * handlers share is thread-safe: the metrics are atomics, the rate limiter
  * sits behind rl_mu, and encoding uses an encoder (codec + scratch buffer)
  * taken from a small pool for the length of one request — a codec is not
- * thread-safe.  The poll thread only serves librdkafka delivery reports and
- * resumes suspended connections (MHD_resume_connection is allowed from any
- * thread with MHD_ALLOW_SUSPEND_RESUME); the ready thread pings the broker
- * for /readyz.  The two are separate because a metadata request to a slow
- * broker blocks for up to a second, and delivery reports must not wait
- * behind it (every suspended connection would).  MHD polls with poll(2),
- * not epoll: see fs_server_new() for the stalls epoll gave us.
+ * thread-safe.  A poll thread per producer (two with the bulk lane) only
+ * serves librdkafka delivery reports and resumes suspended connections
+ * (MHD_resume_connection is allowed from any thread with
+ * MHD_ALLOW_SUSPEND_RESUME); the ready thread pings the broker for /readyz.
+ * They are separate because a metadata request to a slow broker blocks for
+ * up to a second, and delivery reports must not wait behind it (every
+ * suspended connection would).
+ *
+ * Two producers ("lanes"): linger.ms decides how many events share a
+ * produce request, and the broker's cost is mostly per request.  Single
+ * events need a short linger (each waits for it before its 200); a batch of
+ * a hundred does not, and with 5 ms the broker spent more CPU per event
+ * than the collector (docs/BENCHMARKS.md).  So batches of
+ * collector.bulk_min_events or more go to a producer lingering
+ * collector.bulk_linger_ms, everything else to the 5 ms one.  Events of
+ * one person may then reach their partition in another order than they
+ * were received; the results do not depend on order (SPEC §7).
+ *
+ * MHD polls with poll(2), not epoll: see fs_server_new() for the stalls
+ * epoll gave us.
  *
  * A request's pending count (atomic) starts at its number of events to
  * produce plus one reference held by the handler itself, so a delivery that
@@ -86,7 +99,10 @@ typedef struct encoder {
 struct fs_server {
     fs_server_opts_t opts;
     struct MHD_Daemon *mhd;
-    fs_producer_t *producer;    /* borrowed */
+    /* Borrowed.  [FS_LANE_LATENCY] takes single events, small batches and
+     * dead letters; [FS_LANE_BULK] (NULL: none) batches of at least
+     * opts.bulk_min_events, with a longer linger.ms (see fs_server_new). */
+    fs_producer_t *lanes[FS_LANE__COUNT];
     const fs_definition_t *def; /* borrowed */
     fs_log_t *lg;               /* borrowed */
     pthread_mutex_t rl_mu;      /* guards rl */
@@ -96,8 +112,14 @@ struct fs_server {
     pthread_mutex_t enc_mu; /* guards enc_free */
     int enc_mu_init;
     encoder_t *enc_free; /* idle encoders; one per HTTP thread is created up front */
-    pthread_t poller, pinger;
-    int poller_started, pinger_started;
+    struct poller {      /* one delivery-report thread per lane */
+        fs_server_t *srv;
+        fs_producer_t *p;
+        pthread_t th;
+        int started;
+    } pollers[FS_LANE__COUNT];
+    pthread_t pinger;
+    int pinger_started;
     atomic_int stop_threads;
     atomic_int kafka_ready;
     atomic_int inflight;
@@ -214,9 +236,9 @@ static void fs_server_on_delivery(void *app_opaque, void *msg_opaque,
 /* Serves delivery reports, and nothing else: see the file header. */
 static void *poll_main(void *arg)
 {
-    fs_server_t *srv = arg;
-    while (!atomic_load(&srv->stop_threads))
-        (void)fs_producer_poll(srv->producer, 100); /* the count is not needed */
+    struct poller *pl = arg;
+    while (!atomic_load(&pl->srv->stop_threads))
+        (void)fs_producer_poll(pl->p, 100); /* the count is not needed */
     return NULL;
 }
 
@@ -229,8 +251,11 @@ static void *ping_main(void *arg)
     while (!atomic_load(&srv->stop_threads)) {
         int64_t t = now_ms();
         if (t >= next_ping) {
-            atomic_store(&srv->kafka_ready,
-                         fs_producer_ping(srv->producer, 1000) == FS_OK);
+            int ready = 1;
+            for (int l = 0; l < FS_LANE__COUNT; l++)
+                if (srv->lanes[l] && ready)
+                    ready = fs_producer_ping(srv->lanes[l], 1000) == FS_OK;
+            atomic_store(&srv->kafka_ready, ready);
             next_ping = t + 2000;
         }
         usleep(50 * 1000);
@@ -456,8 +481,8 @@ static void send_dead_letter(fs_server_t *srv, encoder_t *enc, const fs_intake_i
     char err[256];
     fs_buf_reset(&enc->scratch);
     if (fs_codec_encode_dead_letter(enc->codec, &dl, &enc->scratch, err, sizeof(err)) ||
-        fs_producer_send_dlq(srv->producer, NULL, enc->scratch.data, enc->scratch.len,
-                             NULL, err, sizeof(err))) {
+        fs_producer_send_dlq(srv->lanes[FS_LANE_LATENCY], NULL, enc->scratch.data,
+                             enc->scratch.len, NULL, err, sizeof(err))) {
         fs_metrics_dead_letter_failure(srv->metrics);
         FS_WARN(srv->lg, "dead letter not written: %s", err);
     }
@@ -526,6 +551,12 @@ static enum MHD_Result produce(fs_server_t *srv, request_t *req)
     fs_err_t e = assign_ids(in);
     if (e)
         snprintf(err, sizeof(err), "no randomness for an event_id");
+    /* A batch big enough to fill produce requests on its own goes to the
+     * bulk producer: its longer linger makes fewer, larger produce requests
+     * (the broker's cost is per request), at no cost to single events. */
+    fs_lane_t lane = srv->lanes[FS_LANE_BULK] && in->accepted >= srv->opts.bulk_min_events
+                         ? FS_LANE_BULK
+                         : FS_LANE_LATENCY;
     encoder_t *enc = e ? NULL : encoder_get(srv);
     if (!e && !enc) {
         snprintf(err, sizeof(err), "out of memory (encoder)");
@@ -539,12 +570,14 @@ static enum MHD_Result produce(fs_server_t *srv, request_t *req)
         e = fs_codec_encode_valid_event(enc->codec, &it->ev, &enc->scratch, err,
                                         sizeof(err));
         if (!e)
-            e = fs_producer_send(srv->producer, fs_event_key(&it->ev), enc->scratch.data,
-                                 enc->scratch.len, req, err, sizeof(err));
+            e = fs_producer_send(srv->lanes[lane], fs_event_key(&it->ev),
+                                 enc->scratch.data, enc->scratch.len, req, err,
+                                 sizeof(err));
         if (!e)
             unsent--;
     }
     encoder_put(srv, enc);
+    fs_metrics_produced(srv->metrics, lane, in->accepted - (size_t)unsent);
     if (e) {
         /* E.g. librdkafka's local queue is full.  The request fails as a
          * whole: nothing more is queued, and the answer (503) waits for the
@@ -684,8 +717,12 @@ static enum MHD_Result metrics(request_t *req)
     fs_server_t *srv = req->srv;
     fs_buf_t b = FS_BUF_INIT;
     enum MHD_Result r;
-    if (fs_metrics_render(srv->metrics, fs_producer_queue_len(srv->producer),
-                          atomic_load(&srv->inflight), &b) != FS_OK) {
+    long long queued = 0;
+    for (int l = 0; l < FS_LANE__COUNT; l++)
+        if (srv->lanes[l])
+            queued += fs_producer_queue_len(srv->lanes[l]);
+    if (fs_metrics_render(srv->metrics, queued, atomic_load(&srv->inflight), &b) !=
+        FS_OK) {
         r = send_error(req, 500, "out of memory", 0);
     } else {
         struct MHD_Response *resp =
@@ -876,8 +913,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* ---- lifecycle -------------------------------------------------------- */
 
 fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer,
-                           const fs_definition_t *def, fs_log_t *lg, char *errstr,
-                           size_t sz)
+                           fs_producer_t *bulk, const fs_definition_t *def, fs_log_t *lg,
+                           char *errstr, size_t sz)
 {
     fs_hostport_t hp;
     struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
@@ -904,7 +941,8 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
         goto fail;
     }
     srv->opts = *opts;
-    srv->producer = producer;
+    srv->lanes[FS_LANE_LATENCY] = producer;
+    srv->lanes[FS_LANE_BULK] = bulk;
     srv->def = def;
     srv->lg = lg;
     srv->rl_mu_init = pthread_mutex_init(&srv->rl_mu, NULL) == 0;
@@ -924,7 +962,9 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
         }
         encoder_put(srv, enc);
     }
-    fs_producer_set_delivery(producer, fs_server_on_delivery, srv);
+    for (int l = 0; l < FS_LANE__COUNT; l++)
+        if (srv->lanes[l])
+            fs_producer_set_delivery(srv->lanes[l], fs_server_on_delivery, srv);
     /* poll(2), not epoll: with libmicrohttpd 0.9.75's epoll mode a third
      * of our closed-loop runs stalled for 1 to more than 10 s — each
      * connection's answer sent, its next request unread in the socket
@@ -953,11 +993,17 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
         goto fail;
     }
     atomic_store(&srv->kafka_ready, 0);
-    if (pthread_create(&srv->poller, NULL, poll_main, srv) != 0) {
-        snprintf(errstr, sz, "cannot start the Kafka poll thread");
-        goto fail;
+    for (int l = 0; l < FS_LANE__COUNT; l++) {
+        struct poller *pl = &srv->pollers[l];
+        if (!(pl->p = srv->lanes[l]))
+            continue;
+        pl->srv = srv;
+        if (pthread_create(&pl->th, NULL, poll_main, pl) != 0) {
+            snprintf(errstr, sz, "cannot start a Kafka poll thread");
+            goto fail;
+        }
+        pl->started = 1;
     }
-    srv->poller_started = 1;
     if (pthread_create(&srv->pinger, NULL, ping_main, srv) != 0) {
         snprintf(errstr, sz, "cannot start the Kafka readiness thread");
         goto fail;
@@ -1000,11 +1046,16 @@ void fs_server_destroy(fs_server_t *srv, int drain_ms)
             FS_WARN(srv->lg,
                     "%d requests still waiting for Kafka after %d ms: failing them (503)",
                     atomic_load(&srv->inflight), drain_ms);
-            rd_kafka_resp_err_t perr =
-                rd_kafka_purge(fs_producer_handle(srv->producer),
-                               RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-            if (perr)
-                FS_WARN(srv->lg, "cannot purge the producer: %s", rd_kafka_err2str(perr));
+            for (int l = 0; l < FS_LANE__COUNT; l++) {
+                if (!srv->lanes[l])
+                    continue;
+                rd_kafka_resp_err_t perr =
+                    rd_kafka_purge(fs_producer_handle(srv->lanes[l]),
+                                   RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+                if (perr)
+                    FS_WARN(srv->lg, "cannot purge a producer: %s",
+                            rd_kafka_err2str(perr));
+            }
             leave_running = !wait_answered(srv, 5000);
         }
         if (leave_running) {
@@ -1019,14 +1070,16 @@ void fs_server_destroy(fs_server_t *srv, int drain_ms)
         }
     }
     atomic_store(&srv->stop_threads, 1);
-    if (srv->poller_started)
-        pthread_join(srv->poller, NULL);
+    for (int l = 0; l < FS_LANE__COUNT; l++)
+        if (srv->pollers[l].started)
+            pthread_join(srv->pollers[l].th, NULL);
     if (srv->pinger_started)
         pthread_join(srv->pinger, NULL);
     /* Delivery reports served later (the caller's final flush, e.g. of dead
      * letters) must not reach a freed server. */
-    if (srv->producer)
-        fs_producer_set_delivery(srv->producer, NULL, NULL);
+    for (int l = 0; l < FS_LANE__COUNT; l++)
+        if (srv->lanes[l])
+            fs_producer_set_delivery(srv->lanes[l], NULL, NULL);
     if (leave_running)
         return;
     while (srv->enc_free) {

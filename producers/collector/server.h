@@ -11,10 +11,10 @@
  * with the same event_ids).  Rejected events go to the dead-letter topic.
  * docs/collector.md describes every status code and header.
  *
- * Borrows the producer, definition, log, write keys and origins given at
+ * Borrows the producers, definition, log, write keys and origins given at
  * construction; they must outlive the server.  Owns one Avro codec per HTTP
  * thread (a codec is not thread-safe).  Handlers run on opts.threads HTTP
- * threads at once; delivery reports arrive on a poll thread of its own.
+ * threads at once; delivery reports arrive on a poll thread per producer.
  */
 #ifndef FS_SERVER_H
 #define FS_SERVER_H
@@ -43,15 +43,22 @@ typedef struct fs_server_opts {
     fs_writekeys_t *write_keys; /* borrowed; NULL or empty = no key required */
     fs_cors_t *cors;            /* borrowed; NULL = no CORS */
     int cors_max_age_s;         /* Access-Control-Max-Age of a preflight */
+    size_t bulk_min_events;     /* accepted events from which a request takes the bulk
+                                   producer (when there is one) */
 } fs_server_opts_t;
 
 typedef struct fs_server fs_server_t;
 
-/** Starts listening and takes over @p producer's delivery reports; NULL with @p errstr on
- * failure (e.g. address in use), and then nothing is left running. */
+/**
+ * Starts listening and takes over the delivery reports of @p producer and
+ * @p bulk (NULL: @p producer takes every request); NULL with @p errstr on
+ * failure (e.g. address in use), and then nothing is left running.  Requests
+ * with at least opts->bulk_min_events accepted events go to @p bulk, every
+ * other request and every dead letter to @p producer.
+ */
 fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer,
-                           const fs_definition_t *def, fs_log_t *lg, char *errstr,
-                           size_t errstr_size);
+                           fs_producer_t *bulk, const fs_definition_t *def, fs_log_t *lg,
+                           char *errstr, size_t errstr_size);
 
 /** The port actually bound (useful with port 0). */
 int fs_server_port(const fs_server_t *srv);

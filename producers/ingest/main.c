@@ -125,7 +125,8 @@ int main(int argc, char **argv)
     def = defpath ? fs_definition_load(defpath, err, sizeof(err))
                   : fs_definition_new_default(err, sizeof(err));
     if (!def || !(codec = fs_codec_new(NULL, err, sizeof(err))) ||
-        !(producer = fs_producer_new(conf, opts.timeout_s * 1000, err, sizeof(err))) ||
+        !(producer =
+              fs_producer_new(conf, opts.timeout_s * 1000, -1, err, sizeof(err))) ||
         !(ing = fs_ingest_new(&opts, producer, codec, def, lg, err, sizeof(err)))) {
         fprintf(stderr, PROGRAM ": %s\n", err);
         goto fail;

@@ -491,6 +491,46 @@ def test_metrics_move(fs_ctx, fs_procs):
     assert "funnel_collector_kafka_queue_messages " in text
 
 
+def lanes(port):
+    text = scrape(port)
+    return {lane: metric(text, "funnel_collector_events_produced_total", {"lane": lane})
+            for lane in ("latency", "bulk")}
+
+
+def test_bulk_lane(fs_ctx, fs_procs, fs_schemas):
+    """Batches of collector.bulk_min_events or more go to the second producer
+    (longer linger), smaller requests and the pixel to the 5 ms one; both
+    deliver, and 0 turns the second producer off."""
+    tag = fs_ctx["tag"]
+    col = fs_procs.collector()
+    assert lanes(col.port) == {"latency": 0, "bulk": 0}
+    sent = []
+    for n in (1, 19, 20, 120):
+        batch = [ev(tag, len(sent) + i) for i in range(n)]
+        status, doc, raw = fs_post_events(col.port, batch)
+        assert status == 200 and doc["accepted"] == n, raw
+        sent += [e["event_id"] for e in batch]
+    # 20 events of which one is rejected: 19 accepted, the latency lane
+    batch = [ev(tag, len(sent) + i) for i in range(19)] + [{"type": "nope", "user_id": "u"}]
+    assert fs_post_events(col.port, batch)[0] == 200
+    sent += [e["event_id"] for e in batch[:19]]
+    status, _, _ = fs_http(col.port, "GET", f"/v1/pixel.gif?type=email_open&user_id=u&event_id={tag}-px")
+    assert status == 200
+    sent.append(f"{tag}-px")
+    assert lanes(col.port) == {"latency": 1 + 19 + 19 + 1, "bulk": 20 + 120}
+    v2 = fs_schemas["journey_event.v2.avsc"]
+    got = [v2.decode(m.value())["event_id"] for m in fs_read_topic(fs_ctx["brokers"], fs_ctx["topic"])]
+    assert sorted(got) == sorted(sent)
+
+    one = fs_procs.collector("--bulk-linger-ms", "0", "--bulk-min-events", "5")
+    assert fs_post_events(one.port, [ev(tag + "b", i) for i in range(30)])[0] == 200
+    assert lanes(one.port) == {"latency": 30, "bulk": 0}
+    two = fs_procs.collector("--bulk-min-events", "5")
+    assert fs_post_events(two.port, [ev(tag + "c", i) for i in range(5)])[0] == 200
+    assert fs_post_events(two.port, [ev(tag + "c", 10 + i) for i in range(4)])[0] == 200
+    assert lanes(two.port) == {"latency": 4, "bulk": 5}
+
+
 # --------------------------------------------------------------- Kafka ----
 
 def test_kafka_down_gives_503(fs_ctx, fs_procs):
@@ -515,8 +555,13 @@ def test_kafka_down_gives_503(fs_ctx, fs_procs):
     assert doc["event_ids"][0] == f"{tag}-1" and len(doc["event_ids"]) == 2, doc
     status, h, body = fs_http(port, "GET", "/v1/pixel.gif?type=email_open&user_id=u")
     assert status == 503 and body == GIF and h["Cache-Control"] == "no-store", h
+    # a batch on the bulk producer fails the same way
+    status, h, raw = fs_http(port, "POST", "/v1/events",
+                             json.dumps([ev(tag, 100 + i) for i in range(25)]).encode())
+    assert status == 503 and len(json.loads(raw)["event_ids"]) == 25, raw
     text = scrape(port)
-    assert metric(text, "funnel_collector_delivery_failures_total") == 3, text
+    assert metric(text, "funnel_collector_events_produced_total", {"lane": "bulk"}) == 25, text
+    assert metric(text, "funnel_collector_delivery_failures_total") == 28, text
     assert metric(text, "funnel_collector_events_accepted_total") == 0
 
 

@@ -41,6 +41,10 @@ static void test_text(void)
     fs_metrics_request(m, FS_EP_OTHER, 404);
     fs_metrics_rate_limited(m, FS_EP_EVENTS);
     fs_metrics_accepted(m, 7);
+    fs_metrics_produced(m, FS_LANE_BULK, 100);
+    fs_metrics_produced(m, FS_LANE_BULK, 20);
+    fs_metrics_produced(m, FS_LANE_LATENCY, 1);
+    fs_metrics_produced(m, FS_LANE__COUNT, 5); /* out of range: ignored */
     fs_metrics_rejected(m, "type: required");
     fs_metrics_rejected(m, "type: unknown event type \"x\"");
     fs_metrics_rejected(m, "nope: unknown field");
@@ -66,6 +70,8 @@ static void test_text(void)
     ASSERT_CONTAINS(t, "\nfunnel_collector_rate_limited_total{endpoint=\"events\"} 1\n");
     ASSERT_CONTAINS(t, "\nfunnel_collector_rate_limited_total{endpoint=\"pixel\"} 0\n");
     ASSERT_CONTAINS(t, "\nfunnel_collector_events_accepted_total 7\n");
+    ASSERT_CONTAINS(t, "\nfunnel_collector_events_produced_total{lane=\"latency\"} 1\n");
+    ASSERT_CONTAINS(t, "\nfunnel_collector_events_produced_total{lane=\"bulk\"} 120\n");
     ASSERT_CONTAINS(t, "\nfunnel_collector_events_rejected_total{reason=\"type\"} 2\n");
     ASSERT_CONTAINS(
         t, "\nfunnel_collector_events_rejected_total{reason=\"unknown_field\"} 1\n");
