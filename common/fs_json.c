@@ -113,6 +113,7 @@ typedef struct frame {
     const char *key;  /* its own key in the parent object, or NULL */
     uint32_t klen;    /* bytes of key */
     fs_strmap_t *map; /* keys of its members once it has more than FEW_KEYS */
+    uint64_t seen;    /* bit key_bit() of every member's key (before the map) */
 } frame_t;
 
 /* Document under construction; owned by one fs_jdoc_parse() call. */
@@ -161,6 +162,16 @@ static int root_done(builder_t *b, const fs_jval_t *v)
     return 1;
 }
 
+/* One of 64 bits for a key: a member whose bit is not yet set in the
+ * frame cannot have the same key, and needs no comparison. */
+static uint64_t key_bit(const char *key, uint32_t klen)
+{
+    uint32_t h = klen * 31u;
+    if (klen)
+        h += (unsigned char)key[0] * 7u + (unsigned char)key[klen - 1];
+    return 1ull << (h & 63);
+}
+
 /* Non-zero when the pending key is already a member of the innermost
  * (object) frame; -1 when out of memory. */
 static int key_taken(builder_t *b)
@@ -168,6 +179,11 @@ static int key_taken(builder_t *b)
     frame_t *f = &b->frames[b->depth - 1];
     size_t n = b->nvals - f->start;
     if (!f->map && n < FEW_KEYS) {
+        uint64_t bit = key_bit(b->key, b->klen);
+        int maybe = (f->seen & bit) != 0;
+        f->seen |= bit;
+        if (!maybe)
+            return 0;
         for (size_t i = f->start; i < b->nvals; i++)
             if (b->vals[i].klen == b->klen &&
                 memcmp(b->vals[i].key, b->key, b->klen) == 0)
@@ -301,7 +317,7 @@ static int open_container(builder_t *b, int is_object)
             return stop(b, "out of memory");
         b->frames = nf;
     }
-    b->frames[b->depth++] = (frame_t){b->nvals, is_object, v.key, v.klen, NULL};
+    b->frames[b->depth++] = (frame_t){b->nvals, is_object, v.key, v.klen, NULL, 0};
     return 1;
 }
 
