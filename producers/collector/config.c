@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cors.h"
 #include "writekeys.h"
@@ -120,10 +121,11 @@ const fs_conf_def_t fs_collector_defs[] = {
      "bytes of memory per connection for the request line, headers and read buffer; a "
      "request whose headers do not fit gets 431 (bodies are copied out, so this does not "
      "bound them; libmicrohttpd clears it at every keep-alive request)"},
-    {"collector.http_threads", "http-threads", "FUNNEL_HTTP_THREADS", FS_CONF_INT, "2", 1,
+    {"collector.http_threads", "http-threads", "FUNNEL_HTTP_THREADS", FS_CONF_INT, "0", 0,
      64, NULL,
-     "threads serving HTTP (a libmicrohttpd thread pool); about one per CPU core the "
-     "collector may use"},
+     "threads serving HTTP (a libmicrohttpd thread pool); 0 = one more than the CPUs "
+     "online (a connection stays on one thread, and the spare one keeps the cores busy "
+     "when one thread's connections all wait for Kafka)"},
     {"collector.bulk_linger_ms", "bulk-linger-ms", "FUNNEL_BULK_LINGER_MS", FS_CONF_INT,
      "20", 0, 1000, NULL,
      "linger.ms of a second Kafka producer that takes requests of bulk_min_events or "
@@ -174,6 +176,10 @@ fs_err_t fs_collector_opts(const fs_conf_t *conf, fs_server_opts_t *opts, char *
     opts->conn_timeout_s = (unsigned)fs_conf_int(conf, "collector.conn_timeout_s");
     opts->conn_memory_limit = (size_t)fs_conf_int(conf, "collector.conn_memory_limit");
     opts->threads = (unsigned)fs_conf_int(conf, "collector.http_threads");
+    if (opts->threads == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        opts->threads = cpus < 1 ? 2 : cpus >= 63 ? 64 : (unsigned)cpus + 1;
+    }
     opts->bulk_min_events = (size_t)fs_conf_int(conf, "collector.bulk_min_events");
     opts->retry_after_s = 2;
     opts->rate_per_s = (double)fs_conf_int(conf, "collector.rate_per_s");

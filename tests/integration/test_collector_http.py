@@ -531,6 +531,16 @@ def test_bulk_lane(fs_ctx, fs_procs, fs_schemas):
     assert lanes(two.port) == {"latency": 4, "bulk": 5}
 
 
+def test_http_threads(fs_procs):
+    """collector.http_threads 0 (the default) is one more than the CPUs."""
+    def workers(d):
+        names = [open(f"/proc/{d.pid}/task/{t}/comm").read().strip()
+                 for t in os.listdir(f"/proc/{d.pid}/task")]
+        return sum(1 for n in names if n.startswith("MHD-worker"))
+    assert workers(fs_procs.collector()) == os.sysconf("SC_NPROCESSORS_ONLN") + 1
+    assert workers(fs_procs.collector("--http-threads", "4")) == 4
+
+
 # --------------------------------------------------------------- Kafka ----
 
 def test_kafka_down_gives_503(fs_ctx, fs_procs):
