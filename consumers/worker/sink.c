@@ -20,7 +20,8 @@
  * Every state value (b:, ln:, lk:) starts with a STAMP — 16 hex digits
  * drawn at random for each transaction, and '|' — so the script compares
  * 17 bytes (GETRANGE) per key instead of the whole value: a stamp names
- * one write, so an unchanged stamp means an unchanged value.  This replaces
+ * one write, so an unchanged stamp means an unchanged value; keys read as
+ * absent are checked still absent with one EXISTS per chunk.  This replaces
  * WATCH, whose cost in Redis 7.0 grows with the square of the keys watched
  * (half of Redis's CPU per event at 300-event batches).
  *
@@ -81,21 +82,25 @@ static const char claim_lua[] =
 /* The stamp in front of every state value: 16 hex digits and '|'. */
 #define STAMP_LEN 17
 
-/* ARGV: ns, today's de-duplication hash, its TTL, then sections, each a
- * count followed by its entries:
+/* ARGV: ns, today's de-duplication hash, its TTL, the TTL of state values,
+ * then sections, each a count followed by its entries:
  *   parts   (topic:partition, epoch, offset read)   checked
- *   state   (key, stamp read or "" when absent)     checked
- *   hincrby (key, field, delta)
+ *   state   (key, stamp read)                       checked
+ *   absent  (key)                 checked: still absent (one EXISTS a chunk)
+ *   hincrby (key, n, then n × (field, delta))       (the count is of keys)
  *   seen    (event_id)                 into the de-duplication hash
- *   set     (key, value, ttl seconds)
- *   pfadd   (key, member), sorted by key: one PFADD per key
+ *   set     (key, value)               with the state TTL
+ *   pfadd   (key, n, then n members): one PFADD per key (count of keys)
  *   offsets (topic:partition, offset)
- * Returns 1 when everything was written, 0 (and nothing written) when a
- * checked value changed since it was read. */
+ * Every argument costs Redis a Lua string (hashed and interned) and every
+ * redis.call a conversion of its arguments, so keys are sent once per group
+ * and numbers the script passes on are strings.  Returns 1 when everything
+ * was written, 0 (and nothing written) when a checked value changed since
+ * it was read. */
 static const char commit_lua[] =
     "local pre = ARGV[1] .. ':v1:'\n"
-    "local seen, seen_ttl = ARGV[2], ARGV[3]\n"
-    "local i = 4\n"
+    "local seen, seen_ttl, state_ttl = ARGV[2], ARGV[3], ARGV[4]\n"
+    "local i = 5\n"
     "local function count() local n = tonumber(ARGV[i]); i = i + 1; return n end\n"
     "for _ = 1, count() do\n"
     "  local tp = ARGV[i]\n"
@@ -105,13 +110,20 @@ static const char commit_lua[] =
     "  i = i + 3\n"
     "end\n"
     "for _ = 1, count() do\n"
-    "  if redis.call('GETRANGE', ARGV[i], 0, 16) ~= ARGV[i + 1] then return 0 end\n"
+    "  if redis.call('GETRANGE', ARGV[i], '0', '16') ~= ARGV[i + 1] then return 0 end\n"
     "  i = i + 2\n"
     "end\n"
-    "for _ = 1, count() do\n"
-    "  redis.call('HINCRBY', ARGV[i], ARGV[i + 1], ARGV[i + 2]); i = i + 3\n"
-    "end\n"
     "local n = count()\n"
+    "while n > 0 do\n"
+    "  local m = n < 1000 and n or 1000\n"
+    "  if redis.call('EXISTS', unpack(ARGV, i, i + m - 1)) ~= 0 then return 0 end\n"
+    "  i = i + m; n = n - m\n"
+    "end\n"
+    "for _ = 1, count() do\n"
+    "  local key, m = ARGV[i], tonumber(ARGV[i + 1]); i = i + 2\n"
+    "  for _ = 1, m do redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1]); i = i + 2 end\n"
+    "end\n"
+    "n = count()\n"
     "if n > 0 then\n"
     "  local t = {}\n"
     "  for k = 1, n do\n"
@@ -121,16 +133,15 @@ static const char commit_lua[] =
     "  redis.call('EXPIRE', seen, seen_ttl)\n"
     "end\n"
     "for _ = 1, count() do\n"
-    "  redis.call('SET', ARGV[i], ARGV[i + 1], 'EX', ARGV[i + 2]); i = i + 3\n"
+    "  redis.call('SET', ARGV[i], ARGV[i + 1], 'EX', state_ttl); i = i + 2\n"
     "end\n"
-    "n = count()\n"
-    "local k = 1\n"
-    "while k <= n do\n"
-    "  local key, t = ARGV[i], {}\n"
-    "  while k <= n and ARGV[i] == key and #t < 1000 do\n"
-    "    t[#t + 1] = ARGV[i + 1]; i = i + 2; k = k + 1\n"
+    "for _ = 1, count() do\n"
+    "  local key, m = ARGV[i], tonumber(ARGV[i + 1]); i = i + 2\n"
+    "  while m > 0 do\n"
+    "    local c = m < 1000 and m or 1000\n"
+    "    redis.call('PFADD', key, unpack(ARGV, i, i + c - 1))\n"
+    "    i = i + c; m = m - c\n"
     "  end\n"
-    "  redis.call('PFADD', key, unpack(t))\n"
     "end\n"
     "for _ = 1, count() do\n"
     "  redis.call('SET', pre .. 'offset:' .. ARGV[i], ARGV[i + 1])\n"
@@ -370,11 +381,13 @@ typedef struct args {
     fs_buf_t data;
     size_t *off, *len;
     size_t n, cap;
+    size_t groups; /* entries of a grouped section (key, n, n items) */
 } args_t;
 
 enum {
     SEC_PARTS,
     SEC_CHECKS,
+    SEC_ABSENT,
     SEC_HINCRBY,
     SEC_SEEN,
     SEC_SET,
@@ -654,7 +667,7 @@ static const char *overlay_value(const txn_t *o, const char *key, size_t *len)
     if (!ix)
         return NULL;
     const args_t *a = &o->sec[SEC_SET];
-    size_t i = *ix * 3 + 1; /* entries are (key, value, ttl) */
+    size_t i = *ix * 2 + 1; /* entries are (key, value) */
     *len = a->len[i];
     return (const char *)a->data.data + a->off[i];
 }
@@ -664,17 +677,17 @@ static const char *overlay_value(const txn_t *o, const char *key, size_t *len)
 static fs_err_t index_writes(txn_t *t)
 {
     const args_t *a = &t->sec[SEC_SET];
-    size_t n = a->n / 3;
+    size_t n = a->n / 2;
     size_t *ix = n ? malloc(n * sizeof(*ix)) : NULL;
     if (n && !ix)
         return FS_ERR_NOMEM;
     fs_err_t err = (t->written = fs_strmap_new()) ? FS_OK : FS_ERR_NOMEM;
     char key[ID_MAX + 200];
     for (size_t i = 0; !err && i < n; i++) {
-        size_t kl = a->len[i * 3];
+        size_t kl = a->len[i * 2];
         if (kl >= sizeof(key))
             continue; /* not a state key: never read through the overlay */
-        memcpy(key, a->data.data + a->off[i * 3], kl);
+        memcpy(key, a->data.data + a->off[i * 2], kl);
         key[kl] = '\0';
         ix[i] = i;
         err = fs_strmap_put(t->written, key, &ix[i]);
@@ -720,10 +733,8 @@ static fs_err_t get_checked(txn_t *t, char **keys, size_t n, redisReply ***out,
         if (err)
             break;
         redisReply *r = (*out)[i];
-        err = args_str(chk, keys[i]);
-        if (err || r->type == REDIS_REPLY_NIL) {
-            if (!err)
-                err = args_add(chk, "", 0);
+        if (r->type == REDIS_REPLY_NIL) {
+            err = args_str(&t->sec[SEC_ABSENT], keys[i]);
             continue;
         }
         if (r->type != REDIS_REPLY_STRING || r->len < STAMP_LEN ||
@@ -732,7 +743,9 @@ static fs_err_t get_checked(txn_t *t, char **keys, size_t n, redisReply ***out,
             err = FS_ERR_CORRUPT;
             break;
         }
-        err = args_add(chk, r->str, STAMP_LEN);
+        err = args_str(chk, keys[i]);
+        if (!err)
+            err = args_add(chk, r->str, STAMP_LEN);
         /* The caller parses the value without its stamp. */
         memmove(r->str, r->str + STAMP_LEN, r->len - STAMP_LEN + 1);
         r->len -= STAMP_LEN;
@@ -1522,14 +1535,17 @@ static fs_err_t set_state(txn_t *t, const char *kind, const char *id, const void
         err = fs_buf_append(&a->data, val, len);
         a->len[a->n - 1] += len;
     }
-    if (!err)
-        err = args_str(a, t->s->pttl);
     return err;
 }
 
 static int str_ptr_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int incr_key_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const incr_t *const *)a)->key, (*(const incr_t *const *)b)->key);
 }
 
 /* Fills the write sections of the commit script. */
@@ -1539,18 +1555,33 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
     char num[32];
     fs_err_t err = FS_OK;
 
-    /* Increments, already merged per (key, field). */
+    /* Increments, already merged per (key, field), grouped by key. */
+    const incr_t **inc = t->nincrs ? malloc(t->nincrs * sizeof(*inc)) : NULL;
+    size_t ninc = 0;
+    if (t->nincrs && !inc)
+        err = FS_ERR_NOMEM;
+    for (size_t i = 0; !err && i < t->nincrs; i++)
+        if (t->incrs[i].delta)
+            inc[ninc++] = &t->incrs[i];
+    if (ninc > 1)
+        qsort(inc, ninc, sizeof(*inc), incr_key_cmp);
     args_t *hi = &t->sec[SEC_HINCRBY];
-    for (size_t i = 0; !err && i < t->nincrs; i++) {
-        if (!t->incrs[i].delta)
-            continue;
-        snprintf(num, sizeof(num), "%" PRId64, t->incrs[i].delta);
-        err = args_key(hi, s->pre, t->incrs[i].key);
-        if (!err)
-            err = args_str(hi, t->incrs[i].field);
+    for (size_t i = 0, m; !err && i < ninc; i += m) {
+        for (m = 1; i + m < ninc && !strcmp(inc[i + m]->key, inc[i]->key); m++)
+            ;
+        snprintf(num, sizeof(num), "%zu", m);
+        err = args_key(hi, s->pre, inc[i]->key);
         if (!err)
             err = args_str(hi, num);
+        for (size_t j = i; !err && j < i + m; j++) {
+            snprintf(num, sizeof(num), "%" PRId64, inc[j]->delta);
+            err = args_str(hi, inc[j]->field);
+            if (!err)
+                err = args_str(hi, num);
+        }
+        hi->groups++;
     }
+    free(inc);
     /* De-duplication marks of every event applied now, into today's hash.
      * Ids already seen before this batch are also dup_mark; writing them
      * again only lengthens their de-duplication. */
@@ -1616,10 +1647,16 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
     if (!err && npairs > 1)
         qsort(pairs, npairs, sizeof(*pairs), str_ptr_cmp);
     args_t *pf = &t->sec[SEC_PFADD];
-    for (size_t i = 0; !err && i < npairs; i++) {
+    for (size_t i = 0, m; !err && i < npairs; i += m) {
+        for (m = 1; i + m < npairs && !strcmp(pairs[i + m], pairs[i]); m++)
+            ;
+        snprintf(num, sizeof(num), "%zu", m);
         err = args_key(pf, s->pre, pairs[i]);
         if (!err)
-            err = args_str(pf, pairs[i] + strlen(pairs[i]) + 1);
+            err = args_str(pf, num);
+        for (size_t j = i; !err && j < i + m; j++)
+            err = args_str(pf, pairs[j] + strlen(pairs[j]) + 1);
+        pf->groups++;
     }
     free(pairs);
     /* Offsets: the authoritative per-partition key, and the hash that tools
@@ -1638,15 +1675,15 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
     return err;
 }
 
-/* Entries per section entry (arguments of one item). */
-static const size_t sec_width[NSEC] = {3, 2, 3, 1, 3, 2, 2};
+/* Arguments per entry of each section; 0: grouped (args_t.groups). */
+static const size_t sec_width[NSEC] = {3, 2, 1, 0, 1, 2, 0, 2};
 
 /* Queues the commit script of @p t and writes it to the socket without
  * waiting for the reply. */
 static fs_err_t commit_send(txn_t *t)
 {
     fs_sink_t *s = t->s;
-    size_t argc = 6 + NSEC;
+    size_t argc = 7 + NSEC;
     for (int i = 0; i < NSEC; i++)
         argc += t->sec[i].n;
     const char **argv = malloc(argc * sizeof(*argv));
@@ -1664,9 +1701,11 @@ static fs_err_t commit_send(txn_t *t)
         seen_key(s, t->today, seen, sizeof(seen));
         argv[a] = seen, argl[a++] = strlen(seen);
         argv[a] = s->ttl, argl[a++] = strlen(s->ttl);
+        argv[a] = s->pttl, argl[a++] = strlen(s->pttl);
         for (int i = 0; i < NSEC; i++) {
             const args_t *sec = &t->sec[i];
-            snprintf(counts[i], sizeof(counts[i]), "%zu", sec->n / sec_width[i]);
+            snprintf(counts[i], sizeof(counts[i]), "%zu",
+                     sec_width[i] ? sec->n / sec_width[i] : sec->groups);
             argv[a] = counts[i], argl[a++] = strlen(counts[i]);
             for (size_t j = 0; j < sec->n; j++) {
                 argv[a] = (const char *)sec->data.data + sec->off[j];
