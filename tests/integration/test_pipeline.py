@@ -11,17 +11,21 @@ import collections
 import datetime
 import http.client
 import json
+import os
 import random
 import re
 import select
+import shlex
 import socket
 import struct
 import threading
 import time
+import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 from confluent_kafka import KafkaException
 
 import oracle
@@ -415,6 +419,39 @@ def test_worker_counts_exactly(fs_ctx, fs_procs):
     check_counts(fs_ctx, [e for b in batches for e in b], days)
     # nothing on the DLQ: every record was ours
     assert fs_read_topic(fs_ctx["brokers"], fs_ctx["dlq"]) == []
+
+
+def test_worker_under_documented_acl(fs_ctx, fs_procs):
+    """The worker runs as the Redis user docs/redis-acl.md documents: every
+    command its scripts call must be in that list (Redis checks them)."""
+    doc = open(os.path.join(os.environ.get("FS_SOURCE_DIR", "."), "docs", "redis-acl.md")).read()
+    m = re.search(r"```\n(ACL SETUSER funnel-worker .*?)```", doc, re.S)
+    assert m, "no worker ACL block in docs/redis-acl.md"
+    tag, ns = fs_ctx["tag"], fs_ctx["ns"]
+    user, password = f"w{tag}", f"pw{tag}"
+    words = shlex.split(m.group(1).replace("\n", " "))
+    words = [user if w == "funnel-worker" else f">{password}" if w.startswith(">") else
+             w.replace("~funnel:", f"~{ns}:") for w in words]
+    admin = redis.Redis.from_url(fs_ctx["redis_url"], decode_responses=True)
+    assert admin.execute_command(*words) == "OK"
+    try:
+        u = urllib.parse.urlsplit(fs_ctx["redis_url"])
+        url = f"redis://{user}:{password}@{u.hostname}:{u.port}/0"
+        rng = random.Random(7)
+        days = past_days(3)
+        events = gen_events(rng, 800, tag, days)  # new persons: keys read as absent
+        batches = batches_with_duplicates(rng, events, 50, 0.05)
+        col = fs_procs.collector()
+        w = fs_procs.start("worker", "--batch-ms", "50", "--stats-s", "0",
+                           env_extra={"FUNNEL_REDIS_URL": url})
+        sent = post_all(col.port, batches)
+        ends = fs_wait_offsets(fs_ctx, [w], timeout=120)
+        assert sum(ends.values()) == sent
+        check_counts(fs_ctx, [e for b in batches for e in b], days)
+        assert w.alive()
+    finally:
+        admin.execute_command("ACL", "DELUSER", user)
+        admin.close()
 
 
 def test_worker_kill9_exactly_once(fs_ctx, fs_procs):
