@@ -2,9 +2,11 @@
  * config.c — the collector's settings table and its translation into
  * server options (see config.h).
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,19 @@ static fs_err_t check_keys_file(const char *v, char *errstr, size_t sz)
     return wk ? FS_OK : FS_ERR_INVALID;
 }
 
+/* The CPUs this process may run on (its affinity mask: a container pinned
+ * to 2 CPUs of a 96-core host counts 2), at least 1.  A CFS quota
+ * (cpu.max) is not seen: set collector.http_threads there. */
+static long usable_cpus(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
 const fs_conf_def_t fs_collector_defs[] = {
     {"collector.ack_timeout_ms", "ack-timeout-ms", "FUNNEL_ACK_TIMEOUT_MS", FS_CONF_INT,
      "10000", 100, 300000, NULL,
@@ -124,16 +139,20 @@ const fs_conf_def_t fs_collector_defs[] = {
     {"collector.http_threads", "http-threads", "FUNNEL_HTTP_THREADS", FS_CONF_INT, "0", 0,
      64, NULL,
      "threads serving HTTP (a libmicrohttpd thread pool); 0 = one more than the CPUs "
-     "online (a connection stays on one thread, and the spare one keeps the cores busy "
-     "when one thread's connections all wait for Kafka)"},
+     "the process may run on (its affinity; at most 64): a connection stays on one "
+     "thread, and the spare one keeps the cores busy when one thread's connections all "
+     "wait for Kafka"},
     {"collector.bulk_linger_ms", "bulk-linger-ms", "FUNNEL_BULK_LINGER_MS", FS_CONF_INT,
      "20", 0, 1000, NULL,
      "linger.ms of a second Kafka producer that takes requests of bulk_min_events or "
      "more "
-     "events: fewer, larger produce requests for batches, while single events keep "
-     "linger.ms 5; 0 = one producer for everything"},
-    {"collector.bulk_min_events", "bulk-min-events", NULL, FS_CONF_INT, "20", 1, 500,
-     NULL, "accepted events from which a request goes to the bulk producer"},
+     "events: fewer, larger produce requests for batches, while single events and small "
+     "batches keep the first producer's linger.ms (5, or -X linger.ms); 0 = one producer "
+     "for everything"},
+    {"collector.bulk_min_events", "bulk-min-events", "FUNNEL_BULK_MIN_EVENTS",
+     FS_CONF_INT, "20", 2, 500, NULL,
+     "accepted events from which a request goes to the bulk producer (at most "
+     "collector.max_events)"},
     {"collector.drain_ms", "drain-ms", NULL, FS_CONF_INT, "15000", 0, 600000, NULL,
      "on SIGTERM, how long in-flight requests may take to finish"},
     {"collector.write_keys", "write-keys", "FUNNEL_WRITE_KEYS", FS_CONF_STRING, NULL, 0,
@@ -177,10 +196,20 @@ fs_err_t fs_collector_opts(const fs_conf_t *conf, fs_server_opts_t *opts, char *
     opts->conn_memory_limit = (size_t)fs_conf_int(conf, "collector.conn_memory_limit");
     opts->threads = (unsigned)fs_conf_int(conf, "collector.http_threads");
     if (opts->threads == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        opts->threads = cpus < 1 ? 2 : cpus >= 63 ? 64 : (unsigned)cpus + 1;
+        long cpus = usable_cpus();
+        opts->threads = cpus >= 63 ? 64 : (unsigned)cpus + 1;
     }
     opts->bulk_min_events = (size_t)fs_conf_int(conf, "collector.bulk_min_events");
+    if (fs_conf_int(conf, "collector.bulk_linger_ms") > 0 &&
+        opts->bulk_min_events > opts->max_events) {
+        snprintf(
+            errstr, sz,
+            "collector.bulk_min_events: %zu is above collector.max_events (%zu), so the "
+            "bulk producer would take nothing; lower it, or set "
+            "collector.bulk_linger_ms = 0 for one producer",
+            opts->bulk_min_events, opts->max_events);
+        goto fail;
+    }
     opts->retry_after_s = 2;
     opts->rate_per_s = (double)fs_conf_int(conf, "collector.rate_per_s");
     opts->burst = (double)fs_conf_int(conf, "collector.burst");

@@ -75,10 +75,13 @@ int main(int argc, char **argv)
     if (bulk)
         FS_INFO(lg, "requests of %zu events or more go to a producer lingering %d ms",
                 opts.bulk_min_events, bulk_linger_ms);
-    FS_INFO(lg, "listening on %s, producing to %s (dead letters: %s)%s%s", opts.listen,
-            fs_conf_str(conf, "kafka.topic"), fs_conf_str(conf, "kafka.dlq_topic"),
-            opts.write_keys ? ", write keys required" : "",
-            opts.rate_per_s > 0 ? ", rate-limited" : "");
+    FS_INFO(
+        lg,
+        "listening on %s with %u HTTP threads, producing to %s (dead letters: %s)%s%s",
+        opts.listen, opts.threads, fs_conf_str(conf, "kafka.topic"),
+        fs_conf_str(conf, "kafka.dlq_topic"),
+        opts.write_keys ? ", write keys required" : "",
+        opts.rate_per_s > 0 ? ", rate-limited" : "");
     notify(lg, "READY=1");
     while (!fs_signal_stop_requested())
         usleep(100 * 1000);
@@ -86,8 +89,10 @@ int main(int argc, char **argv)
     notify(lg, "STOPPING=1");
     fs_server_destroy(srv, (int)fs_conf_int(conf, "collector.drain_ms"));
     srv = NULL;
-    if (fs_producer_flush(producer, 10000) != FS_OK ||
-        (bulk && fs_producer_flush(bulk, 10000) != FS_OK))
+    int unflushed = fs_producer_flush(producer, 10000) != FS_OK;
+    if (bulk && fs_producer_flush(bulk, 10000) != FS_OK)
+        unflushed = 1;
+    if (unflushed)
         FS_WARN(lg, "some messages were still queued at exit");
     rc = 0;
     FS_INFO(lg, "stopped");

@@ -965,6 +965,27 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
     for (int l = 0; l < FS_LANE__COUNT; l++)
         if (srv->lanes[l])
             fs_producer_set_delivery(srv->lanes[l], fs_server_on_delivery, srv);
+    /* The Kafka threads first: a request accepted once the daemon runs
+     * must find its delivery reports served. */
+    atomic_store(&srv->kafka_ready, 0);
+    for (int l = 0; l < FS_LANE__COUNT; l++) {
+        struct poller *pl = &srv->pollers[l];
+        if (!(pl->p = srv->lanes[l]))
+            continue;
+        pl->srv = srv;
+        if (pthread_create(&pl->th, NULL, poll_main, pl) != 0) {
+            freeaddrinfo(ai);
+            snprintf(errstr, sz, "cannot start a Kafka poll thread");
+            goto fail;
+        }
+        pl->started = 1;
+    }
+    if (pthread_create(&srv->pinger, NULL, ping_main, srv) != 0) {
+        freeaddrinfo(ai);
+        snprintf(errstr, sz, "cannot start the Kafka readiness thread");
+        goto fail;
+    }
+    srv->pinger_started = 1;
     /* poll(2), not epoll: with libmicrohttpd 0.9.75's epoll mode a third
      * of our closed-loop runs stalled for 1 to more than 10 s — each
      * connection's answer sent, its next request unread in the socket
@@ -992,23 +1013,6 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
                  errno ? strerror(errno) : "libmicrohttpd refused");
         goto fail;
     }
-    atomic_store(&srv->kafka_ready, 0);
-    for (int l = 0; l < FS_LANE__COUNT; l++) {
-        struct poller *pl = &srv->pollers[l];
-        if (!(pl->p = srv->lanes[l]))
-            continue;
-        pl->srv = srv;
-        if (pthread_create(&pl->th, NULL, poll_main, pl) != 0) {
-            snprintf(errstr, sz, "cannot start a Kafka poll thread");
-            goto fail;
-        }
-        pl->started = 1;
-    }
-    if (pthread_create(&srv->pinger, NULL, ping_main, srv) != 0) {
-        snprintf(errstr, sz, "cannot start the Kafka readiness thread");
-        goto fail;
-    }
-    srv->pinger_started = 1;
     return srv;
 fail:
     fs_server_destroy(srv, 0);

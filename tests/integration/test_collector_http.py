@@ -268,6 +268,8 @@ def test_write_keys(fs_ctx, fs_procs, tmp_path):
     (["--cors-origins", "shop.example"], "item 1"),
     (["--rate-per-s", "-1"], "--rate-per-s"),
     (["--conn-memory-limit", "100"], "--conn-memory-limit"),
+    (["--max-events", "50", "--bulk-min-events", "51"], "is above collector.max_events (50)"),
+    (["--bulk-min-events", "1"], "--bulk-min-events"),
 ])
 def test_bad_settings_stop_startup(fs_ctx, tmp_path, args, needle):
     (tmp_path / "empty").write_text("# nothing but a comment\n\n")
@@ -532,12 +534,13 @@ def test_bulk_lane(fs_ctx, fs_procs, fs_schemas):
 
 
 def test_http_threads(fs_procs):
-    """collector.http_threads 0 (the default) is one more than the CPUs."""
+    """collector.http_threads 0 (the default) is one more than the CPUs the
+    process may run on, at most 64."""
     def workers(d):
         names = [open(f"/proc/{d.pid}/task/{t}/comm").read().strip()
                  for t in os.listdir(f"/proc/{d.pid}/task")]
         return sum(1 for n in names if n.startswith("MHD-worker"))
-    assert workers(fs_procs.collector()) == os.sysconf("SC_NPROCESSORS_ONLN") + 1
+    assert workers(fs_procs.collector()) == min(len(os.sched_getaffinity(0)) + 1, 64)
     assert workers(fs_procs.collector("--http-threads", "4")) == 4
 
 
