@@ -1,7 +1,9 @@
 /*
  * fs_strmap.c — open-addressing string map with linear probing (see
  * fs_strmap.h).  At most three quarters full; doubles when it would be
- * more.
+ * more.  Each slot keeps its key's hash: a probe compares hashes and reads
+ * the key (another cache line) only when they are equal, and growing does
+ * not hash again.
  */
 #include "fs_strmap.h"
 
@@ -14,6 +16,7 @@
 typedef struct slot {
     char *key; /* NULL = empty */
     void *value;
+    uint64_t hash; /* fs_hash64 of key */
 } slot_t;
 
 struct fs_strmap {
@@ -46,19 +49,22 @@ void fs_strmap_destroy(fs_strmap_t *m)
     free(m);
 }
 
-/* The slot of @p key: its entry, or the empty slot where it belongs. */
-static slot_t *find(const fs_strmap_t *m, const char *key, size_t len)
+/* The slot of @p key (hash @p h): its entry, or the empty slot where it
+ * belongs. */
+static slot_t *find(const fs_strmap_t *m, const char *key, size_t len, uint64_t h)
 {
-    size_t i = (size_t)fs_hash64(key, len) & (m->cap - 1);
-    while (m->slots[i].key &&
-           (strncmp(m->slots[i].key, key, len) != 0 || m->slots[i].key[len] != '\0'))
-        i = (i + 1) & (m->cap - 1);
-    return &m->slots[i];
+    size_t i = (size_t)h & (m->cap - 1);
+    for (;; i = (i + 1) & (m->cap - 1)) {
+        slot_t *s = &m->slots[i];
+        if (!s->key ||
+            (s->hash == h && strncmp(s->key, key, len) == 0 && s->key[len] == '\0'))
+            return s;
+    }
 }
 
 void *fs_strmap_getn(const fs_strmap_t *m, const char *key, size_t len)
 {
-    slot_t *s = find(m, key, len);
+    slot_t *s = find(m, key, len, fs_hash64(key, len));
     return s->key ? s->value : NULL;
 }
 
@@ -77,8 +83,12 @@ static fs_err_t grow(fs_strmap_t *m)
     m->slots = slots;
     m->cap = oldcap * 2;
     for (size_t i = 0; i < oldcap; i++)
-        if (old[i].key)
-            *find(m, old[i].key, strlen(old[i].key)) = old[i];
+        if (old[i].key) {
+            size_t j = (size_t)old[i].hash & (m->cap - 1);
+            while (slots[j].key) /* keys are distinct: the first empty slot */
+                j = (j + 1) & (m->cap - 1);
+            slots[j] = old[i];
+        }
     free(old);
     return FS_OK;
 }
@@ -87,12 +97,14 @@ fs_err_t fs_strmap_putn(fs_strmap_t *m, const char *key, size_t len, void *value
 {
     if ((m->n + 1) * 4 > m->cap * 3 && grow(m) != FS_OK)
         return FS_ERR_NOMEM;
-    slot_t *s = find(m, key, len);
+    uint64_t h = fs_hash64(key, len);
+    slot_t *s = find(m, key, len, h);
     if (!s->key) {
         if (!(s->key = malloc(len + 1)))
             return FS_ERR_NOMEM;
         memcpy(s->key, key, len);
         s->key[len] = '\0';
+        s->hash = h;
         m->n++;
     }
     s->value = value;

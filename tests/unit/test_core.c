@@ -1,4 +1,5 @@
-/* Unit tests of the small core modules: buffers, URLs, log levels, errors. */
+/* Unit tests of the small core modules: buffers, URLs, log levels, errors,
+ * the string map. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +9,65 @@
 #include "fs_err.h"
 #include "fs_log.h"
 #include "fs_str.h"
+#include "fs_strmap.h"
 #include "fs_url.h"
 #include "fs_test.h"
+
+/* fs_strmap against a plain array: keys of every length from 0 to 40
+ * (many sharing prefixes, so a lookup of a prefix must not match a longer
+ * key; short ones repeat), overwritten values, absent keys, growth from 64
+ * slots to 32 Ki,
+ * iteration. */
+static void test_strmap(void)
+{
+    enum { N = 20000 };
+    static char keys[N][48];
+    static int vals[N];
+    fs_strmap_t *m = fs_strmap_new();
+    ASSERT(m);
+    unsigned r = 12345;
+    for (int i = 0; i < N; i++) {
+        r = r * 1103515245u + 12345u;
+        size_t len = (r >> 16) % 41;
+        for (size_t k = 0; k < len; k++) { /* 3 letters: short keys repeat */
+            r = r * 1103515245u + 12345u;
+            keys[i][k] = (char)('a' + (r >> 24) % 3);
+        }
+        keys[i][len] = '\0';
+    }
+    size_t distinct = 0;
+    for (int i = 0; i < N; i++) {
+        if (!fs_strmap_get(m, keys[i]))
+            distinct++;
+        vals[i] = i;
+        ASSERT_EQ(fs_strmap_put(m, keys[i], &vals[i]), FS_OK);
+    }
+    ASSERT_EQ(fs_strmap_count(m), distinct);
+    for (int i = 0; i < N; i++) {
+        int *v = fs_strmap_get(m, keys[i]);
+        ASSERT(v);
+        ASSERT_STR_EQ(keys[*v], keys[i]); /* an equal key's value... */
+        if (i % 50)
+            continue;
+        for (int j = i + 1; j < N; j++) /* ...the last one put */
+            if (!strcmp(keys[j], keys[i]))
+                ASSERT(*v >= j);
+        size_t len = strlen(keys[i]);
+        char longer[64];
+        snprintf(longer, sizeof(longer), "%s#", keys[i]);
+        ASSERT(!fs_strmap_get(m, longer));
+        ASSERT(fs_strmap_getn(m, longer, len) == v); /* a prefix by length */
+    }
+    size_t pos = 0, seen = 0;
+    const char *k;
+    void *v;
+    while (fs_strmap_next(m, &pos, &k, &v)) {
+        ASSERT(fs_strmap_get(m, k) == v);
+        seen++;
+    }
+    ASSERT_EQ(seen, distinct);
+    fs_strmap_destroy(m);
+}
 
 static void test_buf(void)
 {
@@ -197,6 +255,7 @@ int main(void)
     RUN(test_day);
     RUN(test_str_cat);
     RUN(test_buf);
+    RUN(test_strmap);
     RUN(test_hostport);
     RUN(test_redis_url);
     RUN(test_log);
