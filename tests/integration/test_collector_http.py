@@ -531,6 +531,12 @@ def test_bulk_lane(fs_ctx, fs_procs, fs_schemas):
     assert fs_post_events(two.port, [ev(tag + "c", i) for i in range(5)])[0] == 200
     assert fs_post_events(two.port, [ev(tag + "c", 10 + i) for i in range(4)])[0] == 200
     assert lanes(two.port) == {"latency": 4, "bulk": 5}
+    # the bulk producer lingers as configured: 20 events wait a whole second
+    slow = fs_procs.collector("--bulk-linger-ms", "1000")
+    assert fs_post_events(slow.port, [ev(tag + "d", i) for i in range(20)])[0] == 200
+    text = scrape(slow.port)
+    assert metric(text, "funnel_collector_ack_latency_seconds_count") == 20, text
+    assert metric(text, "funnel_collector_ack_latency_seconds_bucket", {"le": "0.5"}) == 0, text
 
 
 def test_http_threads(fs_procs):
