@@ -2,17 +2,16 @@
  * config.c — the collector's settings table and its translation into
  * server options (see config.h).
  */
-#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "config.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cors.h"
+#include "cpus.h"
 #include "writekeys.h"
 
 #define KEYS_FILE_MAX (1 << 20)
@@ -108,19 +107,6 @@ static fs_err_t check_keys_file(const char *v, char *errstr, size_t sz)
     return wk ? FS_OK : FS_ERR_INVALID;
 }
 
-/* The CPUs this process may run on (its affinity mask: a container pinned
- * to 2 CPUs of a 96-core host counts 2), at least 1.  A CFS quota
- * (cpu.max) is not seen: set collector.http_threads there. */
-static long usable_cpus(void)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-        return CPU_COUNT(&set);
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? n : 1;
-}
-
 const fs_conf_def_t fs_collector_defs[] = {
     {"collector.ack_timeout_ms", "ack-timeout-ms", "FUNNEL_ACK_TIMEOUT_MS", FS_CONF_INT,
      "10000", 100, 300000, NULL,
@@ -139,7 +125,8 @@ const fs_conf_def_t fs_collector_defs[] = {
     {"collector.http_threads", "http-threads", "FUNNEL_HTTP_THREADS", FS_CONF_INT, "0", 0,
      64, NULL,
      "threads serving HTTP (a libmicrohttpd thread pool); 0 = one more than the CPUs "
-     "the process may run on (its affinity; at most 64): a connection stays on one "
+     "the process may use (its affinity and cgroup CPU quota; at most 64): a connection "
+     "stays on one "
      "thread, and the spare one keeps the cores busy when one thread's connections all "
      "wait for Kafka"},
     {"collector.bulk_linger_ms", "bulk-linger-ms", "FUNNEL_BULK_LINGER_MS", FS_CONF_INT,
@@ -196,7 +183,7 @@ fs_err_t fs_collector_opts(const fs_conf_t *conf, fs_server_opts_t *opts, char *
     opts->conn_memory_limit = (size_t)fs_conf_int(conf, "collector.conn_memory_limit");
     opts->threads = (unsigned)fs_conf_int(conf, "collector.http_threads");
     if (opts->threads == 0) {
-        long cpus = usable_cpus();
+        long cpus = fs_usable_cpus();
         opts->threads = cpus >= 63 ? 64 : (unsigned)cpus + 1;
     }
     opts->bulk_min_events = (size_t)fs_conf_int(conf, "collector.bulk_min_events");
