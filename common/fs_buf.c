@@ -42,6 +42,20 @@ fs_err_t fs_buf_puts(fs_buf_t *b, const char *s)
     return fs_buf_append(b, s, strlen(s));
 }
 
+fs_err_t fs_buf_put_i64(fs_buf_t *b, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[sizeof(tmp) - 1 - n++] = '-';
+    return fs_buf_append(b, tmp + sizeof(tmp) - n, n);
+}
+
 fs_err_t fs_buf_printf(fs_buf_t *b, const char *fmt, ...)
 {
     va_list ap;

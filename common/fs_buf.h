@@ -29,6 +29,8 @@ fs_err_t fs_buf_reserve(fs_buf_t *b, size_t extra) FS_WUR;
 fs_err_t fs_buf_append(fs_buf_t *b, const void *p, size_t n) FS_WUR;
 /** Appends a NUL-terminated string without its NUL. */
 fs_err_t fs_buf_puts(fs_buf_t *b, const char *s) FS_WUR;
+/** Appends @p v in decimal, without printf (hot paths of the worker). */
+fs_err_t fs_buf_put_i64(fs_buf_t *b, int64_t v) FS_WUR;
 /** printf-style append. */
 fs_err_t fs_buf_printf(fs_buf_t *b, const char *fmt, ...) FS_WUR
     __attribute__((format(printf, 2, 3)));

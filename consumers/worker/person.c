@@ -923,20 +923,6 @@ done:
 #define BAD_TEXT "a key or field is not <length>:<1..1024 bytes of UTF-8>"
 
 /* Appends the decimal form of @p v. */
-static fs_err_t put_i64(fs_buf_t *out, int64_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        tmp[sizeof(tmp) - 1 - n++] = '-';
-    return fs_buf_append(out, tmp + sizeof(tmp) - n, n);
-}
-
 /* A cursor over the stored form. */
 typedef struct scan {
     const char *p, *end;
@@ -949,7 +935,7 @@ static fs_err_t put_str(fs_buf_t *out, const char *s)
     if (!s)
         return fs_buf_append(out, "-", 1);
     size_t len = strlen(s);
-    fs_err_t err = put_i64(out, (int64_t)len);
+    fs_err_t err = fs_buf_put_i64(out, (int64_t)len);
     if (!err)
         err = fs_buf_append(out, ":", 1);
     if (!err)
@@ -1024,7 +1010,7 @@ fs_err_t fs_contrib_serialize(const fs_contrib_t *c, fs_buf_t *out)
         if (!err)
             err = fs_buf_append(out, "=", 1);
         if (!err)
-            err = put_i64(out, e->value);
+            err = fs_buf_put_i64(out, e->value);
         if (!err)
             err = fs_buf_append(out, "\n", 1);
     }
@@ -1156,7 +1142,7 @@ static fs_err_t put_row(fs_buf_t *out, char kind, const rec_t *r)
 {
     fs_err_t err = fs_buf_append(out, &kind, 1);
     if (!err)
-        err = put_i64(out, r->ms);
+        err = fs_buf_put_i64(out, r->ms);
     if (!err)
         err = fs_buf_append(out, " ", 1);
     if (!err)
@@ -1170,7 +1156,7 @@ static fs_err_t put_row(fs_buf_t *out, char kind, const rec_t *r)
             err = put_str(out, r->campaign);
     } else {
         if (!err)
-            err = put_i64(out, r->rev);
+            err = fs_buf_put_i64(out, r->rev);
         if (!err)
             err = fs_buf_append(out, " ", 1);
         if (!err)
@@ -1192,7 +1178,7 @@ fs_err_t fs_bucket_serialize(const fs_bucket_t *b, fs_buf_t *out)
         if (!err)
             err = fs_buf_append(out, "=", 1);
         if (!err)
-            err = put_i64(out, b->m[i].ms);
+            err = fs_buf_put_i64(out, b->m[i].ms);
         if (!err)
             err = fs_buf_append(out, "\n", 1);
     }

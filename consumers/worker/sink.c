@@ -461,6 +461,17 @@ static fs_err_t args_key(args_t *a, const char *pre, const char *suffix)
     return err;
 }
 
+/* Opens a group of a grouped section: "<pre><key>", then how many items
+ * of the group follow. */
+static fs_err_t args_group(args_t *a, const char *pre, const char *key, size_t items)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%zu", items);
+    a->groups++;
+    fs_err_t err = args_key(a, pre, key);
+    return err ? err : args_str(a, num);
+}
+
 static void args_free(args_t *a)
 {
     fs_buf_free(&a->data);
@@ -551,14 +562,9 @@ static fs_err_t add_incr(txn_t *t, const char *key, const char *field, int64_t d
     /* The index key "<key length>:<key><field>" splits one way only. */
     fs_buf_t *ix = &t->scratch;
     fs_buf_reset(ix);
-    char num[24]; /* kl in decimal, then ':' (printf showed in the profile) */
-    size_t at_num = sizeof(num);
-    num[--at_num] = ':';
-    size_t v = kl;
-    do
-        num[--at_num] = (char)('0' + v % 10);
-    while ((v /= 10) > 0);
-    fs_err_t err = fs_buf_append(ix, num + at_num, sizeof(num) - at_num);
+    fs_err_t err = fs_buf_put_i64(ix, (int64_t)kl); /* printf showed in the profile */
+    if (!err)
+        err = fs_buf_append(ix, ":", 1);
     if (!err)
         err = fs_buf_append(ix, key, kl);
     if (!err)
@@ -1576,17 +1582,13 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
     for (size_t i = 0, m; !err && i < ninc; i += m) {
         for (m = 1; i + m < ninc && !strcmp(inc[i + m]->key, inc[i]->key); m++)
             ;
-        snprintf(num, sizeof(num), "%zu", m);
-        err = args_key(hi, s->pre, inc[i]->key);
-        if (!err)
-            err = args_str(hi, num);
+        err = args_group(hi, s->pre, inc[i]->key, m);
         for (size_t j = i; !err && j < i + m; j++) {
             snprintf(num, sizeof(num), "%" PRId64, inc[j]->delta);
             err = args_str(hi, inc[j]->field);
             if (!err)
                 err = args_str(hi, num);
         }
-        hi->groups++;
     }
     free(inc);
     /* De-duplication marks of every event applied now, into today's hash.
@@ -1657,13 +1659,9 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
     for (size_t i = 0, m; !err && i < npairs; i += m) {
         for (m = 1; i + m < npairs && !strcmp(pairs[i + m], pairs[i]); m++)
             ;
-        snprintf(num, sizeof(num), "%zu", m);
-        err = args_key(pf, s->pre, pairs[i]);
-        if (!err)
-            err = args_str(pf, num);
+        err = args_group(pf, s->pre, pairs[i], m);
         for (size_t j = i; !err && j < i + m; j++)
             err = args_str(pf, pairs[j] + strlen(pairs[j]) + 1);
-        pf->groups++;
     }
     free(pairs);
     /* Offsets: the authoritative per-partition key, and the hash that tools

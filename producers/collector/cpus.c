@@ -44,7 +44,20 @@ static int read_line(const char *path, char *buf, size_t size)
     return ok;
 }
 
-/* The cgroup path of the process for @p controller ("" = the v2 line). */
+/* Whether the comma-separated @p list names @p controller. */
+static int names(const char *list, const char *controller)
+{
+    size_t len = strlen(controller);
+    for (size_t n; *list; list += n + (list[n] == ',')) {
+        n = strcspn(list, ",");
+        if (n == len && !strncmp(list, controller, n))
+            return 1;
+    }
+    return 0;
+}
+
+/* The process's cgroup directory below its hierarchy's mount ("" for the
+ * root) for cgroup v1 @p controller, or for cgroup v2 when "". */
 static int cgroup_path(const char *controller, char *out, size_t size)
 {
     FILE *f = fopen("/proc/self/cgroup", "r");
@@ -53,19 +66,14 @@ static int cgroup_path(const char *controller, char *out, size_t size)
     char line[1024];
     int found = 0;
     while (!found && fgets(line, sizeof(line), f)) {
+        /* "<hierarchy id>:<controllers>:<path>" */
         char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (!c2)
             continue;
-        *c2 = '\0';
-        const char *ctrls = c1 + 1;
-        int match = !*controller ? (!strncmp(line, "0:", 2) && !*ctrls) : 0;
-        for (const char *p = ctrls; *controller && *p && !match;) {
-            size_t n = strcspn(p, ",");
-            match = n == strlen(controller) && !strncmp(p, controller, n);
-            p += n + (p[n] == ',');
-        }
-        if (match) {
-            snprintf(out, size, "%s", c2 + 1);
+        *c1 = *c2 = '\0';
+        const char *ctrls = c1 + 1, *path = c2 + 1;
+        if (*controller ? names(ctrls, controller) : !strcmp(line, "0") && !*ctrls) {
+            snprintf(out, size, "%s", strcmp(path, "/\n") ? path : "");
             out[strcspn(out, "\n")] = '\0';
             found = 1;
         }
@@ -79,8 +87,7 @@ static long quota_cpus(void)
 {
     char path[1200], text[128], rel[1024];
     if (cgroup_path("", rel, sizeof(rel))) { /* cgroup v2 */
-        snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max",
-                 strcmp(rel, "/") ? rel : "");
+        snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max", rel);
         if (read_line(path, text, sizeof(text)) ||
             read_line("/sys/fs/cgroup/cpu.max", text, sizeof(text))) {
             long n = fs_cpus_from_cpu_max(text);
@@ -89,10 +96,9 @@ static long quota_cpus(void)
     }
     if (cgroup_path("cpu", rel, sizeof(rel))) { /* cgroup v1 */
         char q[64], p[64];
-        const char *sub = strcmp(rel, "/") ? rel : "";
-        snprintf(path, sizeof(path), "/sys/fs/cgroup/cpu%s/cpu.cfs_quota_us", sub);
+        snprintf(path, sizeof(path), "/sys/fs/cgroup/cpu%s/cpu.cfs_quota_us", rel);
         int ok = read_line(path, q, sizeof(q));
-        snprintf(path, sizeof(path), "/sys/fs/cgroup/cpu%s/cpu.cfs_period_us", sub);
+        snprintf(path, sizeof(path), "/sys/fs/cgroup/cpu%s/cpu.cfs_period_us", rel);
         if (ok && read_line(path, p, sizeof(p))) {
             long n = fs_cpus_from_cfs(strtoll(q, NULL, 10), strtoll(p, NULL, 10));
             return n > 0 ? n : 0;

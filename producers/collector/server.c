@@ -114,7 +114,7 @@ struct fs_server {
     encoder_t *enc_free; /* idle encoders; one per HTTP thread is created up front */
     struct poller {      /* one delivery-report thread per lane */
         fs_server_t *srv;
-        fs_producer_t *p;
+        fs_lane_t lane;
         pthread_t th;
         int started;
     } pollers[FS_LANE__COUNT];
@@ -238,7 +238,8 @@ static void *poll_main(void *arg)
 {
     struct poller *pl = arg;
     while (!atomic_load(&pl->srv->stop_threads))
-        (void)fs_producer_poll(pl->p, 100); /* the count is not needed */
+        (void)fs_producer_poll(pl->srv->lanes[pl->lane],
+                               100); /* the count is not needed */
     return NULL;
 }
 
@@ -970,9 +971,10 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
     atomic_store(&srv->kafka_ready, 0);
     for (int l = 0; l < FS_LANE__COUNT; l++) {
         struct poller *pl = &srv->pollers[l];
-        if (!(pl->p = srv->lanes[l]))
+        if (!srv->lanes[l])
             continue;
         pl->srv = srv;
+        pl->lane = (fs_lane_t)l;
         if (pthread_create(&pl->th, NULL, poll_main, pl) != 0) {
             freeaddrinfo(ai);
             snprintf(errstr, sz, "cannot start a Kafka poll thread");

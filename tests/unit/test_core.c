@@ -1,5 +1,6 @@
 /* Unit tests of the small core modules: buffers, URLs, log levels, errors,
  * the string map. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,18 @@ static void test_buf(void)
     fs_buf_free(&b);
     ASSERT(b.data == NULL);
     fs_buf_free(&b); /* twice is harmless */
+
+    /* fs_buf_put_i64 writes what printf("%" PRId64) would */
+    const int64_t vals[] = {0, 7, -5, 1234567890123, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        char want[32];
+        snprintf(want, sizeof(want), "%" PRId64, vals[i]);
+        fs_buf_reset(&b);
+        ASSERT_EQ(fs_buf_put_i64(&b, vals[i]), FS_OK);
+        ASSERT_EQ(b.len, strlen(want));
+        ASSERT(memcmp(b.data, want, b.len) == 0);
+    }
+    fs_buf_free(&b);
 }
 
 static void test_hostport(void)
