@@ -6,7 +6,8 @@
  * Where yajl is more lenient than jansson the difference is closed here:
  *   - strings and keys are checked with fs_utf8_valid(), jansson's rules
  *     (no overlong forms or encoded surrogates, which yajl's own check
- *     lets through, so yajl's is off);
+ *     lets through, so yajl's is off) — the whole text in one pass, and
+ *     each string on its own only when that pass fails;
  *   - scan_text() looks first for what jansson rejects and yajl does not:
  *     \u0000 and unpaired surrogates in \u escapes, \v and \f as white space;
  *   - numbers come raw and are converted as jansson does: no '.', 'e' or
@@ -129,6 +130,7 @@ typedef struct builder {
     const char *why; /* our reason when a callback stopped the parse */
     yajl_handle h;   /* the parser calling back */
     int finishing;   /* inside yajl_complete_parse (which lexes its own " ") */
+    int text_utf8;   /* the whole text is UTF-8 without NUL: so is every string */
     size_t len;      /* length of the text */
     size_t end;      /* offset just past the root value, once complete */
 } builder_t;
@@ -210,7 +212,7 @@ static int place(builder_t *b, fs_jval_t *v)
     v->klen = 0;
     if (b->depth == 0 || !b->frames[b->depth - 1].is_object)
         return 1;
-    if (!fs_utf8_valid(b->key, b->klen))
+    if (!b->text_utf8 && !fs_utf8_valid(b->key, b->klen))
         return stop(b, "object key is not valid UTF-8");
     int taken = key_taken(b);
     if (taken)
@@ -282,7 +284,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     builder_t *b = ctx;
     fs_jval_t v = {.type = FS_J_STRING, .len = len};
-    if (!fs_utf8_valid((const char *)s, len))
+    if (!b->text_utf8 && !fs_utf8_valid((const char *)s, len))
         return stop(b, "string is not valid UTF-8");
     if (!place(b, &v))
         return 0;
@@ -457,6 +459,11 @@ const fs_jval_t *fs_jdoc_parse(const char *text, size_t len, fs_jdoc_t **doc,
     }
     b.h = h;
     b.len = len;
+    /* One pass over the text instead of one per string and key.  Quotes are ASCII, so a
+     * string between them is a whole part of a valid text; an escape decodes to valid
+     * UTF-8 once scan_text has refused \u0000 and lone surrogates. Otherwise each string
+     * is checked, to name the first bad one. */
+    b.text_utf8 = fs_utf8_valid(text, len);
     const unsigned char *u = (const unsigned char *)text;
     yajl_status st = yajl_parse(h, u, len);
     if (st == yajl_status_ok) {

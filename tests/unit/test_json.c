@@ -112,6 +112,14 @@ static void test_messages(void)
     ASSERT_CONTAINS(why, "(byte 3)"); /* the end of the text */
     ASSERT(fs_json_parse("[1,2", 4, why, sizeof(why)) == NULL);
     ASSERT(why[0] != '\0' && !strchr(why, '\n'));
+    /* The text is checked as UTF-8 in one pass; when that fails, each
+     * string is checked on its own so that the message names the bad one. */
+    static const char bad_key[] = "{\"caf\xc3\xa9\":\"\xe6\x97\xa5\",\"k\xff\":[]}";
+    ASSERT(fs_json_parse(bad_key, sizeof(bad_key) - 1, why, sizeof(why)) == NULL);
+    ASSERT_STR_EQ(why, "object key is not valid UTF-8 (byte 21)");
+    static const char bad_string[] = "[\"\xc3\xa9\",\"\xc3\"]";
+    ASSERT(fs_json_parse(bad_string, sizeof(bad_string) - 1, why, sizeof(why)) == NULL);
+    ASSERT_STR_EQ(why, "string is not valid UTF-8 (byte 9)");
     /* Long keys and numbers take the heap path. */
     char big[600];
     memset(big, '7', sizeof(big));
