@@ -124,6 +124,44 @@ fs_err_t fs_producer_send(fs_producer_t *p, const char *key, const void *value,
     return send_to(p->rkt, key, value, len, msg_opaque, errstr, sz);
 }
 
+size_t fs_producer_send_batch(fs_producer_t *p, const fs_producer_msg_t *msgs, size_t n,
+                              void *msg_opaque, fs_err_t *err, char *errstr, size_t sz)
+{
+    enum { CHUNK = 64 }; /* messages per librdkafka call: a stack array */
+    rd_kafka_message_t m[CHUNK];
+    size_t queued = 0;
+    *err = FS_OK;
+    for (size_t at = 0; at < n; at += CHUNK) {
+        int k = (int)(n - at < CHUNK ? n - at : CHUNK);
+        memset(m, 0, (size_t)k * sizeof(m[0]));
+        for (int i = 0; i < k; i++) {
+            const fs_producer_msg_t *in = &msgs[at + (size_t)i];
+            m[i].payload = (void *)in->value;
+            m[i].len = in->len;
+            m[i].key = (void *)in->key;
+            m[i].key_len = in->key ? strlen(in->key) : 0;
+            m[i]._private = msg_opaque;
+        }
+        int ok = rd_kafka_produce_batch(p->rkt, RD_KAFKA_PARTITION_UA,
+                                        RD_KAFKA_MSG_F_COPY, m, k);
+        queued += ok > 0 ? (size_t)ok : 0;
+        for (int i = 0; ok < k && i < k && *err == FS_OK; i++) {
+            if (m[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                continue;
+            snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(p->rkt),
+                     rd_kafka_err2str(m[i].err));
+            *err = m[i].err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? FS_ERR_TRANSIENT
+                                                             : FS_ERR_FATAL;
+        }
+        if (ok < k && *err == FS_OK) { /* refused without saying why */
+            snprintf(errstr, sz, "produce to %s: %d of %d messages refused",
+                     rd_kafka_topic_name(p->rkt), k - ok, k);
+            *err = FS_ERR_FATAL;
+        }
+    }
+    return queued;
+}
+
 fs_err_t fs_producer_send_dlq(fs_producer_t *p, const char *key, const void *value,
                               size_t len, void *msg_opaque, char *errstr, size_t sz)
 {

@@ -59,7 +59,28 @@ fs_err_t fs_producer_send(fs_producer_t *p, const char *key, const void *value,
                           size_t len, void *msg_opaque, char *errstr,
                           size_t errstr_size) FS_WUR;
 
-/** Same for the dead-letter topic. */
+/** One message of fs_producer_send_batch() (borrowed for the call). */
+typedef struct fs_producer_msg {
+    const char *key; /* NUL-terminated, or NULL */
+    const void *value;
+    size_t len;
+} fs_producer_msg_t;
+
+/**
+ * Queues copies of @p n messages for the events topic, each with
+ * @p msg_opaque, through rd_kafka_produce_batch(): librdkafka reads its
+ * clocks and takes the topic's lock once per call instead of once per
+ * message.  Returns how many were queued; a message not queued gets no
+ * delivery report.  When that is fewer than @p n, *@p err is
+ * FS_ERR_TRANSIENT (local queue full) or FS_ERR_FATAL and @p errstr names
+ * the first refusal; otherwise *@p err is FS_OK.  Refused messages may sit
+ * between queued ones.
+ */
+size_t fs_producer_send_batch(fs_producer_t *p, const fs_producer_msg_t *msgs, size_t n,
+                              void *msg_opaque, fs_err_t *err, char *errstr,
+                              size_t errstr_size);
+
+/** Same as fs_producer_send() for the dead-letter topic. */
 fs_err_t fs_producer_send_dlq(fs_producer_t *p, const char *key, const void *value,
                               size_t len, void *msg_opaque, char *errstr,
                               size_t errstr_size) FS_WUR;

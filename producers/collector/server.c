@@ -65,6 +65,7 @@
 #define PIXEL_PATH "/v1/pixel.gif"
 #define EVENTS_PATH "/v1/events"
 #define MAX_PIXEL_PARAMS 64
+#define PRODUCE_CHUNK 64 /* events queued per librdkafka call */
 
 enum req_state { REQ_RECEIVING, REQ_WAITING, REQ_DONE };
 
@@ -563,27 +564,40 @@ static enum MHD_Result produce(fs_server_t *srv, request_t *req)
         snprintf(err, sizeof(err), "out of memory (encoder)");
         e = FS_ERR_NOMEM;
     }
-    for (size_t i = 0; i < in->n && !e; i++) {
-        fs_intake_item_t *it = &in->items[i];
-        if (!it->ok)
-            continue;
+    /* Up to PRODUCE_CHUNK events are encoded into the scratch buffer, one
+     * after the other, then queued with one librdkafka call. */
+    fs_producer_msg_t msgs[PRODUCE_CHUNK];
+    size_t ends[PRODUCE_CHUNK];
+    for (size_t i = 0; i < in->n && !e;) {
+        size_t k = 0;
         fs_buf_reset(&enc->scratch);
-        e = fs_codec_encode_valid_event(enc->codec, &it->ev, &enc->scratch, err,
-                                        sizeof(err));
-        if (!e)
-            e = fs_producer_send(srv->lanes[lane], fs_event_key(&it->ev),
-                                 enc->scratch.data, enc->scratch.len, req, err,
-                                 sizeof(err));
-        if (!e)
-            unsent--;
+        for (; i < in->n && k < PRODUCE_CHUNK && !e; i++) {
+            fs_intake_item_t *it = &in->items[i];
+            if (!it->ok)
+                continue;
+            e = fs_codec_encode_valid_event(enc->codec, &it->ev, &enc->scratch, err,
+                                            sizeof(err));
+            msgs[k].key = fs_event_key(&it->ev);
+            ends[k++] = enc->scratch.len;
+        }
+        if (e)
+            break; /* the event being encoded is not queued, nor are the k - 1 before */
+        for (size_t j = 0; j < k; j++) { /* the buffer no longer moves */
+            size_t start = j ? ends[j - 1] : 0;
+            msgs[j].value = enc->scratch.data + start;
+            msgs[j].len = ends[j] - start;
+        }
+        unsent -= (int)fs_producer_send_batch(srv->lanes[lane], msgs, k, req, &e, err,
+                                              sizeof(err));
     }
     encoder_put(srv, enc);
     fs_metrics_produced(srv->metrics, lane, in->accepted - (size_t)unsent);
     if (e) {
         /* E.g. librdkafka's local queue is full.  The request fails as a
-         * whole: nothing more is queued, and the answer (503) waits for the
-         * events already queued, so that the client's retry does not race
-         * them; their duplicates are removed downstream. */
+         * whole: nothing more is queued after the refused chunk, and the
+         * answer (503) waits for the events already queued, so that the
+         * client's retry does not race them; their duplicates are removed
+         * downstream. */
         request_fail(req, err);
     }
     request_release(req, 1 + unsent);
