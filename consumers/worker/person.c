@@ -17,6 +17,7 @@
 #include "fs_attrib.h"
 #include "fs_day.h"
 #include "fs_str.h"
+#include "fs_utf8.h"
 
 #define TEXT_MAX 512              /* bytes of a stored type/channel/campaign */
 #define FIELD_MAX (TEXT_MAX + 16) /* bytes of an s:/sc:/sk: field */
@@ -97,54 +98,13 @@ static int qcmp_first(const void *a, const void *b)
     return strcmp(((const first_t *)a)->field, ((const first_t *)b)->field);
 }
 
-/* Valid UTF-8 without NUL (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
-static int utf8_valid(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned char lo = 0x80, hi = 0xbf;
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            n = 2;
-        else if (c >= 0xe0 && c <= 0xef)
-            n = 3;
-        else if (c >= 0xf0 && c <= 0xf4)
-            n = 4;
-        else
-            return 0;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-        else if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-        if (len - i < n || s[i + 1] < lo || s[i + 1] > hi)
-            return 0;
-        for (size_t k = 2; k < n; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-                return 0;
-        i += n;
-    }
-    return 1;
-}
-
 /* A stored text: NULL allowed when @p nullable, else 1..max bytes of UTF-8. */
 static int text_ok(const char *s, size_t max, int nullable)
 {
     if (!s)
         return nullable;
     size_t len = strlen(s);
-    return len > 0 && len <= max && utf8_valid(s, len);
+    return len > 0 && len <= max && fs_utf8_valid(s, len);
 }
 
 static int currency_ok(const char *s)
@@ -923,10 +883,20 @@ done:
 #define BAD_TEXT "a key or field is not <length>:<1..1024 bytes of UTF-8>"
 
 /* Appends the decimal form of @p v. */
-/* A cursor over the stored form. */
+/* A cursor over the stored form.  When the whole form is UTF-8 without
+ * NUL, so is every <str> in it (each starts after ':' and ends before an
+ * ASCII delimiter or the end, so it cannot cut a character), and scan_str()
+ * skips its own check. */
 typedef struct scan {
     const char *p, *end;
+    int utf8; /* the whole form is UTF-8 without NUL */
 } scan_t;
+
+static scan_t scan_start(const char *data, size_t len)
+{
+    scan_t s = {data, data ? data + len : NULL, data && fs_utf8_valid(data, len)};
+    return s;
+}
 
 /* Both stored forms write text as <byte length> ":" <bytes>, and an
  * absent text (NULL) as "-". */
@@ -978,7 +948,8 @@ static int scan_str(scan_t *s, size_t max, int nullable, char **out, int *oom)
     if (nullable && scan_eat(s, '-'))
         return 1;
     if (!scan_u64(s, max, &len) || len == 0 || !scan_eat(s, ':') ||
-        (uint64_t)(s->end - s->p) < len || !utf8_valid(s->p, (size_t)len))
+        (uint64_t)(s->end - s->p) < len ||
+        (!s->utf8 && !fs_utf8_valid(s->p, (size_t)len)))
         return 0;
     if (!(*out = malloc((size_t)len + 1))) {
         *oom = 1;
@@ -1046,7 +1017,7 @@ static const char *scan_value(scan_t *s, int64_t *v)
 fs_err_t fs_contrib_parse(const char *data, size_t len, fs_contrib_t *out, char *errstr,
                           size_t errstr_size)
 {
-    scan_t s = {data, data ? data + len : NULL};
+    scan_t s = scan_start(data, len);
     const char *why = NULL;
     char *key = NULL; /* the current key (owned until handed to an entry) */
     int oom = 0;
@@ -1262,7 +1233,7 @@ static int field_ok(const char *f)
 fs_bucket_t *fs_bucket_parse(const char *data, size_t len, char *errstr,
                              size_t errstr_size)
 {
-    scan_t s = {data, data ? data + len : NULL};
+    scan_t s = scan_start(data, len);
     const char *why = NULL;
     int oom = 0;
     size_t nt = 0, nc = 0;

@@ -525,6 +525,18 @@ static void test_bucket_corrupt(void)
     BAD("B1\nm11:s:awareness=1\nm11:s:awareness=2\n", "m: a field appears twice");
     BAD("B1\nt1 1:a3:ad\xff--\n", "t[0]: type");
     BAD("B1\nt1 1:a3:a\xc0\x80--\n", "t[0]: type"); /* overlong NUL */
+    BAD("B1\nt1 1:a3:ad\xc3\xa9-\n", "t[0]");       /* a length that cuts a character */
+    {
+        static const char wide[] = "B1\nt1 1:a4:\xc3\xa9"
+                                   "ad--\n";
+        char err[256];
+        fs_bucket_t *w = fs_bucket_parse(wide, strlen(wide), err, sizeof(err));
+        ASSERT(w != NULL);
+        char *back = ser(w);
+        ASSERT_STR_EQ(back, wide);
+        free(back);
+        fs_bucket_destroy(w);
+    }
     /* NUL bytes inside the data. */
     expect_bad_bucket("B1\nt1 1:\0"
                       "8:ad_click--\n",
@@ -1112,11 +1124,19 @@ static void test_contrib_serialized(void)
         "C1\nk1:k\nf1:f:1\n",               /* no '=' */
         "C1\nk1:k\nx1:f=1\n",               /* unknown line */
         "C1\nk1:k\nf1:f=1\n\n",             /* stray newline */
+        "C1\nk2:\xc3(\nf1:f=1\n",           /* key not UTF-8 */
+        "C1\nk2:\xc3\xa9\nf1:\xc3=1\n",     /* field not UTF-8 (after a good key) */
+        "C1\nk1:\xc3\xa9\nf1:f=1\n",        /* a length that cuts a character */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         expect_bad_contrib(bad[i], strlen(bad[i]));
     expect_bad_contrib(NULL, 0);
     expect_bad_contrib("C1\nk1:\0\nf1:f=1\n", 15); /* NUL in a key */
+    /* Keys and fields of more than one byte per character. */
+    static const char wide[] = "C1\nk5:caf\xc3\xa9\nf3:\xe6\x97\xa5=1\n";
+    ASSERT_EQ(fs_contrib_parse(wide, strlen(wide), &p, err, sizeof(err)), FS_OK);
+    ASSERT(p.n == 1 && !strcmp(p.e[0].key, "caf\xc3\xa9") &&
+           !strcmp(p.e[0].field, "\xe6\x97\xa5"));
     /* A key longer than 1,024 bytes. */
     char big[1200];
     memset(big, 'k', sizeof(big));
