@@ -130,7 +130,7 @@ const fs_conf_def_t fs_collector_defs[] = {
      "thread, and the spare one keeps the cores busy when one thread's connections all "
      "wait for Kafka"},
     {"collector.bulk_linger_ms", "bulk-linger-ms", "FUNNEL_BULK_LINGER_MS", FS_CONF_INT,
-     "20", 0, 1000, NULL,
+     "50", 0, 1000, NULL,
      "linger.ms of a second Kafka producer that takes requests of bulk_min_events or "
      "more "
      "events: fewer, larger produce requests for batches, while single events and small "

@@ -506,6 +506,8 @@ def test_bulk_lane(fs_ctx, fs_procs, fs_schemas):
     tag = fs_ctx["tag"]
     col = fs_procs.collector()
     assert lanes(col.port) == {"latency": 0, "bulk": 0}
+    # the documented defaults (docs/collector.md): 20 events, 50 ms
+    assert "requests of 20 events or more go to a producer lingering 50 ms" in col.log_text()
     sent = []
     for n in (1, 19, 20, 120):
         batch = [ev(tag, len(sent) + i) for i in range(n)]
