@@ -526,6 +526,23 @@ def test_bulk_lane(fs_ctx, fs_procs, fs_schemas):
     got = [v2.decode(m.value())["event_id"] for m in fs_read_topic(fs_ctx["brokers"], fs_ctx["topic"])]
     assert sorted(got) == sorted(sent)
 
+    # 150 events with rejected ones around the 64-event produce chunks: every
+    # accepted event is in the topic once, under its own person's key
+    tag2 = tag + "k"
+    big = [ev(tag2, i) for i in range(150)]
+    for i in (0, 63, 64, 65, 127, 128, 149):
+        big[i] = {"type": "nope", "user_id": f"u-{i}", "event_id": f"{tag2}-{i}"}
+    status, doc, raw = fs_post_events(col.port, big)
+    assert status == 200 and doc["accepted"] == 143, raw
+    keyed = {}
+    for m in fs_read_topic(fs_ctx["brokers"], fs_ctx["topic"]):
+        e = v2.decode(m.value())
+        if e["event_id"].startswith(tag2 + "-"):
+            assert e["event_id"] not in keyed, e
+            keyed[e["event_id"]] = (m.key(), e["user_id"])
+    assert sorted(keyed) == sorted(e["event_id"] for e in big if e["type"] != "nope")
+    assert all(k == u.encode() for k, u in keyed.values()), keyed
+
     one = fs_procs.collector("--bulk-linger-ms", "0", "--bulk-min-events", "5")
     assert fs_post_events(one.port, [ev(tag + "b", i) for i in range(30)])[0] == 200
     assert lanes(one.port) == {"latency": 30, "bulk": 0}
