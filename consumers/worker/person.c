@@ -882,11 +882,11 @@ done:
 #define CONTRIB_TAG "C1\n"
 #define BAD_TEXT "a key or field is not <length>:<1..1024 bytes of UTF-8>"
 
-/* Appends the decimal form of @p v. */
 /* A cursor over the stored form.  When the whole form is UTF-8 without
- * NUL, so is every <str> in it (each starts after ':' and ends before an
- * ASCII delimiter or the end, so it cannot cut a character), and scan_str()
- * skips its own check. */
+ * NUL, a <str> in it (which starts after ':') is too exactly when it does
+ * not end inside a character: at the end of the form, or before a byte
+ * that is not a continuation byte.  scan_str() then checks that one byte
+ * instead of the whole string. */
 typedef struct scan {
     const char *p, *end;
     int utf8; /* the whole form is UTF-8 without NUL */
@@ -948,8 +948,11 @@ static int scan_str(scan_t *s, size_t max, int nullable, char **out, int *oom)
     if (nullable && scan_eat(s, '-'))
         return 1;
     if (!scan_u64(s, max, &len) || len == 0 || !scan_eat(s, ':') ||
-        (uint64_t)(s->end - s->p) < len ||
-        (!s->utf8 && !fs_utf8_valid(s->p, (size_t)len)))
+        (uint64_t)(s->end - s->p) < len)
+        return 0;
+    if (s->utf8
+            ? (uint64_t)(s->end - s->p) > len && ((unsigned char)s->p[len] & 0xC0) == 0x80
+            : !fs_utf8_valid(s->p, (size_t)len))
         return 0;
     if (!(*out = malloc((size_t)len + 1))) {
         *oom = 1;

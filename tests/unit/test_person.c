@@ -525,7 +525,12 @@ static void test_bucket_corrupt(void)
     BAD("B1\nm11:s:awareness=1\nm11:s:awareness=2\n", "m: a field appears twice");
     BAD("B1\nt1 1:a3:ad\xff--\n", "t[0]: type");
     BAD("B1\nt1 1:a3:a\xc0\x80--\n", "t[0]: type"); /* overlong NUL */
-    BAD("B1\nt1 1:a3:ad\xc3\xa9-\n", "t[0]");       /* a length that cuts a character */
+    /* Lengths that cut a character name the string they cut. */
+    BAD("B1\nt1 1:a3:ad\xc3\xa9-\n", "t[0]: type");
+    BAD("B1\nt1 2:a\xc3"
+        "\xa9"
+        "8:ad_click--\n",
+        "t[0]: event_id");
     {
         static const char wide[] = "B1\nt1 1:a4:\xc3\xa9"
                                    "ad--\n";
