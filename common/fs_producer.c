@@ -127,12 +127,11 @@ fs_err_t fs_producer_send(fs_producer_t *p, const char *key, const void *value,
 size_t fs_producer_send_batch(fs_producer_t *p, const fs_producer_msg_t *msgs, size_t n,
                               void *msg_opaque, fs_err_t *err, char *errstr, size_t sz)
 {
-    enum { CHUNK = 64 }; /* messages per librdkafka call: a stack array */
-    rd_kafka_message_t m[CHUNK];
+    rd_kafka_message_t m[FS_PRODUCER_BATCH_MAX]; /* one librdkafka call's worth */
     size_t queued = 0;
     *err = FS_OK;
-    for (size_t at = 0; at < n; at += CHUNK) {
-        int k = (int)(n - at < CHUNK ? n - at : CHUNK);
+    for (size_t at = 0; at < n && *err == FS_OK; at += FS_PRODUCER_BATCH_MAX) {
+        int k = (int)(n - at < FS_PRODUCER_BATCH_MAX ? n - at : FS_PRODUCER_BATCH_MAX);
         memset(m, 0, (size_t)k * sizeof(m[0]));
         for (int i = 0; i < k; i++) {
             const fs_producer_msg_t *in = &msgs[at + (size_t)i];

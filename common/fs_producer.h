@@ -66,6 +66,9 @@ typedef struct fs_producer_msg {
     size_t len;
 } fs_producer_msg_t;
 
+/** Messages fs_producer_send_batch() hands librdkafka in one call. */
+#define FS_PRODUCER_BATCH_MAX 64
+
 /**
  * Queues copies of @p n messages for the events topic, each with
  * @p msg_opaque, through rd_kafka_produce_batch(): librdkafka reads its
@@ -73,12 +76,13 @@ typedef struct fs_producer_msg {
  * message.  Returns how many were queued; a message not queued gets no
  * delivery report.  When that is fewer than @p n, *@p err is
  * FS_ERR_TRANSIENT (local queue full) or FS_ERR_FATAL and @p errstr names
- * the first refusal; otherwise *@p err is FS_OK.  Refused messages may sit
- * between queued ones.
+ * the first refusal; otherwise *@p err is FS_OK.  Nothing is queued after
+ * the call (of FS_PRODUCER_BATCH_MAX messages) with the first refusal, but
+ * within it refused messages may sit between queued ones.
  */
 size_t fs_producer_send_batch(fs_producer_t *p, const fs_producer_msg_t *msgs, size_t n,
                               void *msg_opaque, fs_err_t *err, char *errstr,
-                              size_t errstr_size);
+                              size_t errstr_size) FS_WUR;
 
 /** Same as fs_producer_send() for the dead-letter topic. */
 fs_err_t fs_producer_send_dlq(fs_producer_t *p, const char *key, const void *value,

@@ -65,7 +65,6 @@
 #define PIXEL_PATH "/v1/pixel.gif"
 #define EVENTS_PATH "/v1/events"
 #define MAX_PIXEL_PARAMS 64
-#define PRODUCE_CHUNK 64 /* events queued per librdkafka call */
 
 enum req_state { REQ_RECEIVING, REQ_WAITING, REQ_DONE };
 
@@ -564,14 +563,14 @@ static enum MHD_Result produce(fs_server_t *srv, request_t *req)
         snprintf(err, sizeof(err), "out of memory (encoder)");
         e = FS_ERR_NOMEM;
     }
-    /* Up to PRODUCE_CHUNK events are encoded into the scratch buffer, one
-     * after the other, then queued with one librdkafka call. */
-    fs_producer_msg_t msgs[PRODUCE_CHUNK];
-    size_t ends[PRODUCE_CHUNK];
+    /* Up to FS_PRODUCER_BATCH_MAX events are encoded into the scratch
+     * buffer, one after the other, then queued with one librdkafka call. */
+    fs_producer_msg_t msgs[FS_PRODUCER_BATCH_MAX];
+    size_t ends[FS_PRODUCER_BATCH_MAX];
     for (size_t i = 0; i < in->n && !e;) {
         size_t k = 0;
         fs_buf_reset(&enc->scratch);
-        for (; i < in->n && k < PRODUCE_CHUNK && !e; i++) {
+        for (; i < in->n && k < FS_PRODUCER_BATCH_MAX && !e; i++) {
             fs_intake_item_t *it = &in->items[i];
             if (!it->ok)
                 continue;
