@@ -32,7 +32,7 @@ import avro.io
 import avro.schema
 import pytest
 import redis
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 ROOT = os.environ.get("FS_SOURCE_DIR") or os.path.dirname(
@@ -417,12 +417,29 @@ def fs_wait_ready(daemon, timeout=40, path="/readyz"):
 
 # -------------------------------------------------------------- Kafka ----
 
-def fs_end_offsets(brokers, topic, partitions=6):
+def fs_end_offsets(brokers, topic, partitions=6, timeout=30):
+    """End offset of every partition.  A KRaft broker may answer "not leader"
+    for a moment after the controller's metadata already names it leader
+    (seen in CI right after a test created its topic): retriable errors are
+    retried until @timeout."""
     c = Consumer({"bootstrap.servers": brokers, "group.id": "it-watermarks-" + uuid.uuid4().hex,
                   "enable.auto.commit": False})
+    deadline = time.monotonic() + timeout
+    ends = {}
     try:
-        return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                for p in range(partitions)}
+        for p in range(partitions):
+            while True:
+                try:
+                    ends[p] = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                    break
+                except KafkaException as e:
+                    err = e.args[0]
+                    if not (err.retriable() or err.code() in (
+                            KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                            KafkaError.UNKNOWN_TOPIC_OR_PART)) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+        return ends
     finally:
         c.close()
 
