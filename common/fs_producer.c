@@ -106,16 +106,22 @@ void fs_producer_destroy(fs_producer_t *p, int flush_timeout_ms)
     free(p);
 }
 
+/* What a refusal @p err of librdkafka's means to the caller, @p errstr set. */
+static fs_err_t refused(rd_kafka_topic_t *rkt, rd_kafka_resp_err_t err, char *errstr,
+                        size_t sz)
+{
+    snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(rkt),
+             rd_kafka_err2str(err));
+    return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? FS_ERR_TRANSIENT : FS_ERR_FATAL;
+}
+
 static fs_err_t send_to(rd_kafka_topic_t *rkt, const char *key, const void *value,
                         size_t len, void *msg_opaque, char *errstr, size_t sz)
 {
     if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)value,
                          len, key, key ? strlen(key) : 0, msg_opaque) == 0)
         return FS_OK;
-    rd_kafka_resp_err_t err = rd_kafka_last_error();
-    snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(rkt),
-             rd_kafka_err2str(err));
-    return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? FS_ERR_TRANSIENT : FS_ERR_FATAL;
+    return refused(rkt, rd_kafka_last_error(), errstr, sz);
 }
 
 fs_err_t fs_producer_send(fs_producer_t *p, const char *key, const void *value,
@@ -127,36 +133,32 @@ fs_err_t fs_producer_send(fs_producer_t *p, const char *key, const void *value,
 size_t fs_producer_send_batch(fs_producer_t *p, const fs_producer_msg_t *msgs, size_t n,
                               void *msg_opaque, fs_err_t *err, char *errstr, size_t sz)
 {
-    rd_kafka_message_t m[FS_PRODUCER_BATCH_MAX]; /* one librdkafka call's worth */
-    size_t queued = 0;
+    rd_kafka_message_t m[FS_PRODUCER_BATCH_MAX];
+    if (n > FS_PRODUCER_BATCH_MAX) {
+        snprintf(errstr, sz, "produce: %zu messages in one call, at most %d", n,
+                 FS_PRODUCER_BATCH_MAX);
+        *err = FS_ERR_FATAL;
+        return 0;
+    }
+    memset(m, 0, n * sizeof(m[0]));
+    for (size_t i = 0; i < n; i++) {
+        m[i].payload = (void *)msgs[i].value;
+        m[i].len = msgs[i].len;
+        m[i].key = (void *)msgs[i].key;
+        m[i].key_len = msgs[i].key ? strlen(msgs[i].key) : 0;
+        m[i]._private = msg_opaque;
+    }
+    int ok = rd_kafka_produce_batch(p->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, m,
+                                    (int)n);
+    size_t queued = ok > 0 ? (size_t)ok : 0;
     *err = FS_OK;
-    for (size_t at = 0; at < n && *err == FS_OK; at += FS_PRODUCER_BATCH_MAX) {
-        int k = (int)(n - at < FS_PRODUCER_BATCH_MAX ? n - at : FS_PRODUCER_BATCH_MAX);
-        memset(m, 0, (size_t)k * sizeof(m[0]));
-        for (int i = 0; i < k; i++) {
-            const fs_producer_msg_t *in = &msgs[at + (size_t)i];
-            m[i].payload = (void *)in->value;
-            m[i].len = in->len;
-            m[i].key = (void *)in->key;
-            m[i].key_len = in->key ? strlen(in->key) : 0;
-            m[i]._private = msg_opaque;
-        }
-        int ok = rd_kafka_produce_batch(p->rkt, RD_KAFKA_PARTITION_UA,
-                                        RD_KAFKA_MSG_F_COPY, m, k);
-        queued += ok > 0 ? (size_t)ok : 0;
-        for (int i = 0; ok < k && i < k && *err == FS_OK; i++) {
-            if (m[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
-                continue;
-            snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(p->rkt),
-                     rd_kafka_err2str(m[i].err));
-            *err = m[i].err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? FS_ERR_TRANSIENT
-                                                             : FS_ERR_FATAL;
-        }
-        if (ok < k && *err == FS_OK) { /* refused without saying why */
-            snprintf(errstr, sz, "produce to %s: %d of %d messages refused",
-                     rd_kafka_topic_name(p->rkt), k - ok, k);
-            *err = FS_ERR_FATAL;
-        }
+    for (size_t i = 0; queued < n && i < n && *err == FS_OK; i++)
+        if (m[i].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+            *err = refused(p->rkt, m[i].err, errstr, sz);
+    if (queued < n && *err == FS_OK) { /* refused without saying why */
+        snprintf(errstr, sz, "produce to %s: %zu of %zu messages refused",
+                 rd_kafka_topic_name(p->rkt), n - queued, n);
+        *err = FS_ERR_FATAL;
     }
     return queued;
 }

@@ -66,19 +66,18 @@ typedef struct fs_producer_msg {
     size_t len;
 } fs_producer_msg_t;
 
-/** Messages fs_producer_send_batch() hands librdkafka in one call. */
+/** Most messages of one fs_producer_send_batch() call (a stack array). */
 #define FS_PRODUCER_BATCH_MAX 64
 
 /**
- * Queues copies of @p n messages for the events topic, each with
- * @p msg_opaque, through rd_kafka_produce_batch(): librdkafka reads its
+ * Queues copies of @p n (at most FS_PRODUCER_BATCH_MAX, else nothing is
+ * queued and *@p err is FS_ERR_FATAL) messages for the events topic, each
+ * with @p msg_opaque, in one rd_kafka_produce_batch(): librdkafka reads its
  * clocks and takes the topic's lock once per call instead of once per
  * message.  Returns how many were queued; a message not queued gets no
- * delivery report.  When that is fewer than @p n, *@p err is
- * FS_ERR_TRANSIENT (local queue full) or FS_ERR_FATAL and @p errstr names
- * the first refusal; otherwise *@p err is FS_OK.  Nothing is queued after
- * the call (of FS_PRODUCER_BATCH_MAX messages) with the first refusal, but
- * within it refused messages may sit between queued ones.
+ * delivery report, and refused messages may sit between queued ones.  When
+ * that is fewer than @p n, *@p err is FS_ERR_TRANSIENT (local queue full) or
+ * FS_ERR_FATAL and @p errstr names the first refusal; otherwise FS_OK.
  */
 size_t fs_producer_send_batch(fs_producer_t *p, const fs_producer_msg_t *msgs, size_t n,
                               void *msg_opaque, fs_err_t *err, char *errstr,

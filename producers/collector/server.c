@@ -238,8 +238,7 @@ static void *poll_main(void *arg)
 {
     struct poller *pl = arg;
     while (!atomic_load(&pl->srv->stop_threads))
-        (void)fs_producer_poll(pl->srv->lanes[pl->lane],
-                               100); /* the count is not needed */
+        (void)fs_producer_poll(pl->srv->lanes[pl->lane], 100); /* count not needed */
     return NULL;
 }
 
@@ -593,7 +592,7 @@ static enum MHD_Result produce(fs_server_t *srv, request_t *req)
     fs_metrics_produced(srv->metrics, lane, in->accepted - (size_t)unsent);
     if (e) {
         /* E.g. librdkafka's local queue is full.  The request fails as a
-         * whole: nothing more is queued after the refused chunk, and the
+         * whole: nothing is queued after the chunk with the refusal, and the
          * answer (503) waits for the events already queued, so that the
          * client's retry does not race them; their duplicates are removed
          * downstream. */
