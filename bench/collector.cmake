@@ -13,5 +13,5 @@ target_link_libraries(fs-bench-load-gen PRIVATE fs_options)
 # bench_intake: the collector's request path without the network (intake,
 # validation, encoding) against jansson parsing the same body.
 add_executable(bench_intake ${CMAKE_CURRENT_LIST_DIR}/bench_intake.c)
-target_link_libraries(bench_intake PRIVATE fs_options fs_collector)
+target_link_libraries(bench_intake PRIVATE fs_options fs_collector PkgConfig::YAJL)
 fs_link_allocator(bench_intake mimalloc)

@@ -1,6 +1,6 @@
 # fs_event — the journey event (SPEC §3), its validation, the funnel
 # definition (SPEC §5), UUIDv4 event ids, UTF-8 checks and the JSON
-# parser (fs_json.c: yajl building arena documents, convertible to
+# parser (fs_json.c: our lexer building arena documents, convertible to
 # jansson).  Pure logic apart from
 # fs_definition_load() (reads one file) and fs_uuid4_random() (getrandom).
 add_library(fs_event STATIC
@@ -11,4 +11,4 @@ add_library(fs_event STATIC
   ${CMAKE_CURRENT_LIST_DIR}/fs_utf8.c
   ${CMAKE_CURRENT_LIST_DIR}/fs_uuid.c)
 target_include_directories(fs_event PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(fs_event PUBLIC fs_options fs_core PkgConfig::JANSSON PkgConfig::YAJL)
+target_link_libraries(fs_event PUBLIC fs_options fs_core PkgConfig::JANSSON)

@@ -1,5 +1,5 @@
 /*
- * fs_json.h — JSON text → a read-only document, lexed by yajl, with the
+ * fs_json.h — JSON text → a read-only document, in one pass, with the
  * acceptance rules of jansson's parser; conversions to and from jansson
  * trees; the size of a value's compact serialization, bounded without
  * serializing.
@@ -13,7 +13,7 @@
  * The contract is json_loadb(text, len, JSON_DECODE_ANY |
  * JSON_REJECT_DUPLICATES): the same texts are accepted, giving values that
  * convert to equal jansson trees with keys in the same order; the rest are
- * rejected (with yajl's message or ours, not jansson's).  Two exceptions:
+ * rejected with our message (the reason and a byte offset, never a newline).  Two exceptions:
  * a NUL byte outside a string is always an error here, while jansson takes
  * it as the end of the text after a number ("10\0" → 10); and an object key
  * of 4 GiB or more is refused.

@@ -132,6 +132,82 @@ static void test_messages(void)
     json_decref(j);
 }
 
+/* Each way a text goes wrong has its own reason and the byte where the
+ * parse stopped: the sender of a bad body is told what and where. */
+static void test_reasons_and_offsets(void)
+{
+    static const struct {
+        const char *text, *why;
+    } cases[] = {
+        {"", "no JSON value (byte 0)"},
+        {" \n ", "no JSON value (byte 3)"},
+        {"[1 2]", "expected ',' or ']' after an array element (byte 3)"},
+        {"{\"a\":1 \"b\":2}", "expected ',' or '}' after an object member (byte 7)"},
+        {"{\"a\" 1}", "expected ':' after an object key (byte 5)"},
+        {"{1:2}", "expected a string as object key (byte 1)"},
+        {"{\"a\":1,}", "expected a string as object key (byte 7)"},
+        {"[1,]", "expected a value (byte 3)"},
+        {"[1,", "unexpected end of text (byte 3)"},
+        {"{\"a\":", "unexpected end of text (byte 5)"},
+        {"tru", "invalid literal (byte 0)"},
+        {"[nul]", "invalid literal (byte 1)"},
+        {"-", "unexpected end of text in a number (byte 1)"},
+        {"1.x", "invalid number (byte 2)"},
+        {"1e+", "unexpected end of text in a number (byte 3)"},
+        {"\"ab", "unexpected end of text in a string (byte 3)"},
+        {"\"a\\", "unexpected end of text in a string (byte 2)"},
+        {"\"a\\x\"", "invalid escape in a string (byte 2)"},
+        {"\"\\u12g4\"", "invalid \\u escape (byte 1)"},
+        {"[\"x\",\"\\u0000\"]", "\\u0000 or an unpaired surrogate (byte 6)"},
+        {"\"\\ud800\\u0041\"", "\\u0000 or an unpaired surrogate (byte 1)"},
+        {"\"a\tb\"", "control character in a string (byte 2)"},
+        {"[1,\v2]", "vertical tab or form feed outside a string (byte 3)"},
+        {"{} x", "trailing garbage (byte 3)"},
+        {"01", "trailing garbage (byte 1)"},
+        {"[01]", "expected ',' or ']' after an array element (byte 2)"},
+        {"{\"a\":1,\"a\":2}", "duplicate object key (byte 12)"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char why[160];
+        json_t *j = fs_json_parse(cases[i].text, strlen(cases[i].text), why, sizeof(why));
+        ASSERT(j == NULL);
+        ASSERT_STR_EQ(why, cases[i].why);
+        ASSERT_EQ(both(cases[i].text, strlen(cases[i].text)), 0);
+    }
+}
+
+/* Strings are skipped eight bytes at a time: a quote, backslash, control
+ * or multibyte character at every offset of a word, in strings of every
+ * length around it, is found as jansson finds it. */
+static void test_string_boundaries(void)
+{
+    static const char *const specials[] = {"\\n",  "\\\"", "\\u00e9", "\\ud83d\\ude00",
+                                           "\x01", "\x1f", "\x7f",    "\xc3\xa9",
+                                           "\xc3", "\"",   "\\"};
+    for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+        for (size_t len = 0; len <= 20; len++) {
+            for (size_t at = 0; at <= len; at++) {
+                char text[64];
+                size_t o = 0;
+                text[o++] = '[';
+                text[o++] = '"';
+                memset(text + o, 'a', at);
+                o += at;
+                size_t sl = strlen(specials[k]);
+                memcpy(text + o, specials[k], sl);
+                o += sl;
+                memset(text + o, 'b', len - at);
+                o += len - at;
+                text[o++] = '"';
+                text[o++] = ']';
+                /* the special byte cut short: the text ends inside it */
+                both(text, o);
+                both(text, 2 + at + 1);
+            }
+        }
+    }
+}
+
 /* Objects with more members than the pairwise key check covers go
  * through a map: duplicates are still found, at any position, for values
  * of every kind; and arrays keep every member in order. */
@@ -253,6 +329,8 @@ int main(void)
     RUN(test_rejects_what_jansson_rejects);
     RUN(test_depth_limit);
     RUN(test_messages);
+    RUN(test_reasons_and_offsets);
+    RUN(test_string_boundaries);
     RUN(test_many_members);
     RUN(test_compact_larger);
     return 0;
