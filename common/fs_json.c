@@ -366,23 +366,28 @@ static int is_plain(char c)
     return (unsigned char)c >= 0x20 && c != '"' && c != '\\';
 }
 
-/* Bytes from @p p up to @p end that a string holds as they are, eight at
- * a time while no byte of the eight is special: a word w has a byte below
- * 0x20 when (w - 0x20..20) & ~w & 0x80..80 is non-zero, and a byte equal to
- * c when w ^ c..c has a zero byte. */
+/* Past the bytes from @p p up to @p end that a string holds as they are,
+ * eight at a time: in a word w, (w - 0x20..20) & ~w & 0x80..80 marks the
+ * bytes below 0x20, and the same of w ^ c..c the bytes equal to c.  Bytes
+ * above the first marked one may be marked wrongly (a borrow), the first
+ * never: on a little-endian machine its index is the count of trailing
+ * zero bits over 8. */
 static const char *skip_plain(const char *p, const char *end)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (end - p >= 8) {
         uint64_t w, q, bs;
         memcpy(&w, p, 8);
         q = w ^ (ones * '"');
         bs = w ^ (ones * '\\');
-        if (((w - ones * 0x20) & ~w & highs) | ((q - ones) & ~q & highs) |
-            ((bs - ones) & ~bs & highs))
-            break;
+        uint64_t marks = ((w - ones * 0x20) & ~w & highs) | ((q - ones) & ~q & highs) |
+                         ((bs - ones) & ~bs & highs);
+        if (marks)
+            return p + (__builtin_ctzll(marks) >> 3);
         p += 8;
     }
+#endif
     while (p < end && is_plain(*p))
         p++;
     return p;
