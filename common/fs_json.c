@@ -195,11 +195,15 @@ static int key_taken(builder_t *b)
 }
 
 /* Where a value goes: 0 = stop; else its key is set in @p v (NULL outside
- * objects) once checked: valid UTF-8, not yet a member. */
+ * objects) once checked: valid UTF-8, not yet a member.  Like jansson,
+ * every value counts as a level, so inside FS_JSON_MAX_DEPTH open
+ * containers nothing more fits. */
 static int place(builder_t *b, fs_jval_t *v)
 {
     v->key = NULL;
     v->klen = 0;
+    if (b->depth >= FS_JSON_MAX_DEPTH)
+        return stop(b, "maximum parsing depth reached");
     if (b->depth == 0 || !b->frames[b->depth - 1].is_object)
         return 1;
     if (!b->text_utf8 && !fs_utf8_valid(b->key, b->klen))
@@ -298,8 +302,6 @@ static int set_key(builder_t *b, const char *s, size_t len)
 static int open_container(builder_t *b, int is_object)
 {
     fs_jval_t v;
-    if (b->depth >= FS_JSON_MAX_DEPTH)
-        return stop(b, "maximum parsing depth reached");
     if (!place(b, &v))
         return 0;
     if (b->depth == b->capframes) {

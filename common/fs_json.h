@@ -14,9 +14,9 @@
  * JSON_REJECT_DUPLICATES): the same texts are accepted, giving values that
  * convert to equal jansson trees with keys in the same order; the rest are
  * rejected with our message (the reason and a byte offset, never a newline).  Two exceptions:
- * a NUL byte outside a string is always an error here, while jansson takes
- * it as the end of the text after a number ("10\0" → 10); and an object key
- * of 4 GiB or more is refused.
+ * a NUL byte outside a string is always an error here, while jansson skips
+ * one after a number or literal ("10\0" → 10, "[1\0,2]" → [1,2]); and an
+ * object key of 4 GiB or more is refused.
  * tests/fuzz/fuzz_json.c checks this against jansson on arbitrary input.
  * Pure and thread-safe: no global state.
  */
@@ -30,7 +30,9 @@
 
 #include "fs_err.h"
 
-/* Containers nested deeper than this are rejected, as jansson does. */
+/* Values nested deeper than this are rejected, as jansson does: the root
+ * is level 1, and a value inside FS_JSON_MAX_DEPTH open containers is one
+ * level too deep (fs_jdoc_from_json() limits containers only). */
 #define FS_JSON_MAX_DEPTH 2048
 
 typedef enum fs_jtype {

@@ -98,6 +98,37 @@ static void test_depth_limit(void)
     ASSERT(fs_json_parse(t, 2 * n, why, sizeof(why)) == NULL);
     ASSERT_CONTAINS(why, "maximum parsing depth");
     free(t);
+
+    /* Every value is a level, as in jansson: a scalar, a string or a
+     * non-empty container inside FS_JSON_MAX_DEPTH open containers is one
+     * too deep; one container fewer and it fits. */
+    static const char *const inner[] = {"1", "\"s\"", "null", "{\"a\":1}", "[2]"};
+    for (size_t k = 0; k < sizeof(inner) / sizeof(inner[0]); k++) {
+        for (size_t open = FS_JSON_MAX_DEPTH - 2; open <= FS_JSON_MAX_DEPTH; open++) {
+            size_t il = strlen(inner[k]), tl = 2 * open + il;
+            char *u = malloc(tl);
+            ASSERT(u != NULL);
+            memset(u, '[', open);
+            memcpy(u + open, inner[k], il);
+            memset(u + open + il, ']', open);
+            int nested = inner[k][0] == '{' || inner[k][0] == '[';
+            ASSERT_EQ(both(u, tl), open + 1 + nested <= FS_JSON_MAX_DEPTH);
+            free(u);
+        }
+    }
+    /* ...and so is each object member's value. */
+    size_t open = FS_JSON_MAX_DEPTH;
+    char *o = malloc(6 * open + 1);
+    ASSERT(o != NULL);
+    size_t ol = 0;
+    for (size_t i = 0; i < open; i++)
+        memcpy(o + ol, "{\"\":", 4), ol += 4;
+    o[ol++] = '1';
+    memset(o + ol, '}', open);
+    ol += open;
+    ASSERT_EQ(both(o, ol), 0);
+    ASSERT_EQ(both(o + 4, ol - 5), 1);
+    free(o);
 }
 
 static void test_messages(void)
