@@ -13,8 +13,8 @@
  * The contract is json_loadb(text, len, JSON_DECODE_ANY |
  * JSON_REJECT_DUPLICATES): the same texts are accepted, giving values that
  * convert to equal jansson trees with keys in the same order; the rest are
- * rejected with our message (the reason and a byte offset, never a newline).  Two exceptions:
- * a NUL byte outside a string is always an error here, while jansson skips
+ * rejected with our message (the reason and a byte offset, never a newline).  Two
+ * exceptions: a NUL byte outside a string is always an error here, while jansson skips
  * one after a number or literal ("10\0" → 10, "[1\0,2]" → [1,2]); and an
  * object key of 4 GiB or more is refused.
  * tests/fuzz/fuzz_json.c checks this against jansson on arbitrary input.
