@@ -566,6 +566,13 @@ static int unexpected(builder_t *b, const char *p, const char *end, const char *
     return stop(b, wanted);
 }
 
+static const char *skip_space(const char *p, const char *end)
+{
+    while (p < end && is_space(*p))
+        p++;
+    return p;
+}
+
 /*
  * The grammar, without recursion: the builder's open frames say what may
  * follow a complete value.  Returns 1 with b->root set and *@p at just
@@ -573,50 +580,30 @@ static int unexpected(builder_t *b, const char *p, const char *end, const char *
  */
 static int parse_value(builder_t *b, const char *text, size_t len, size_t *at)
 {
-    const char *p = text, *end = text + len, *s;
+    const char *p = skip_space(text, text + len), *end = text + len, *s;
     size_t slen;
-    int ok;
-    while (p < end && is_space(*p))
-        p++;
+    int ok, in_object;
     if (p == end) {
         *at = len;
         return stop(b, "no JSON value");
     }
 value: /* a value must start at p (after white space) */
-    while (p < end && is_space(*p))
-        p++;
+    p = skip_space(p, end);
     if (p == end) {
         ok = unexpected(b, p, end, "");
         goto out;
     }
     switch (*p) {
     case '{':
-        ok = open_container(b, 1);
-        p++;
-        if (!ok)
-            goto out;
-        while (p < end && is_space(*p))
-            p++;
-        if (p < end && *p == '}') {
-            p++;
-            if (!(ok = close_container(b)))
-                goto out;
-            goto after;
-        }
-        goto key;
     case '[':
-        ok = open_container(b, 0);
-        p++;
-        if (!ok)
+        in_object = *p++ == '{';
+        if (!(ok = open_container(b, in_object)))
             goto out;
-        while (p < end && is_space(*p))
-            p++;
-        if (p < end && *p == ']') {
-            p++;
-            if (!(ok = close_container(b)))
-                goto out;
-            goto after;
-        }
+        p = skip_space(p, end);
+        if (p < end && *p == (in_object ? '}' : ']'))
+            goto close; /* empty */
+        if (in_object)
+            goto key;
         goto value;
     case '"':
         if (!(ok = lex_string(b, &p, end, &s, &slen)) || !(ok = add_string(b, s, slen)))
@@ -648,16 +635,14 @@ value: /* a value must start at p (after white space) */
         goto out;
     }
 key: /* an object member must start at p */
-    while (p < end && is_space(*p))
-        p++;
+    p = skip_space(p, end);
     if (p == end || *p != '"') {
         ok = unexpected(b, p, end, "expected a string as object key");
         goto out;
     }
     if (!(ok = lex_string(b, &p, end, &s, &slen)) || !(ok = set_key(b, s, slen)))
         goto out;
-    while (p < end && is_space(*p))
-        p++;
+    p = skip_space(p, end);
     if (p == end || *p != ':') {
         ok = unexpected(b, p, end, "expected ':' after an object key");
         goto out;
@@ -669,33 +654,25 @@ after: /* a value is complete */
         ok = 1;
         goto out;
     }
-    while (p < end && is_space(*p))
-        p++;
-    if (b->frames[b->depth - 1].is_object) {
-        if (p < end && *p == ',') {
-            p++;
-            goto key;
-        }
-        if (p < end && *p == '}') {
-            p++;
-            if (!(ok = close_container(b)))
-                goto out;
-            goto after;
-        }
-        ok = unexpected(b, p, end, "expected ',' or '}' after an object member");
-        goto out;
-    }
+    p = skip_space(p, end);
+    in_object = b->frames[b->depth - 1].is_object;
     if (p < end && *p == ',') {
         p++;
+        if (in_object)
+            goto key;
         goto value;
     }
-    if (p < end && *p == ']') {
-        p++;
-        if (!(ok = close_container(b)))
-            goto out;
-        goto after;
-    }
-    ok = unexpected(b, p, end, "expected ',' or ']' after an array element");
+    if (p < end && *p == (in_object ? '}' : ']'))
+        goto close;
+    ok = unexpected(b, p, end,
+                    in_object ? "expected ',' or '}' after an object member"
+                              : "expected ',' or ']' after an array element");
+    goto out;
+close: /* p is at the closing bracket of the innermost container */
+    p++;
+    if (!(ok = close_container(b)))
+        goto out;
+    goto after;
 out:
     *at = (size_t)(p - text);
     return ok;
@@ -720,8 +697,7 @@ const fs_jval_t *fs_jdoc_parse(const char *text, size_t len, fs_jdoc_t **doc,
     size_t at = 0; /* where the text went wrong, or where the value ended */
     int ok = parse_value(&b, text, len, &at);
     if (ok) {
-        while (at < len && is_space(text[at]))
-            at++;
+        at = (size_t)(skip_space(text + at, text + len) - text);
         if (at < len)
             ok = stop(&b, "trailing garbage");
     }
