@@ -589,11 +589,7 @@ static int parse_value(builder_t *b, const char *text, size_t len, size_t *at)
     }
 value: /* a value must start at p (after white space) */
     p = skip_space(p, end);
-    if (p == end) {
-        ok = unexpected(b, p, end, "");
-        goto out;
-    }
-    switch (*p) {
+    switch (p < end ? *p : '\0') { /* the end of the text: the default */
     case '{':
     case '[':
         in_object = *p++ == '{';
@@ -612,21 +608,26 @@ value: /* a value must start at p (after white space) */
     case 't':
     case 'f':
     case 'n': {
-        static const char *const words[] = {"true", "false", "null"};
-        int w = *p == 't' ? 0 : *p == 'f' ? 1 : 2;
-        size_t wl = w == 1 ? 5 : 4;
-        if ((size_t)(end - p) < wl || memcmp(p, words[w], wl) != 0) {
+        static const struct {
+            const char *word;
+            size_t len;
+            fs_jtype_t type;
+        } lits[] = {
+            {"true", 4, FS_J_TRUE}, {"false", 5, FS_J_FALSE}, {"null", 4, FS_J_NULL}};
+        size_t w = *p == 't' ? 0 : *p == 'f' ? 1 : 2;
+        if ((size_t)(end - p) < lits[w].len ||
+            memcmp(p, lits[w].word, lits[w].len) != 0) {
             ok = stop(b, "invalid literal");
             goto out;
         }
-        p += wl;
-        fs_jval_t v = {.type = w == 0 ? FS_J_TRUE : w == 1 ? FS_J_FALSE : FS_J_NULL};
+        p += lits[w].len;
+        fs_jval_t v = {.type = lits[w].type};
         if (!(ok = add_scalar(b, &v)))
             goto out;
         goto after;
     }
     default:
-        if (*p == '-' || is_digit(*p)) {
+        if (p < end && (*p == '-' || is_digit(*p))) {
             if (!(ok = lex_number(b, &p, end)))
                 goto out;
             goto after;
