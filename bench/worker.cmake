@@ -8,3 +8,8 @@ target_link_libraries(fs-bench-fill PRIVATE fs_options fs_codec fs_core PkgConfi
 add_executable(fs-bench-naive ${CMAKE_CURRENT_LIST_DIR}/naive_worker.c)
 target_link_libraries(fs-bench-naive PRIVATE fs_options fs_codec fs_event fs_core
   PkgConfig::RDKAFKA PkgConfig::HIREDIS)
+
+#   fs-bench-floor  the floor under any Redis-backed worker (bench/worker_floor)
+add_executable(fs-bench-floor ${CMAKE_CURRENT_LIST_DIR}/floor_worker.c)
+target_link_libraries(fs-bench-floor PRIVATE fs_options fs_codec fs_event fs_core
+  PkgConfig::RDKAFKA PkgConfig::HIREDIS)

@@ -1,0 +1,73 @@
+"""fs-bench-floor (bench/floor_worker.c), the baseline bench/worker_floor
+compares the issue's throughput targets with, must do correct work: its
+rate is only a floor under any worker if what it writes is what SPEC §6
+asks for the part it does.  Checked against the independent oracle
+(oracle.py) over events posted through the collector, with duplicates
+across and inside requests, several batch boundaries and a full replay.
+
+The floor keeps users per raw person (no identity links, like
+oracle.expected_users) and only per stage (no channel or campaign users).
+"""
+
+import os
+import random
+import subprocess
+
+import oracle
+from conftest import BINARY_DIR
+from test_pipeline import batches_with_duplicates, diff_days, gen_events, past_days, post_all
+
+FLOOR = os.path.join(BINARY_DIR, "bench", "fs-bench-floor")
+
+
+def floor_hashes(ctx, kind):
+    """{day: {field: int}} of the floor's `<ns>:f:<kind>:<day>` hashes,
+    zero counts left out (a user moved to an earlier day leaves a 0)."""
+    r = ctx["redis"]
+    prefix = f"{ctx['ns']}:f:{kind}:"
+    out = {}
+    for key in r.scan_iter(match=prefix + "*", count=1000):
+        h = {f: int(v) for f, v in r.hgetall(key).items() if int(v)}
+        if h:
+            out[key[len(prefix):]] = h
+    return out
+
+
+def run_floor(ctx, n, batch):
+    assert os.access(FLOOR, os.X_OK), f"{FLOOR} is not built"
+    p = subprocess.run([FLOOR, "--max", str(n), "--batch", str(batch)], env=ctx["env"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    fields = dict(kv.split("=") for kv in p.stdout.split()[1:])
+    assert int(fields["messages"]) == n, p.stdout
+    return int(fields["distinct"])
+
+
+def test_floor_counts_like_the_oracle(fs_ctx, fs_procs):
+    rng = random.Random(20261128)
+    days = past_days(3)
+    events = gen_events(rng, 1500, fs_ctx["tag"], days)
+    batches = batches_with_duplicates(rng, events, 100, 0.05)
+    col = fs_procs.collector()
+    sent = post_all(col.port, batches)
+    in_order = [e for b in batches for e in b]
+
+    # A batch size that is no divisor of anything: copies of one id land in
+    # the same batch and in different ones.
+    assert run_floor(fs_ctx, sent, 97) == len(events)
+
+    want_events = oracle.expected_events(in_order)
+    got_events = floor_hashes(fs_ctx, "events")
+    assert got_events == want_events, diff_days(got_events, want_events)
+    want_users = {}
+    for day, h in oracle.expected_users(in_order).items():
+        stages = {f: v for f, v in h.items() if f.startswith("s:")}
+        if stages:
+            want_users[day] = stages
+    got_users = floor_hashes(fs_ctx, "users")
+    assert got_users == want_users, diff_days(got_users, want_users)
+
+    # A replay of the whole topic finds every id already seen.
+    assert run_floor(fs_ctx, sent, 500) == 0
+    assert floor_hashes(fs_ctx, "events") == want_events
+    assert floor_hashes(fs_ctx, "users") == want_users
