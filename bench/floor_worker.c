@@ -37,7 +37,8 @@
  * Environment: FUNNEL_KAFKA_BROKERS, FUNNEL_TOPIC, FUNNEL_REDIS_URL
  * (redis://host:port[/db], no password), FUNNEL_NAMESPACE.
  * stdout: "floor: messages=.. distinct=.. seconds=.. events_per_s=..
- *          commands=.. batches=..".
+ *          commands=.. batches=.. staged=.. firsts=.." (staged: distinct
+ *          events of a stage; firsts: first-reach times written).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -230,6 +231,7 @@ typedef struct floor_s {
     size_t inflight_replies;
     int dedup_only; /* --dedup-only: no first-reach times, counts or HLLs */
     uint64_t commands, distinct, batches;
+    uint64_t firsts, staged; /* first-reach times written; distinct stage events */
 } floor_t;
 
 static void send_argv(floor_t *f, argv_t *a)
@@ -406,6 +408,7 @@ static void apply_batch(floor_t *f, item_t *it, size_t n)
         const char *person = fs_event_key(&x->ev);
         snprintf(key, sizeof(key), "%s:f:hll:%s:%s", f->ns, sn, d);
         argv_pushs(group(&hll, key), person);
+        f->staged++;
         snprintf(key, sizeof(key), "%s\x1f%s", sn, person);
         uintptr_t slot = (uintptr_t)fs_strmap_get(first, key);
         int64_t *c = &cur[slot - 1];
@@ -433,6 +436,7 @@ static void apply_batch(floor_t *f, item_t *it, size_t n)
         snprintf(key, sizeof(key), "%s:f:first:%.*s", f->ns, (int)(sep - k), k);
         argv_t *fw = group(&first_wr, key);
         argv_pushf(fw, "%" PRId64, cur[(uintptr_t)v - 1]);
+        f->firsts++;
         argv_pushs(fw, sep + 1);
     }
 
@@ -727,10 +731,11 @@ int main(int argc, char **argv)
             " distinct, %" PRIu64 " batches, %" PRIu64
             " commands in %.2f s: %.0f events/s\n",
             n, bad, f.distinct, f.batches, f.commands, secs, (double)n / secs);
-    printf("floor: messages=%" PRIu64 " distinct=%" PRIu64
-           " seconds=%.3f events_per_s=%.0f"
-           " commands=%" PRIu64 " batches=%" PRIu64 "\n",
-           n, f.distinct, secs, (double)n / secs, f.commands, f.batches);
+    printf(
+        "floor: messages=%" PRIu64 " distinct=%" PRIu64 " seconds=%.3f events_per_s=%.0f"
+        " commands=%" PRIu64 " batches=%" PRIu64 " staged=%" PRIu64 " firsts=%" PRIu64
+        "\n",
+        n, f.distinct, secs, (double)n / secs, f.commands, f.batches, f.staged, f.firsts);
     rc = 0;
 out:
     for (size_t i = 0; items && i < batch; i++)
