@@ -27,10 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 
+#include "bench_io.h"
 #include "fs_buf.h"
 #include "fs_codec.h"
 #include "fs_day.h"
@@ -224,13 +224,6 @@ static void usage(FILE *f)
                "env: FUNNEL_KAFKA_BROKERS, FUNNEL_TOPIC\n");
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 #define RING 4096 /* recent messages a duplicate may copy */
 
 int main(int argc, char **argv)
@@ -344,7 +337,7 @@ int main(int argc, char **argv)
     fs_rng_t r;
     fs_rng_seed_from(&r, o.seed);
     uint64_t distinct = 0, dups = 0, touches = 0, convs = 0, idents = 0, bytes = 0;
-    double t0 = mono_s(), last = t0;
+    double t0 = fsb_mono_s(), last = t0;
     for (uint64_t i = 0; i < o.events; i++) {
         const void *val;
         size_t len;
@@ -386,8 +379,8 @@ int main(int argc, char **argv)
             rd_kafka_poll(rk, 10);
         }
         rd_kafka_poll(rk, 0);
-        if ((i & 0xFFFF) == 0 && mono_s() - last >= 2) {
-            last = mono_s();
+        if ((i & 0xFFFF) == 0 && fsb_mono_s() - last >= 2) {
+            last = fsb_mono_s();
             fprintf(stderr, "fs-bench-fill: %" PRIu64 "/%" PRIu64 " (%.0f/s)\n", i,
                     o.events, (double)i / (last - t0));
         }
@@ -398,7 +391,7 @@ int main(int argc, char **argv)
         rd_kafka_poll(rk, 100);
     if (failed)
         goto out;
-    double secs = mono_s() - t0;
+    double secs = fsb_mono_s() - t0;
     fprintf(stderr,
             "fs-bench-fill: %" PRIu64 " messages (%" PRIu64 " distinct, %" PRIu64
             " duplicates) to %s in %.1f s (%.0f/s, %.1f MB)\n",

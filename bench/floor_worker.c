@@ -46,11 +46,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <hiredis/hiredis.h>
 #include <librdkafka/rdkafka.h>
 
+#include "bench_io.h"
 #include "fs_codec.h"
 #include "fs_day.h"
 #include "fs_definition.h"
@@ -59,19 +59,6 @@
 
 #define SEEN_TTL_S "777600" /* 9 days */
 #define CHUNK 1000          /* arguments per grouped command */
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const char *env_or(const char *name, const char *def)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : def;
-}
 
 /* A growable argv of borrowed or owned strings (owned when own[i]). */
 typedef struct argv_s {
@@ -504,99 +491,6 @@ static void apply_batch(floor_t *f, item_t *it, size_t n)
     free(changed);
 }
 
-/* Connects f->c (and SELECTs @p db); 0 or -1 with a message. */
-static int redis_open(floor_t *f, const char *host, int port, int db)
-{
-    f->c = redisConnect(host, port);
-    if (!f->c || f->c->err) {
-        fprintf(stderr, "fs-bench-floor: redis %s:%d: %s\n", host, port,
-                f->c ? f->c->errstr : "out of memory");
-        return -1;
-    }
-    if (db) {
-        redisReply *r = redisCommand(f->c, "SELECT %d", db);
-        int ok = r && r->type != REDIS_REPLY_ERROR;
-        if (r)
-            freeReplyObject(r);
-        if (!ok) {
-            fprintf(stderr, "fs-bench-floor: SELECT %d failed\n", db);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* A consumer assigned every partition of @p topic from the beginning (no
- * group), with the @p nx "prop=value" settings of @p xs; NULL with a message
- * (*rc = 2 for a setting librdkafka refuses).  *npart: the partitions. */
-static rd_kafka_t *kafka_open(const char *brokers, const char *topic, const char **xs,
-                              size_t nx, int *npart, int *rc)
-{
-    char err[512];
-    rd_kafka_conf_t *kc = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(kc, "bootstrap.servers", brokers, err, sizeof(err)) ||
-        rd_kafka_conf_set(kc, "group.id", "fs-bench-floor-unused", err, sizeof(err)) ||
-        rd_kafka_conf_set(kc, "enable.auto.commit", "false", err, sizeof(err))) {
-        fprintf(stderr, "fs-bench-floor: %s\n", err);
-        rd_kafka_conf_destroy(kc);
-        return NULL;
-    }
-    for (size_t i = 0; i < nx; i++) {
-        char prop[256];
-        const char *eq = strchr(xs[i], '=');
-        size_t plen = eq ? (size_t)(eq - xs[i]) : 0;
-        if (!eq || plen >= sizeof(prop)) {
-            fprintf(stderr, "fs-bench-floor: -X %s: expected prop=value\n", xs[i]);
-            rd_kafka_conf_destroy(kc);
-            *rc = 2;
-            return NULL;
-        }
-        memcpy(prop, xs[i], plen);
-        prop[plen] = '\0';
-        if (rd_kafka_conf_set(kc, prop, eq + 1, err, sizeof(err))) {
-            fprintf(stderr, "fs-bench-floor: -X %s: %s\n", xs[i], err);
-            rd_kafka_conf_destroy(kc);
-            *rc = 2;
-            return NULL;
-        }
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err));
-    if (!rk) {
-        fprintf(stderr, "fs-bench-floor: %s\n", err);
-        rd_kafka_conf_destroy(kc);
-        return NULL;
-    }
-    rd_kafka_poll_set_consumer(rk);
-    const rd_kafka_metadata_t *md = NULL;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-    rd_kafka_resp_err_t me =
-        rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 10000) : RD_KAFKA_RESP_ERR__FAIL;
-    if (rkt)
-        rd_kafka_topic_destroy(rkt);
-    if (me || md->topic_cnt != 1 || md->topics[0].err) {
-        fprintf(stderr, "fs-bench-floor: metadata of %s: %s\n", topic,
-                rd_kafka_err2str(me ? me : md->topics[0].err));
-        if (md)
-            rd_kafka_metadata_destroy(md);
-        rd_kafka_destroy(rk);
-        return NULL;
-    }
-    *npart = md->topics[0].partition_cnt;
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(*npart);
-    for (int i = 0; i < *npart; i++)
-        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)
-            ->offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_metadata_destroy(md);
-    rd_kafka_resp_err_t ae = rd_kafka_assign(rk, parts);
-    rd_kafka_topic_partition_list_destroy(parts);
-    if (ae) {
-        fprintf(stderr, "fs-bench-floor: assign: %s\n", rd_kafka_err2str(ae));
-        rd_kafka_destroy(rk);
-        return NULL;
-    }
-    return rk;
-}
-
 static void usage(void)
 {
     fprintf(stderr, "usage: fs-bench-floor --max N [--batch B] [--namespace NS] "
@@ -613,7 +507,7 @@ int main(int argc, char **argv)
     size_t nx = 0;
     floor_t f;
     memset(&f, 0, sizeof(f));
-    f.ns = env_or("FUNNEL_NAMESPACE", "floor");
+    f.ns = fsb_env_or("FUNNEL_NAMESPACE", "floor");
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-redis"))
             use_redis = 0;
@@ -636,16 +530,11 @@ int main(int argc, char **argv)
     }
     if (!max || !batch || batch > 100000)
         usage();
-    const char *brokers = env_or("FUNNEL_KAFKA_BROKERS", "localhost:9092");
-    const char *topic = env_or("FUNNEL_TOPIC", "journey.events");
-    const char *url = env_or("FUNNEL_REDIS_URL", "redis://127.0.0.1:6379/0");
-    char host[256] = "127.0.0.1", err[512];
-    int port = 6379, db = 0;
-    if (sscanf(url, "redis://%255[^:/]:%d/%d", host, &port, &db) < 1) {
-        fprintf(stderr, "fs-bench-floor: cannot parse FUNNEL_REDIS_URL %s\n", url);
-        return 2;
-    }
-    int rc = 1;
+    const char *brokers = fsb_env_or("FUNNEL_KAFKA_BROKERS", "localhost:9092");
+    const char *topic = fsb_env_or("FUNNEL_TOPIC", "journey.events");
+    const char *url = fsb_env_or("FUNNEL_REDIS_URL", "redis://127.0.0.1:6379/0");
+    char err[512];
+    int rc = 1, bad_conf = 0;
     rd_kafka_t *rk = NULL;
     rd_kafka_queue_t *q = NULL;
     rd_kafka_message_t **msgs = calloc(batch, sizeof(*msgs));
@@ -657,10 +546,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "fs-bench-floor: %s\n", err);
         goto out;
     }
-    if (use_redis && redis_open(&f, host, port, db) != 0)
+    if (use_redis && !(f.c = fsb_redis_open("fs-bench-floor", url)))
         goto out;
-    if (!(rk = kafka_open(brokers, topic, xs, nx, &f.npart, &rc)))
+    if (!(rk = fsb_kafka_open("fs-bench-floor", brokers, topic, xs, nx, &f.npart,
+                              &bad_conf))) {
+        rc = bad_conf ? 2 : 1;
         goto out;
+    }
     if (f.npart > (int)(sizeof(f.offsets) / sizeof(f.offsets[0]))) {
         fprintf(stderr, "fs-bench-floor: %s has more than %zu partitions\n", topic,
                 sizeof(f.offsets) / sizeof(f.offsets[0]));
@@ -693,7 +585,7 @@ int main(int argc, char **argv)
                 continue;
             }
             if (n == 0)
-                t0 = mono_s(); /* from the first message: excludes set-up */
+                t0 = fsb_mono_s(); /* from the first message: excludes set-up */
             n++;
             if (m->partition >= 0 && m->partition < f.npart)
                 f.offsets[m->partition] = m->offset;
@@ -725,7 +617,7 @@ int main(int argc, char **argv)
     }
     if (use_redis)
         drain_inflight(&f); /* the last apply is in Redis before the clock stops */
-    double secs = mono_s() - t0;
+    double secs = fsb_mono_s() - t0;
     fprintf(stderr,
             "fs-bench-floor: %" PRIu64 " messages (%" PRIu64 " undecodable), %" PRIu64
             " distinct, %" PRIu64 " batches, %" PRIu64

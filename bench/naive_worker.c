@@ -22,33 +22,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <hiredis/hiredis.h>
 #include <librdkafka/rdkafka.h>
 
+#include "bench_io.h"
 #include "fs_codec.h"
 #include "fs_day.h"
 #include "fs_definition.h"
 #include "fs_event.h"
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const char *env_or(const char *name, const char *def)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : def;
-}
-
 int main(int argc, char **argv)
 {
     uint64_t max = 200000;
-    const char *ns = env_or("FUNNEL_NAMESPACE", "naive");
+    const char *ns = fsb_env_or("FUNNEL_NAMESPACE", "naive");
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--max"))
             max = strtoull(argv[i + 1], NULL, 10);
@@ -59,73 +46,25 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const char *brokers = env_or("FUNNEL_KAFKA_BROKERS", "localhost:9092");
-    const char *topic = env_or("FUNNEL_TOPIC", "journey.events");
-    const char *url = env_or("FUNNEL_REDIS_URL", "redis://127.0.0.1:6379/0");
-    char host[256] = "127.0.0.1";
-    int port = 6379, db = 0;
-    if (sscanf(url, "redis://%255[^:/]:%d/%d", host, &port, &db) < 1) {
-        fprintf(stderr, "fs-bench-naive: cannot parse FUNNEL_REDIS_URL %s\n", url);
-        return 2;
-    }
+    const char *brokers = fsb_env_or("FUNNEL_KAFKA_BROKERS", "localhost:9092");
+    const char *topic = fsb_env_or("FUNNEL_TOPIC", "journey.events");
+    const char *url = fsb_env_or("FUNNEL_REDIS_URL", "redis://127.0.0.1:6379/0");
 
     char err[512];
-    int rc = 1;
+    int rc = 1, npart = 0, bad_conf = 0;
     fs_codec_t *codec = fs_codec_new(NULL, err, sizeof(err));
     fs_definition_t *def = codec ? fs_definition_new_default(err, sizeof(err)) : NULL;
     redisContext *c = NULL;
     rd_kafka_t *rk = NULL;
-    rd_kafka_topic_partition_list_t *parts = NULL;
     if (!codec || !def) {
         fprintf(stderr, "fs-bench-naive: %s\n", err);
         goto out;
     }
-    c = redisConnect(host, port);
-    if (!c || c->err) {
-        fprintf(stderr, "fs-bench-naive: redis %s:%d: %s\n", host, port,
-                c ? c->errstr : "out of memory");
+    if (!(c = fsb_redis_open("fs-bench-naive", url)))
         goto out;
-    }
-    if (db) {
-        redisReply *r = redisCommand(c, "SELECT %d", db);
-        if (r)
-            freeReplyObject(r);
-    }
-    rd_kafka_conf_t *kc = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(kc, "bootstrap.servers", brokers, err, sizeof(err)) ||
-        rd_kafka_conf_set(kc, "group.id", "fs-bench-naive-unused", err, sizeof(err)) ||
-        rd_kafka_conf_set(kc, "enable.auto.commit", "false", err, sizeof(err))) {
-        fprintf(stderr, "fs-bench-naive: %s\n", err);
-        rd_kafka_conf_destroy(kc);
+    if (!(rk = fsb_kafka_open("fs-bench-naive", brokers, topic, NULL, 0, &npart,
+                              &bad_conf)))
         goto out;
-    }
-    if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)))) {
-        fprintf(stderr, "fs-bench-naive: %s\n", err);
-        rd_kafka_conf_destroy(kc);
-        goto out;
-    }
-    rd_kafka_poll_set_consumer(rk);
-    /* Every partition from the beginning, by explicit assignment. */
-    const rd_kafka_metadata_t *md = NULL;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-    rd_kafka_resp_err_t me = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
-    rd_kafka_topic_destroy(rkt);
-    if (me || md->topic_cnt != 1 || md->topics[0].err) {
-        fprintf(stderr, "fs-bench-naive: metadata of %s: %s\n", topic,
-                rd_kafka_err2str(me ? me : md->topics[0].err));
-        if (md)
-            rd_kafka_metadata_destroy(md);
-        goto out;
-    }
-    parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-    for (int i = 0; i < md->topics[0].partition_cnt; i++)
-        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)
-            ->offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_metadata_destroy(md);
-    if (rd_kafka_assign(rk, parts)) {
-        fprintf(stderr, "fs-bench-naive: assign failed\n");
-        goto out;
-    }
 
     uint64_t n = 0, incr = 0, bad = 0;
     double t0 = 0;
@@ -138,7 +77,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (n == 0)
-            t0 = mono_s(); /* from the first message: excludes connection set-up */
+            t0 = fsb_mono_s(); /* from the first message: excludes connection set-up */
         n++;
         fs_event_t ev;
         memset(&ev, 0, sizeof(ev));
@@ -168,7 +107,7 @@ int main(int argc, char **argv)
         fs_event_clear(&ev);
         rd_kafka_message_destroy(m);
     }
-    double secs = mono_s() - t0;
+    double secs = fsb_mono_s() - t0;
     fprintf(stderr,
             "fs-bench-naive: %" PRIu64 " messages, %" PRIu64 " HINCRBY, %" PRIu64
             " undecodable in %.2f s: %.0f events/s\n",
@@ -178,8 +117,6 @@ int main(int argc, char **argv)
            n, incr, secs, (double)n / secs);
     rc = 0;
 out:
-    if (parts)
-        rd_kafka_topic_partition_list_destroy(parts);
     if (rk) {
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
