@@ -19,12 +19,43 @@ const char *fsb_env_or(const char *name, const char *def)
     return v && *v ? v : def;
 }
 
+/* "redis://host[:port][/db]" → its parts; 0, or -1 when malformed. */
+static int parse_url(const char *url, char *host, size_t host_size, int *port, int *db)
+{
+    if (strncmp(url, "redis://", 8))
+        return -1;
+    const char *p = url + 8;
+    size_t hlen = strcspn(p, ":/");
+    if (!hlen || hlen >= host_size)
+        return -1;
+    memcpy(host, p, hlen);
+    host[hlen] = '\0';
+    p += hlen;
+    char *end;
+    if (*p == ':') {
+        long v = strtol(p + 1, &end, 10);
+        if (end == p + 1 || v < 1 || v > 65535)
+            return -1;
+        *port = (int)v;
+        p = end;
+    }
+    if (*p == '/') {
+        long v = strtol(p + 1, &end, 10);
+        if (end == p + 1 || v < 0 || v > 1000000)
+            return -1;
+        *db = (int)v;
+        p = end;
+    }
+    return *p ? -1 : 0;
+}
+
 redisContext *fsb_redis_open(const char *prog, const char *url)
 {
-    char host[256] = "127.0.0.1";
+    char host[256];
     int port = 6379, db = 0;
-    if (sscanf(url, "redis://%255[^:/]:%d/%d", host, &port, &db) < 1) {
-        fprintf(stderr, "%s: cannot parse the Redis URL %s\n", prog, url);
+    if (parse_url(url, host, sizeof(host), &port, &db) != 0) {
+        fprintf(stderr, "%s: cannot parse the Redis URL %s (redis://host[:port][/db])\n",
+                prog, url);
         return NULL;
     }
     redisContext *c = redisConnect(host, port);
@@ -79,7 +110,9 @@ static int assign_all(const char *prog, rd_kafka_t *rk, const char *topic, int *
         rd_kafka_topic_destroy(rkt);
     if (me || md->topic_cnt != 1 || md->topics[0].err) {
         fprintf(stderr, "%s: metadata of %s: %s\n", prog, topic,
-                rd_kafka_err2str(me ? me : md->topics[0].err));
+                rd_kafka_err2str(me                   ? me
+                                 : md->topic_cnt != 1 ? RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC
+                                                      : md->topics[0].err));
         if (md)
             rd_kafka_metadata_destroy(md);
         return -1;

@@ -1,7 +1,7 @@
 /*
- * bench_io.h — what the worker benchmarks' baselines (fs-bench-naive,
- * fs-bench-floor) share: a clock, environment defaults, a Redis connection
- * from FUNNEL_REDIS_URL and a Kafka consumer that reads every partition of a
+ * bench_io.h — what the worker benchmark programs (fs-bench-fill,
+ * fs-bench-naive, fs-bench-floor) share: a clock, environment defaults, a Redis
+ * connection from FUNNEL_REDIS_URL and a Kafka consumer that reads every partition of a
  * topic from the beginning by explicit assignment (no consumer group).
  *
  * Errors are printed to stderr prefixed with the caller's @p prog name.
@@ -22,8 +22,8 @@ double fsb_mono_s(void);
 const char *fsb_env_or(const char *name, const char *def);
 
 /**
- * Connects to @p url ("redis://host:port[/db]", no password) and SELECTs its
- * database.  NULL with a message on any failure.
+ * Connects to @p url ("redis://host[:port][/db]", no password; port 6379 and
+ * database 0 by default) and SELECTs its database.  NULL with a message on any failure.
  */
 redisContext *fsb_redis_open(const char *prog, const char *url);
 

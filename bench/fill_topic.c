@@ -281,12 +281,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    const char *brokers = getenv("FUNNEL_KAFKA_BROKERS");
-    const char *topic = getenv("FUNNEL_TOPIC");
-    if (!brokers || !*brokers)
-        brokers = "localhost:9092";
-    if (!topic || !*topic)
-        topic = "journey.events";
+    const char *brokers = fsb_env_or("FUNNEL_KAFKA_BROKERS", "localhost:9092");
+    const char *topic = fsb_env_or("FUNNEL_TOPIC", "journey.events");
 
     char err[512];
     int rc = 1;

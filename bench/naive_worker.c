@@ -36,8 +36,11 @@ int main(int argc, char **argv)
 {
     uint64_t max = 200000;
     const char *ns = fsb_env_or("FUNNEL_NAMESPACE", "naive");
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--max"))
+    for (int i = 1; i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            fprintf(stderr, "usage: fs-bench-naive --max N [--namespace NS]\n");
+            return 2;
+        } else if (!strcmp(argv[i], "--max"))
             max = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--namespace"))
             ns = argv[i + 1];

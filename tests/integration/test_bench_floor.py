@@ -67,6 +67,24 @@ def test_floor_counts_like_the_oracle(fs_ctx, fs_procs):
     got_users = floor_hashes(fs_ctx, "users")
     assert got_users == want_users, diff_days(got_users, want_users)
 
+    # Uniques: the floor sends each (stage, day, person) once (a process-wide
+    # cache); HyperLogLog counts are within 3 % of the exact persons.
+    exact = {}
+    seen = set()
+    for ev in in_order:
+        if ev["event_id"] in seen:
+            continue
+        seen.add(ev["event_id"])
+        stage = oracle.DEFAULT_DEFINITION[ev["type"]][0]
+        if stage is not None:
+            day = oracle.utc_day(oracle.occurred_at_ms(ev["occurred_at"]))
+            exact.setdefault((stage, day), set()).add(oracle.person_of(ev))
+    r = fs_ctx["redis"]
+    for (stage, day), persons in exact.items():
+        got = r.pfcount(f"{fs_ctx['ns']}:f:hll:{stage}:{day}")
+        assert abs(got - len(persons)) <= max(1, 0.03 * len(persons)), (stage, day, got,
+                                                                         len(persons))
+
     # A replay of the whole topic finds every id already seen.
     assert run_floor(fs_ctx, sent, 500) == 0
     assert floor_hashes(fs_ctx, "events") == want_events
