@@ -32,10 +32,14 @@
  * runs in Redis while batch N+1 is read from Kafka and decoded.
  *
  *   fs-bench-floor --max N [--batch B] [--namespace NS]
- *                  [--no-redis | --no-decode | --dedup-only] [-X prop=value]...
+ *                  [--no-redis | --no-decode | --dedup-only | --blind] [-X prop=value]...
  *
  * --no-decode: consume only; --no-redis: consume and decode; --dedup-only: of
- * the Redis work, only the de-duplication marks and the offsets.  Exits 1
+ * the Redis work, only the de-duplication marks and the offsets; --blind:
+ * first-reach times are never read: ZADD LT of each (stage, person) into one
+ * sorted set per stage and per (stage, channel) and (stage, campaign), no
+ * user counts (a reader would count a day's members with ZCOUNT).  That is
+ * only exact without identity links, which can move a person's times later.  Exits 1
  * when the topic holds fewer than N messages (nothing for 30 s).
  * Environment: FUNNEL_KAFKA_BROKERS, FUNNEL_TOPIC, FUNNEL_REDIS_URL
  * (redis://host[:port][/db], no password), FUNNEL_NAMESPACE.
@@ -251,6 +255,7 @@ typedef struct floor_s {
     fs_codec_t *codec;
     fs_definition_t *def;
     int dedup_only;         /* --dedup-only */
+    int blind;              /* --blind: first-reach times written, never read */
     fs_strmap_t *hll_added; /* "hllkey\x1fperson" this process has sent */
     int64_t offsets[1024];  /* per partition: last offset of the batch, -1 none */
     int npart;
@@ -276,8 +281,9 @@ static void batch_init(batch_t *b, size_t n)
     if (!(b->ids = fs_strmap_new()) || !(b->firsts = fs_strmap_new()) ||
         !(b->cnt.index = fs_strmap_new()))
         die("out of memory");
-    b->cur = xrealloc(NULL, (n + 1) * sizeof(*b->cur));
-    b->changed = calloc(n + 1, 1);
+    /* A slot per (stage, person), or with --blind up to three per event. */
+    b->cur = xrealloc(NULL, (3 * n + 1) * sizeof(*b->cur));
+    b->changed = calloc(3 * n + 1, 1);
     if (!b->changed)
         die("out of memory");
     groups_init(&b->seen_rd);
@@ -318,7 +324,7 @@ static void plan_reads(const floor_t *f, batch_t *b, item_t *it, size_t n)
         fs_day_format(it[i].day, d);
         fmt(key, "%s:f:seen:%s", f->ns, d);
         argv_pushs(group(&b->seen_rd, key), it[i].ev.event_id);
-        if (it[i].stage == FS_STAGE_NONE || f->dedup_only)
+        if (it[i].stage == FS_STAGE_NONE || f->dedup_only || f->blind)
             continue;
         const char *sn = fs_stage_name(it[i].stage);
         fmt(sp, "%s\x1f%s", sn, it[i].person);
@@ -364,14 +370,16 @@ static void drain_inflight(floor_t *f)
 
 /* Sends CMD key [opt] args… in commands of at most CHUNK arguments; @p step
  * arguments make one element, which a command never splits. */
-static void send_grouped(floor_t *f, const char *cmd, const char *key, const argv_t *args,
-                         size_t step)
+static void send_grouped(floor_t *f, const char *cmd, const char *key, const char *opt,
+                         const argv_t *args, size_t step)
 {
     argv_t a = {0};
     for (size_t i = 0; i < args->n;) {
         a.n = 0;
         argv_pushs(&a, cmd);
         argv_pushs(&a, key);
+        if (opt)
+            argv_pushs(&a, opt);
         for (size_t k = 0; k < CHUNK && i < args->n; k += step, i += step)
             for (size_t s = 0; s < step; s++)
                 argv_push(&a, args->v[i + s], args->len[i + s], 0);
@@ -419,12 +427,37 @@ static void on_first(batch_t *b, const char *key, const char *person, const char
 static void read_state(floor_t *f, batch_t *b)
 {
     for (size_t k = 0; k < b->seen_rd.n; k++)
-        send_grouped(f, "HMGET", b->seen_rd.key[k], &b->seen_rd.args[k], 1);
+        send_grouped(f, "HMGET", b->seen_rd.key[k], NULL, &b->seen_rd.args[k], 1);
     for (size_t k = 0; k < b->first_rd.n; k++)
-        send_grouped(f, "HMGET", b->first_rd.key[k], &b->first_rd.args[k], 1);
+        send_grouped(f, "HMGET", b->first_rd.key[k], NULL, &b->first_rd.args[k], 1);
     drain_inflight(f);
     read_grouped(f, &b->seen_rd, on_seen, b);
     read_grouped(f, &b->first_rd, on_first, b);
+}
+
+/* --blind: keeps the batch's earliest time of @p x's person in the sorted
+ * set of @p sn (and of its channel or campaign when @p dim is "c" or "k"),
+ * to be written with ZADD LT without reading it: users per day are then
+ * counted by the reader (ZCOUNT over the day).  Pure. */
+static void blind_first(floor_t *f, batch_t *b, const char *sn, const char *dim,
+                        const char *val, const item_t *x)
+{
+    char key[TEXT_MAX];
+    if (dim)
+        fmt(key, "%s:f:first:%s:%s:%s\x1f%s", f->ns, sn, dim, val ? val : "(none)",
+            x->person);
+    else
+        fmt(key, "%s:f:first:%s\x1f%s", f->ns, sn, x->person);
+    uintptr_t slot = (uintptr_t)fs_strmap_get(b->firsts, key);
+    if (!slot) {
+        slot = ++b->nslot;
+        if (fs_strmap_put(b->firsts, key, (void *)slot) != FS_OK)
+            die("out of memory");
+        b->cur[slot - 1] = x->ev.occurred_at_ms;
+    } else if (x->ev.occurred_at_ms < b->cur[slot - 1]) {
+        b->cur[slot - 1] = x->ev.occurred_at_ms;
+    }
+    b->changed[slot - 1] = 1;
 }
 
 /* Pure: from the batch and the state read, every write — new ids, counts,
@@ -465,6 +498,12 @@ static void plan_writes(floor_t *f, batch_t *b, const item_t *it, size_t n)
             f->hll++;
         }
 
+        if (f->blind) {
+            blind_first(f, b, sn, NULL, NULL, x);
+            blind_first(f, b, sn, "c", x->ev.channel, x);
+            blind_first(f, b, sn, "k", x->ev.campaign, x);
+            continue;
+        }
         fmt(key, "%s\x1f%s", sn, x->person);
         uintptr_t slot = (uintptr_t)fs_strmap_get(b->firsts, key);
         int64_t *c = &b->cur[slot - 1];
@@ -490,11 +529,18 @@ static void plan_writes(floor_t *f, batch_t *b, const item_t *it, size_t n)
         if (!b->changed[slot - 1])
             continue;
         const char *sep = strchr(k, '\x1f');
-        fmt(key, "%s:f:first:%.*s", f->ns, (int)(sep - k), k);
-        argv_t *fw = group(&b->first_wr, key);
-        argv_pushs(fw, sep + 1);
         fmt(field, "%" PRId64, b->cur[slot - 1]);
-        argv_pushdup(fw, field);
+        if (f->blind) { /* k is "<sorted set>\x1f<person>": ZADD LT score member */
+            fmt(key, "%.*s", (int)(sep - k), k);
+            argv_t *fw = group(&b->first_wr, key);
+            argv_pushdup(fw, field);
+            argv_pushs(fw, sep + 1);
+        } else { /* k is "<stage>\x1f<person>": HSET field value */
+            fmt(key, "%s:f:first:%.*s", f->ns, (int)(sep - k), k);
+            argv_t *fw = group(&b->first_wr, key);
+            argv_pushs(fw, sep + 1);
+            argv_pushdup(fw, field);
+        }
         f->firsts++;
     }
 }
@@ -508,7 +554,7 @@ static void send_writes(floor_t *f, batch_t *b)
     argv_pushs(&a, "MULTI");
     send_argv(f, &a);
     for (size_t g = 0; g < b->seen_wr.n; g++) {
-        send_grouped(f, "HSET", b->seen_wr.key[g], &b->seen_wr.args[g], 2);
+        send_grouped(f, "HSET", b->seen_wr.key[g], NULL, &b->seen_wr.args[g], 2);
         argv_reset(&a);
         argv_pushs(&a, "EXPIRE");
         argv_pushs(&a, b->seen_wr.key[g]);
@@ -516,7 +562,8 @@ static void send_writes(floor_t *f, batch_t *b)
         send_argv(f, &a);
     }
     for (size_t g = 0; g < b->first_wr.n; g++)
-        send_grouped(f, "HSET", b->first_wr.key[g], &b->first_wr.args[g], 2);
+        send_grouped(f, f->blind ? "ZADD" : "HSET", b->first_wr.key[g],
+                     f->blind ? "LT" : NULL, &b->first_wr.args[g], 2);
     size_t pos = 0;
     const char *k;
     void *v;
@@ -534,7 +581,7 @@ static void send_writes(floor_t *f, batch_t *b)
         send_argv(f, &a);
     }
     for (size_t g = 0; g < b->hll.n; g++)
-        send_grouped(f, "PFADD", b->hll.key[g], &b->hll.args[g], 1);
+        send_grouped(f, "PFADD", b->hll.key[g], NULL, &b->hll.args[g], 1);
     for (int p = 0; p < f->npart; p++)
         if (f->offsets[p] >= 0) {
             argv_reset(&a);
@@ -574,8 +621,9 @@ static void apply_batch(floor_t *f, item_t *it, size_t n)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: fs-bench-floor --max N [--batch B] [--namespace NS] "
-                    "[--no-redis | --no-decode | --dedup-only] [-X prop=value]...\n");
+    fprintf(stderr,
+            "usage: fs-bench-floor --max N [--batch B] [--namespace NS] "
+            "[--no-redis | --no-decode | --dedup-only | --blind] [-X prop=value]...\n");
     exit(2);
 }
 
@@ -612,6 +660,8 @@ int main(int argc, char **argv)
             use_redis = decode = 0;
         else if (!strcmp(argv[i], "--dedup-only"))
             f.dedup_only = 1;
+        else if (!strcmp(argv[i], "--blind"))
+            f.blind = 1;
         else if (i + 1 >= argc)
             usage();
         else if (!strcmp(argv[i], "--max"))

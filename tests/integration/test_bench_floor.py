@@ -33,9 +33,9 @@ def floor_hashes(ctx, kind):
     return out
 
 
-def run_floor(ctx, n, batch):
+def run_floor(ctx, n, batch, *args):
     assert os.access(FLOOR, os.X_OK), f"{FLOOR} is not built"
-    p = subprocess.run([FLOOR, "--max", str(n), "--batch", str(batch)], env=ctx["env"],
+    p = subprocess.run([FLOOR, "--max", str(n), "--batch", str(batch), *args], env=ctx["env"],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     fields = dict(kv.split("=") for kv in p.stdout.split()[1:])
@@ -89,3 +89,20 @@ def test_floor_counts_like_the_oracle(fs_ctx, fs_procs):
     assert run_floor(fs_ctx, sent, 500) == 0
     assert floor_hashes(fs_ctx, "events") == want_events
     assert floor_hashes(fs_ctx, "users") == want_users
+
+    # --blind writes first-reach times without reading them (ZADD LT, one
+    # sorted set per stage and per stage and channel / campaign); users per
+    # day are then the members whose score falls on the day.
+    ns = fs_ctx["ns"] + "b"
+    assert run_floor(fs_ctx, sent, 97, "--blind", "--namespace", ns) == len(events)
+    got = {}
+    prefix = f"{ns}:f:first:"
+    for key in r.scan_iter(match=prefix + "*", count=1000):
+        parts = key[len(prefix):].split(":", 2)
+        field = ("s:" + parts[0] if len(parts) == 1 else
+                 f"{'sc' if parts[1] == 'c' else 'sk'}:{parts[0]}:{parts[2]}")
+        for _member, ms in r.zrange(key, 0, -1, withscores=True):
+            h = got.setdefault(oracle.utc_day(int(ms)), {})
+            h[field] = h.get(field, 0) + 1
+    want = oracle.expected_users(in_order)
+    assert got == want, diff_days(got, want)
