@@ -38,8 +38,10 @@
  * the Redis work, only the de-duplication marks and the offsets; --blind:
  * first-reach times are never read: ZADD LT of each (stage, person) into one
  * sorted set per stage and per (stage, channel) and (stage, campaign), no
- * user counts (a reader would count a day's members with ZCOUNT).  That is
- * only exact without identity links, which can move a person's times later.  Exits 1
+ * user counts (a reader would count a day's members with ZCOUNT), and no
+ * ZADD of a time not below the lowest this process already wrote for the
+ * member.  That is only exact without identity links, which can move a
+ * person's times later.  Exits 1
  * when the topic holds fewer than N messages (nothing for 30 s).
  * Environment: FUNNEL_KAFKA_BROKERS, FUNNEL_TOPIC, FUNNEL_REDIS_URL
  * (redis://host[:port][/db], no password), FUNNEL_NAMESPACE.
@@ -257,7 +259,10 @@ typedef struct floor_s {
     int dedup_only;         /* --dedup-only */
     int blind;              /* --blind: first-reach times written, never read */
     fs_strmap_t *hll_added; /* "hllkey\x1fperson" this process has sent */
-    int64_t offsets[1024];  /* per partition: last offset of the batch, -1 none */
+    /* --blind: "zset\x1fperson" → 1 + the lowest time this process wrote;
+     * a time not below it cannot lower the stored one (which only falls). */
+    fs_strmap_t *blind_sent;
+    int64_t offsets[1024]; /* per partition: last offset of the batch, -1 none */
     int npart;
     size_t inflight_replies; /* of the apply sent last, not read yet */
     uint64_t commands, distinct, batches, staged, firsts, hll, skipped;
@@ -531,6 +536,12 @@ static void plan_writes(floor_t *f, batch_t *b, const item_t *it, size_t n)
         const char *sep = strchr(k, '\x1f');
         fmt(field, "%" PRId64, b->cur[slot - 1]);
         if (f->blind) { /* k is "<sorted set>\x1f<person>": ZADD LT score member */
+            uintptr_t sent = (uintptr_t)fs_strmap_get(f->blind_sent, k);
+            if (sent && (int64_t)(sent - 1) <= b->cur[slot - 1])
+                continue;
+            if (fs_strmap_put(f->blind_sent, k,
+                              (void *)(uintptr_t)(b->cur[slot - 1] + 1)) != FS_OK)
+                die("out of memory");
             fmt(key, "%.*s", (int)(sep - k), k);
             argv_t *fw = group(&b->first_wr, key);
             argv_pushdup(fw, field);
@@ -686,7 +697,8 @@ int main(int argc, char **argv)
     rd_kafka_queue_t *q = NULL;
     rd_kafka_message_t **msgs = calloc(batch, sizeof(*msgs));
     item_t *items = calloc(batch, sizeof(*items));
-    if (!msgs || !items || !(f.hll_added = fs_strmap_new()))
+    if (!msgs || !items || !(f.hll_added = fs_strmap_new()) ||
+        !(f.blind_sent = fs_strmap_new()))
         goto out;
     if (!(f.codec = fs_codec_new(NULL, err, sizeof(err))) ||
         !(f.def = fs_definition_new_default(err, sizeof(err)))) {
@@ -789,6 +801,7 @@ out:
     if (f.c)
         redisFree(f.c);
     fs_strmap_destroy(f.hll_added);
+    fs_strmap_destroy(f.blind_sent);
     fs_definition_destroy(f.def);
     fs_codec_destroy(f.codec);
     return rc;
