@@ -508,6 +508,20 @@ def fs_redis_events(ctx):
     return out
 
 
+def fs_redis_hashes(ctx, kind, space="v1"):
+    """{suffix: {field: int}} of every `<ns>:<space>:<kind>:<suffix>` hash,
+    zero fields and empty hashes left out (a count moved elsewhere leaves a
+    0 behind)."""
+    r = ctx["redis"]
+    prefix = f"{ctx['ns']}:{space}:{kind}:"
+    out = {}
+    for key in r.scan_iter(match=prefix + "*", count=1000):
+        h = {f: int(v) for f, v in r.hgetall(key).items() if int(v) != 0}
+        if h:
+            out[key[len(prefix):]] = h
+    return out
+
+
 def fs_query_json(ctx, *args):
     p = subprocess.run([fs_binary("query"), "funnel", "--format", "json", *args],
                        env=ctx["env"], capture_output=True, text=True, timeout=60)

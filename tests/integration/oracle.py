@@ -115,6 +115,23 @@ def person_of(ev):
     return user if user else "anon:" + _text(ev.get("anonymous_id"))
 
 
+def expected_uniques(events, definition=DEFAULT_DEFINITION):
+    """SPEC §6 `approximate uniques`, exactly: {(day, stage): set of persons}
+    over the distinct events of a stage (the first copy of an id wins)."""
+    seen = set()
+    out = {}
+    for ev in events:
+        eid = _text(ev["event_id"])
+        if eid in seen:
+            continue
+        seen.add(eid)
+        stage = definition[_text(ev["type"])][0]
+        if stage is not None:
+            day = utc_day(occurred_at_ms(ev["occurred_at"]))
+            out.setdefault((day, stage), set()).add(person_of(ev))
+    return out
+
+
 def expected_users(events, definition=DEFAULT_DEFINITION):
     """SPEC §6 `users reaching a stage`: for each person P and stage s (and
     per channel / campaign), t(P, s) = the earliest occurred_at of P's

@@ -35,7 +35,8 @@ import pytest
 import oracle
 import person_oracle
 from conftest import (fs_binary, fs_create_topics, fs_drop_ctx, fs_post_events, fs_read_topic,
-                      fs_redis_events, fs_wait_offsets, fs_wait_ready, fs_free_port)
+                      fs_redis_events, fs_redis_hashes, fs_wait_offsets, fs_wait_ready,
+                      fs_free_port)
 from test_pipeline import diff_days
 
 DAY = 86_400_000
@@ -298,19 +299,6 @@ class Poster:
 
 # -------------------------------------------------------------- Redis ----
 
-def read_hashes(ctx, kind):
-    """{suffix: {field: int}} of every `<ns>:v1:<kind>:<suffix>` key, zero
-    fields and empty hashes left out."""
-    r = ctx["redis"]
-    prefix = f"{ctx['ns']}:v1:{kind}:"
-    out = {}
-    for key in r.scan_iter(match=prefix + "*", count=1000):
-        h = {f: int(v) for f, v in r.hgetall(key).items() if int(v) != 0}
-        if h:
-            out[key[len(prefix):]] = h
-    return out
-
-
 def read_raw(ctx, kind):
     """{suffix: {field: raw string}}, zero fields and empty hashes left out."""
     r = ctx["redis"]
@@ -326,7 +314,7 @@ def read_raw(ctx, kind):
 def read_attr(ctx):
     """{(day, model, by, currency): {field: int}}."""
     out = {}
-    for suffix, h in read_hashes(ctx, "attr").items():
+    for suffix, h in fs_redis_hashes(ctx, "attr").items():
         parts = suffix.split(":")
         assert len(parts) == 4, f"attr key {suffix!r} is not <day>:<model>:<by>:<currency>"
         out[tuple(parts)] = h
@@ -358,16 +346,16 @@ def check_attribution(ctx, sent, expect):
     if got_events != want_events:
         problems.append("events hashes differ:\n" + diff_days(got_events, want_events))
 
-    got_revenue = read_hashes(ctx, "revenue")
+    got_revenue = fs_redis_hashes(ctx, "revenue")
     if got_revenue != want_revenue:
         problems.append("revenue hashes differ:\n" + diff_days(got_revenue, want_revenue))
 
-    got_users = read_hashes(ctx, "users")
+    got_users = fs_redis_hashes(ctx, "users")
     if got_users != want_users:
         problems.append("users hashes (identity-stitched persons) differ:\n"
                         + diff_days(got_users, want_users))
 
-    got_handoff = read_hashes(ctx, "handoff")
+    got_handoff = fs_redis_hashes(ctx, "handoff")
     if got_handoff != want_handoff:
         problems.append("handoff hashes differ:\n" + diff_days(got_handoff, want_handoff))
 
@@ -562,10 +550,10 @@ def test_counts_only_namespace(fs_ctx, fs_procs):
     got_events = fs_redis_events(fs_ctx)
     want_events = oracle.expected_events(sent)
     assert got_events == want_events, diff_days(got_events, want_events)
-    got_users = read_hashes(fs_ctx, "users")
+    got_users = fs_redis_hashes(fs_ctx, "users")
     assert got_users == want_users, diff_days(got_users, want_users)
     for kind in ("attr", "revenue", "handoff"):
-        assert read_hashes(fs_ctx, kind) == {}, kind
+        assert fs_redis_hashes(fs_ctx, kind) == {}, kind
     r = fs_ctx["redis"]
     assert r.get(f"{fs_ctx['ns']}:v1:attribution") == "off"
 

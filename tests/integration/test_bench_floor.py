@@ -14,23 +14,10 @@ import random
 import subprocess
 
 import oracle
-from conftest import BINARY_DIR
+from conftest import BINARY_DIR, fs_redis_hashes
 from test_pipeline import batches_with_duplicates, diff_days, gen_events, past_days, post_all
 
 FLOOR = os.path.join(BINARY_DIR, "bench", "fs-bench-floor")
-
-
-def floor_hashes(ctx, kind):
-    """{day: {field: int}} of the floor's `<ns>:f:<kind>:<day>` hashes,
-    zero counts left out (a user moved to an earlier day leaves a 0)."""
-    r = ctx["redis"]
-    prefix = f"{ctx['ns']}:f:{kind}:"
-    out = {}
-    for key in r.scan_iter(match=prefix + "*", count=1000):
-        h = {f: int(v) for f, v in r.hgetall(key).items() if int(v)}
-        if h:
-            out[key[len(prefix):]] = h
-    return out
 
 
 def run_floor(ctx, n, batch, *args):
@@ -57,38 +44,28 @@ def test_floor_counts_like_the_oracle(fs_ctx, fs_procs):
     assert run_floor(fs_ctx, sent, 97) == len(events)
 
     want_events = oracle.expected_events(in_order)
-    got_events = floor_hashes(fs_ctx, "events")
+    got_events = fs_redis_hashes(fs_ctx, "events", "f")
     assert got_events == want_events, diff_days(got_events, want_events)
     want_users = {}
     for day, h in oracle.expected_users(in_order).items():
         stages = {f: v for f, v in h.items() if f.startswith("s:")}
         if stages:
             want_users[day] = stages
-    got_users = floor_hashes(fs_ctx, "users")
+    got_users = fs_redis_hashes(fs_ctx, "users", "f")
     assert got_users == want_users, diff_days(got_users, want_users)
 
     # Uniques: the floor sends each (stage, day, person) once (a process-wide
     # cache); HyperLogLog counts are within 3 % of the exact persons.
-    exact = {}
-    seen = set()
-    for ev in in_order:
-        if ev["event_id"] in seen:
-            continue
-        seen.add(ev["event_id"])
-        stage = oracle.DEFAULT_DEFINITION[ev["type"]][0]
-        if stage is not None:
-            day = oracle.utc_day(oracle.occurred_at_ms(ev["occurred_at"]))
-            exact.setdefault((stage, day), set()).add(oracle.person_of(ev))
     r = fs_ctx["redis"]
-    for (stage, day), persons in exact.items():
+    for (day, stage), persons in oracle.expected_uniques(in_order).items():
         got = r.pfcount(f"{fs_ctx['ns']}:f:hll:{stage}:{day}")
         assert abs(got - len(persons)) <= max(1, 0.03 * len(persons)), (stage, day, got,
                                                                          len(persons))
 
     # A replay of the whole topic finds every id already seen.
     assert run_floor(fs_ctx, sent, 500) == 0
-    assert floor_hashes(fs_ctx, "events") == want_events
-    assert floor_hashes(fs_ctx, "users") == want_users
+    assert fs_redis_hashes(fs_ctx, "events", "f") == want_events
+    assert fs_redis_hashes(fs_ctx, "users", "f") == want_users
 
     # --blind writes first-reach times without reading them (ZADD LT, one
     # sorted set per stage and per stage and channel / campaign); users per

@@ -19,7 +19,8 @@ import threading
 import time
 
 import oracle
-from conftest import fs_post_events, fs_query_json, fs_redis_events, fs_wait_offsets
+from conftest import (fs_post_events, fs_query_json, fs_redis_events, fs_redis_hashes,
+                      fs_wait_offsets)
 from test_pipeline import batches_with_duplicates, diff_days, gen_events, past_days
 
 ROOT = os.environ.get("FS_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -132,23 +133,12 @@ def test_exactly_once_through_failures(fs_ctx, fs_procs):
     assert got_events == want_events, "events differ:\n" + diff_days(got_events, want_events)
 
     r = fs_ctx["redis"]
-    prefix = f"{fs_ctx['ns']}:v1:users:"
-    got_users = {}
-    for key in r.scan_iter(match=prefix + "*", count=1000):
-        h = {f: int(v) for f, v in r.hgetall(key).items() if int(v) != 0}
-        if h:
-            got_users[key[len(prefix):]] = h
+    got_users = fs_redis_hashes(fs_ctx, "users")
     want_users = oracle.expected_users(sent)
     assert got_users == want_users, "users differ:\n" + diff_days(got_users, want_users)
 
     # HyperLogLog uniques: approximate (standard error 0.81%), per stage and day.
-    persons = {}
-    for ev in {e["event_id"]: e for e in sent}.values():
-        stage = oracle.DEFAULT_DEFINITION[ev["type"]][0]
-        if stage:
-            day = oracle.utc_day(oracle.occurred_at_ms(ev["occurred_at"]))
-            persons.setdefault((day, stage), set()).add(oracle.person_of(ev))
-    for (day, stage), who in persons.items():
+    for (day, stage), who in oracle.expected_uniques(sent).items():
         approx = r.pfcount(f"{fs_ctx['ns']}:v1:hll:{day}:{stage}")
         assert abs(approx - len(who)) <= max(3, 0.05 * len(who)), (day, stage, approx, len(who))
 
