@@ -75,14 +75,19 @@ def _text(value):
     return value or None
 
 
-def expected_events(events, definition=DEFAULT_DEFINITION):
+def distinct(events):
+    """The events in order, each event_id's first copy only (SPEC §6)."""
     seen = set()
-    out = {}
     for ev in events:
         eid = _text(ev["event_id"])
-        if eid in seen:
-            continue
-        seen.add(eid)
+        if eid not in seen:
+            seen.add(eid)
+            yield ev
+
+
+def expected_events(events, definition=DEFAULT_DEFINITION):
+    out = {}
+    for ev in distinct(events):
         etype = _text(ev["type"])
         stage, _dept, role, _milestone = definition[etype]
         if role == "identity":
@@ -118,13 +123,8 @@ def person_of(ev):
 def expected_uniques(events, definition=DEFAULT_DEFINITION):
     """SPEC §6 `approximate uniques`, exactly: {(day, stage): set of persons}
     over the distinct events of a stage (the first copy of an id wins)."""
-    seen = set()
     out = {}
-    for ev in events:
-        eid = _text(ev["event_id"])
-        if eid in seen:
-            continue
-        seen.add(eid)
+    for ev in distinct(events):
         stage = definition[_text(ev["type"])][0]
         if stage is not None:
             day = utc_day(occurred_at_ms(ev["occurred_at"]))
@@ -138,13 +138,8 @@ def expected_users(events, definition=DEFAULT_DEFINITION):
     distinct events of stage s; the count for day d is the number of persons
     whose t falls on d.  Returns {day: {field: count}} with the same field
     names as expected_events (zero counts left out)."""
-    seen = set()
     first = {}  # (person, field) -> earliest ms
-    for ev in events:
-        eid = _text(ev["event_id"])
-        if eid in seen:
-            continue
-        seen.add(eid)
+    for ev in distinct(events):
         stage, _dept, role, _milestone = definition[_text(ev["type"])]
         if role == "identity" or stage is None:
             continue
