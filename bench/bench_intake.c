@@ -1,7 +1,7 @@
 /*
  * bench_intake.c — the collector's CPU per event on its request path,
  * without the network: a batch body through fs_intake_parse() (parse +
- * SPEC §3 validation), then every accepted event through
+ * docs/event.md validation), then every accepted event through
  * fs_codec_encode_valid_event(), then fs_intake_clear().  The baselines,
  * timed in the same run: jansson parsing the same body alone, and yajl (the
  * parser under fs_json) lexing it with callbacks that do nothing — the

@@ -1,5 +1,5 @@
 /*
- * bench_validate.c — cost of SPEC §3 validation of a typical event, against
+ * bench_validate.c — cost of docs/event.md validation of a typical event, against
  * jansson parsing the same text alone (the baseline, same run).
  *
  *   bench_validate [ITERATIONS]

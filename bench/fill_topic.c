@@ -2,7 +2,7 @@
  * fill_topic.c — fs-bench-fill: fills the events topic with synthetic,
  * deterministic journey events for the worker benchmarks (bench/worker_bench).
  *
- * Owns: a seeded event model (the SPEC §5 default types in a realistic mix:
+ * Owns: a seeded event model (the default definition's types in a realistic mix:
  * ~75% counted-only views/impressions/opens, ~20% touches, ~2% conversions,
  * ~1% identify; channels, campaigns, UTM fields, revenue on conversions) and
  * a fast producer.  ~1% of the messages are exact copies of an earlier
@@ -68,7 +68,7 @@ static const char *const ch_sales[] = {"sales_outreach", "sales_outreach", "even
 static const char *const ch_conv[] = {"", "direct", "sales_outreach", "email", NULL};
 static const char *const ch_none[] = {"", NULL};
 
-/* SPEC §5 default types: 75.0% counted only, 20.0% touches, 2.0% conversions,
+/* The default definition's types: 75.0% counted only, 20.0% touches, 2.0% conversions,
  * 3.0% identify (weights sum to 10,000). */
 static const kind_t kinds[] = {
     {"ad_impression", 3500, 'n', ch_ads},

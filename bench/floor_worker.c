@@ -12,7 +12,7 @@
  *          hash per occurred_at day (funnel-worker probes one hash per
  *          processing day of the de-duplication window, more reads), and
  *          HMGET of each distinct (stage, raw person) of the batch in one
- *          hash per stage: the earliest time per person and stage (SPEC §6
+ *          hash per stage: the earliest time per person and stage (docs/aggregates.md
  *          users; persons are user_id, else anonymous_id);
  *   apply  one MULTI/EXEC (no Lua): HSET of the new ids, HSET of the
  *          first-reach times that moved, one HINCRBY per distinct (key,
@@ -67,7 +67,7 @@
 #include "fs_event.h"
 #include "fs_strmap.h"
 
-/* De-duplication ids live 7 days (SPEC §6) + 2, as funnel-worker keeps them. */
+/* Ids live 7 days (docs/aggregates.md) + 2, as funnel-worker keeps them. */
 #define SEEN_TTL_S "777600"
 /* Arguments per grouped command: keeps each command's argv (and Redis's
  * query buffer) small; an even number, so pairs are never split. */

@@ -1,4 +1,4 @@
-# fs_attrib — attribution math of SPEC §7 steps 1–3 (touch selection,
+# fs_attrib — attribution math of docs/attribution.md steps 1–3 (touch selection,
 # model weights, integer credits).  Pure: no I/O, no clock, no allocation.
 add_library(fs_attrib STATIC ${CMAKE_CURRENT_LIST_DIR}/fs_attrib.c)
 target_include_directories(fs_attrib PUBLIC ${CMAKE_CURRENT_LIST_DIR})

@@ -1,5 +1,5 @@
-# fs_event — the journey event (SPEC §3), its validation, the funnel
-# definition (SPEC §5), UUIDv4 event ids, UTF-8 checks and the JSON
+# fs_event — the journey event (docs/event.md), its validation, the funnel
+# definition (docs/funnel-definition.md), UUIDv4 event ids, UTF-8 checks and the JSON
 # parser (fs_json.c: our lexer building arena documents, convertible to
 # jansson).  Pure logic apart from
 # fs_definition_load() (reads one file) and fs_uuid4_random() (getrandom).

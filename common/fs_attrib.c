@@ -1,5 +1,5 @@
 /*
- * fs_attrib.c — attribution math of SPEC §7 (see fs_attrib.h).
+ * fs_attrib.c — attribution math of docs/attribution.md (see fs_attrib.h).
  *
  * Owns touch selection and the integer split of one conversion's totals.
  * Called by the worker's attribution planner.  Never does I/O, reads a
@@ -59,7 +59,7 @@ static const char *event_id(const fs_touch_t *t)
     return t->event_id ? t->event_id : "";
 }
 
-/* Strict total order of SPEC §7 step 1; the index breaks exact duplicates
+/* Strict total order of docs/attribution.md step 1; the index breaks exact duplicates
  * so the result never depends on the sort's stability. */
 static int touch_before(const fs_touch_t *all, size_t a, size_t b)
 {

@@ -1,5 +1,5 @@
 /*
- * fs_attrib.h — the attribution math of SPEC §7 steps 1–3: which touches of
+ * fs_attrib.h — the attribution math of docs/attribution.md steps 1–3: which touches of
  * a person take part in one conversion, each model's weights over them, and
  * the integer credits (revenue cents, conversion millionths) that sum
  * exactly to the conversion's totals.
@@ -9,7 +9,7 @@
  * Called by: the worker's attribution planner (and the unit tests).
  * Never: does I/O, reads a clock, allocates, or knows about Redis, Kafka,
  * channels or days — the caller maps credits to touches' dimensions and
- * handles the "(direct)" case (SPEC §7 step 4) when no touch is selected.
+ * handles the "(direct)" case (docs/attribution.md step 4) when no touch is selected.
  *
  * Every function is pure and reentrant: it reads only its arguments.
  */
@@ -21,13 +21,13 @@
 
 #include "fs_err.h"
 
-/** At most this many touches take part in one conversion (SPEC §7 step 1). */
+/** At most this many touches take part in one conversion (docs/attribution.md step 1). */
 #define FS_ATTRIB_MAX_TOUCHES 100
 
 /** One conversion expressed in conversion credits (millionths). */
 #define FS_ATTRIB_CONVERSION_UNITS 1000000
 
-/** The attribution models of SPEC §7 step 2. */
+/** The attribution models of docs/attribution.md step 2. */
 typedef enum fs_model {
     FS_MODEL_FIRST_TOUCH,
     FS_MODEL_LAST_TOUCH,
@@ -61,7 +61,7 @@ typedef struct fs_touch {
 } fs_touch_t;
 
 /**
- * Selects the touches of SPEC §7 step 1 for a conversion at @p conv_ms:
+ * Selects the touches of docs/attribution.md step 1 for a conversion at @p conv_ms:
  * those of @p all[0..n-1] (any order) with
  * conv_ms - lookback_ms <= occurred_at_ms <= conv_ms (both edges included),
  * ordered by (occurred_at_ms, event_id) — event ids compared bytewise with
@@ -81,7 +81,7 @@ size_t fs_attrib_select(const fs_touch_t *all, size_t n, int64_t conv_ms,
 /**
  * Splits @p total units of one conversion over its selected touches
  * t[0..n-1] (ordered as fs_attrib_select() orders them) by @p model, per
- * SPEC §7 step 3: touch i gets floor(total × w_i); the units left over go
+ * docs/attribution.md step 3: touch i gets floor(total × w_i); the units left over go
  * one each to the touches with the largest remainders, ties to the earlier
  * touch.  The credits always sum exactly to @p total.
  *

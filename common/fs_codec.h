@@ -1,6 +1,6 @@
 /*
  * fs_codec.h — Avro single-object codec of journey events and dead letters,
- * and the schema store behind it (SPEC §3, docs/avro.md).
+ * and the schema store behind it (docs/event.md, docs/avro.md).
  *
  * Owns: the known schemas (every schemas/ .avsc files embedded at build time,
  * plus *.avsc from an optional directory), their Parsing Canonical Forms and

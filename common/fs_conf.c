@@ -42,7 +42,7 @@ struct fs_conf {
     int help, version;
 };
 
-/* ---- the shared settings of SPEC §2 ---------------------------------- */
+/* ---- the shared settings (docs/CONFIGURATION.md) ---------------------- */
 
 fs_err_t fs_conf_check_log_level(const char *v, char *errstr, size_t sz)
 {

@@ -42,7 +42,7 @@ typedef struct fs_conf_def {
 typedef struct fs_conf fs_conf_t;
 
 /**
- * The settings of SPEC §2 shared by the programs.  A program picks the ones
+ * The settings of docs/CONFIGURATION.md shared by the programs.  A program picks the ones
  * it uses with fs_conf_use().
  */
 extern const fs_conf_def_t fs_conf_shared_defs[];

@@ -1,6 +1,6 @@
 /*
  * fs_definition.c — the funnel definition (see fs_definition.h): built-in
- * SPEC §5 table, the hand-edited file format, and O(1) lookup by type name.
+ * default table, the hand-edited file format, and O(1) lookup by type name.
  *
  * Called once at start-up by every program, then read concurrently by any
  * thread.  Must never change after construction, never log and never read

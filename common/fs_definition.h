@@ -1,5 +1,5 @@
 /*
- * fs_definition.h — the funnel definition (SPEC §5): which stage,
+ * fs_definition.h — the funnel definition (docs/funnel-definition.md): which stage,
  * department, role and milestone each event type has.
  *
  * Owns the table of event types.  Built once at start-up (the built-in
@@ -63,7 +63,7 @@ typedef struct fs_event_type {
 typedef struct fs_definition fs_definition_t;
 
 /**
- * The built-in SPEC §5 table (17 types).
+ * The built-in docs/funnel-definition.md table (17 types).
  * @returns a new definition owned by the caller (fs_definition_destroy()),
  *          or NULL when out of memory (errstr says so).
  */

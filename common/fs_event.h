@@ -1,5 +1,5 @@
 /*
- * fs_event.h — the journey event as every module sees it (SPEC §3).
+ * fs_event.h — the journey event as every module sees it (docs/event.md).
  *
  * A plain struct shared by the validator (JSON → event), the Avro codec
  * (event ↔ bytes), the producers and the worker.  An fs_event_t owns every

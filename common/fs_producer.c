@@ -30,7 +30,7 @@ fs_producer_t *fs_producer_new(const fs_conf_t *conf, int message_timeout_ms,
 {
     char timeout[32];
     snprintf(timeout, sizeof(timeout), "%d", message_timeout_ms);
-    /* Durability first (SPEC §9.1): acks=all with the idempotent producer, so
+    /* Durability first (docs/guarantees.md): acks=all with the idempotent producer, so
      * retries never duplicate or reorder.  linger.ms 5 lets concurrent
      * requests share produce batches. */
     const char *const defaults[] = {"enable.idempotence",

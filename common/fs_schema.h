@@ -2,7 +2,7 @@
  * fs_schema.h — Avro Parsing Canonical Form and the CRC-64-AVRO fingerprint.
  *
  * Owns the two pure functions that give an Avro schema its identity on the
- * wire (SPEC §3: the 8-byte fingerprint after C3 01).  Called by the codec's
+ * wire (docs/event.md: the 8-byte fingerprint after C3 01).  Called by the codec's
  * schema store (fs_codec.c) once per schema at start-up, and by tests and
  * tools.  Pure: no I/O, no avro-c, no global mutable state; the JSON is
  * parsed with jansson.  Must never be used per event.

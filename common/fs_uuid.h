@@ -1,5 +1,5 @@
 /*
- * fs_uuid.h — UUID version 4 strings for generated event ids (SPEC §3).
+ * fs_uuid.h — UUID version 4 strings for generated event ids (docs/event.md).
  *
  * Owns nothing.  Called by the producers when an event arrives without an
  * event_id.  fs_uuid4_format() is pure; fs_random_bytes() (and

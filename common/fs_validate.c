@@ -1,5 +1,5 @@
 /*
- * fs_validate.c — SPEC §3 validation of one event (see fs_validate.h and
+ * fs_validate.c — docs/event.md validation of one event (see fs_validate.h and
  * docs/event-validation.md).
  *
  * Called by the producers for every incoming event, so it is on the hot

@@ -1,5 +1,5 @@
 /*
- * fs_validate.h — SPEC §3 event validation: JSON in, fs_event_t out.
+ * fs_validate.h — docs/event.md event validation: JSON in, fs_event_t out.
  *
  * Owns the rules of what an acceptable event is (docs/event-validation.md).
  * Called by the collector (per event of a request), funnel-ingest (per
@@ -40,7 +40,7 @@ typedef struct fs_validate_ctx {
  * event_id is "" when the event had none, and received_at_ms is now_ms.
  * On FS_ERR_INVALID @p out is zeroed and @p errstr holds every problem
  * found, each "field: reason", joined by "; " (unknown fields first, in
- * object order, then the SPEC §3 fields in table order), e.g.
+ * object order, then the docs/event.md fields in table order), e.g.
  * "type: required; occurred_at: more than 24h in the future".
  * On FS_ERR_NOMEM @p out is zeroed.  Never crashes on any value; @p obj is
  * only read and may be freed by the caller afterwards.

@@ -1,6 +1,6 @@
 /*
  * fs_version.h — the --version banner of every program: its own version
- * and the versions of the linked librdkafka, avro-c and hiredis (SPEC §2).
+ * and the versions of the linked librdkafka, avro-c and hiredis (docs/CONFIGURATION.md).
  */
 #ifndef FS_VERSION_H
 #define FS_VERSION_H

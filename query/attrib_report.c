@@ -294,7 +294,7 @@ static fs_err_t put_line(fs_buf_t *out, const int w[4], const line_t *l)
     return err;
 }
 
-/* The departments of SPEC §5 and §7 step 4, in the order of the subtotals. */
+/* The departments (docs/attribution.md step 4), in the order of the subtotals. */
 static const char *const departments[] = {"marketing", "sales", "unattributed"};
 #define NDEPTS 3
 

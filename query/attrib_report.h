@@ -1,5 +1,5 @@
 /*
- * attrib_report.h — the attribution report of funnel-query (SPEC §7 step 5,
+ * attrib_report.h — the attribution report of funnel-query (docs/attribution.md step 5,
  * §8): the rules of its options (--model, --by, --currency), the sums of
  * the per-day credit hashes and their rendering as a table, JSON or CSV.
  *
@@ -115,7 +115,7 @@ typedef struct fs_attr_report {
 
 /**
  * Appends @p r rendered as @p format to @p out, ending with a newline.
- *  JSON (SPEC §8, one line): {"model":..,"by":..,"from":..,"to":..,
+ *  JSON (docs/funnel-query.md, one line): {"model":..,"by":..,"from":..,"to":..,
  *    "currency":..,"total":{"revenue":"12345.67","conversions":"42.000000"},
  *    "rows":[{"key":..,"revenue":..,"conversions":..},...]}.
  *  CSV: `key,revenue,conversions,share`, one line per row; share is the

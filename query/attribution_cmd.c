@@ -1,5 +1,5 @@
 /*
- * attribution_cmd.c — the `attribution` subcommand of funnel-query (SPEC §8).
+ * attribution_cmd.c — the `attribution` of funnel-query (docs/funnel-query.md).
  *
  * Owns the order of one attribution query: options → range (report.c) →
  * credit sums (store.c into attrib_report.c) → rendering (attrib_report.c)

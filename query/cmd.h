@@ -36,13 +36,13 @@ enum {
  */
 typedef int (*fs_cmd_fn)(const fs_conf_t *conf, fs_log_t *lg);
 
-/** `funnel` (SPEC §8): stage counts over a day range. */
+/** `funnel` (docs/funnel-query.md): stage counts over a day range. */
 int fs_cmd_funnel(const fs_conf_t *conf, fs_log_t *lg);
 
-/** `attribution` (SPEC §8): attribution credit of one model over a day range. */
+/** `attribution` (docs/funnel-query.md): credit of one model over a day range. */
 int fs_cmd_attribution(const fs_conf_t *conf, fs_log_t *lg);
 
-/** `handoff` (SPEC §8): marketing → sales handoff counts over lead days. */
+/** `handoff` (docs/funnel-query.md): marketing → sales handoff counts over lead days. */
 int fs_cmd_handoff(const fs_conf_t *conf, fs_log_t *lg);
 
 /** Prints "funnel-query: @p msg (see --help)" to stderr; returns FS_CMD_USAGE. */

@@ -1,5 +1,5 @@
 /*
- * funnel_cmd.c — the `funnel` subcommand of funnel-query (SPEC §8).
+ * funnel_cmd.c — the `funnel` subcommand of funnel-query (docs/funnel-query.md).
  *
  * Owns the order of one funnel query: options → range and filter
  * (report.c) → counts (store.c) → rendering (report.c) → stdout, the last

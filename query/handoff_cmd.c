@@ -1,5 +1,5 @@
 /*
- * handoff_cmd.c — the `handoff` subcommand of funnel-query (SPEC §8).
+ * handoff_cmd.c — the `handoff` subcommand of funnel-query (docs/funnel-query.md).
  *
  * Owns the order of one handoff query: options → range (report.c) →
  * counts and delays (store.c into handoff_report.c) → rendering

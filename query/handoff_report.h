@@ -1,6 +1,6 @@
 /*
  * handoff_report.h — the marketing → sales handoff report of funnel-query
- * (SPEC §7 "Handoff", §8): the sums of the per-lead-day handoff hashes, the
+ * (docs/attribution.md): the sums of the per-lead-day handoff hashes, the
  * exact median delay, and their rendering as a table, JSON or CSV.
  *
  * Owns: the delay counts of one report (fs_handoff_report_t.delays).
@@ -87,7 +87,7 @@ void fs_handoff_histogram(const fs_handoff_report_t *r,
 /**
  * Appends the finished @p r rendered as @p format to @p out, ending with a
  * newline.
- *  JSON (SPEC §8, one line): {"from":..,"to":..,"sla_days":7,"leads":120,
+ *  JSON (docs/funnel-query.md, one line): {"from":..,"to":..,"sla_days":7,"leads":120,
  *    "handed_off_within_sla":80,"median_delay_hours":30.5|null}; the
  *    median has at most 2 decimals and at least 1 (30.0, 30.5, 30.25).
  *  CSV: header `from,to,sla_days,leads,handed_off_within_sla,

@@ -1,5 +1,5 @@
 /*
- * main.c — funnel-query: reads the aggregates of the workers (SPEC §8).
+ * main.c — funnel-query: reads the aggregates of the workers (docs/funnel-query.md).
  *
  * Wiring only: configuration table → fs_program_start() (load, --help,
  * --version, log sink) → one subcommand of cmd.h.  The subcommands own their

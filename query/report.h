@@ -1,5 +1,5 @@
 /*
- * report.h — the funnel report of funnel-query (SPEC §8): the option
+ * report.h — the funnel report of funnel-query (docs/funnel-query.md): the option
  * rules of a query (date range, filter, output format) and the rendering
  * of per-stage counts as a table, JSON or CSV.
  *
@@ -23,11 +23,11 @@
     30                          /* --from/--to absent: the last 30 days ending today     \
                                  */
 #define FS_REPORT_MAX_DAYS 3660 /* about ten years; bounds the Redis round trips */
-#define FS_REPORT_LABEL_MAX 128 /* characters of a channel or campaign (SPEC §3) */
+#define FS_REPORT_LABEL_MAX 128 /* characters of a channel or campaign (event.md) */
 
 typedef enum fs_report_format {
     FS_REPORT_TABLE, /* aligned, for people; the default on a TTY */
-    FS_REPORT_JSON,  /* the SPEC §8 shape, one line; the default otherwise */
+    FS_REPORT_JSON,  /* the docs/funnel-query.md shape, one line; the default otherwise */
     FS_REPORT_CSV,   /* header row, then one row per stage */
 } fs_report_format_t;
 
@@ -45,7 +45,7 @@ typedef struct fs_filter {
 /* The counts of one stage over the whole range. */
 typedef struct fs_funnel_row {
     uint64_t events;
-    uint64_t users;  /* persons first reaching the stage in the range (SPEC §6) */
+    uint64_t users;  /* persons first reaching the stage in the range */
     int users_known; /* 0: the worker writes no user counts here; users is then 0 */
 } fs_funnel_row_t;
 
@@ -117,7 +117,7 @@ int fs_report_rate_e4(const fs_funnel_report_t *r, fs_stage_t stage, uint64_t *r
 
 /**
  * Appends @p r rendered as @p format to @p out, ending with a newline.
- * JSON is exactly SPEC §8: {"from":..,"to":..,"filter":{}|{"channel":..}|
+ * JSON is exactly docs/funnel-query.md: {"from":..,"to":..,"filter":{}|{"channel":..}|
  * {"campaign":..},"stages":[{"stage":..,"events":N,"users":N|null,
  * "rate_from_previous":0.4386|null},...]}, strings escaped.  CSV has the
  * header `stage,events,users,rate_from_previous` and empty fields for null.

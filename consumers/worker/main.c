@@ -1,6 +1,6 @@
 /*
  * funnel-worker — consumer-group daemon that keeps the funnel aggregates
- * in Redis exactly once (SPEC §6, §9).
+ * in Redis exactly once (docs/aggregates.md, docs/guarantees.md).
  *
  * Wiring only: configuration → definition → worker → run until SIGTERM →
  * finish the batch, commit, leave the group → exit 0.

@@ -500,7 +500,7 @@ static void acc_finish(acc_t *a)
 enum { BY_CHANNEL, BY_CAMPAIGN, BY_DEPARTMENT, BY_TYPE, BY__COUNT };
 static const char *const by_name[BY__COUNT] = {"channel", "campaign", "department",
                                                "type"};
-/* SPEC §7 step 4: where a conversion without touches goes. */
+/* docs/attribution.md step 4: where a conversion without touches goes. */
 static const char *const direct_value[BY__COUNT] = {"(direct)", NONE_VALUE,
                                                     "unattributed", NONE_VALUE};
 

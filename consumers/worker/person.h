@@ -1,6 +1,6 @@
 /*
- * person.h — the person model of the worker (SPEC §3 identity, §6 users,
- * §7 attribution and handoff).
+ * person.h — the person model of the worker (docs/event.md identity,
+ * docs/aggregates.md users, docs/attribution.md attribution and handoff).
  *
  * Owns: the state kept per identity bucket (the events of one user_id, or
  * of one anonymous_id not carrying a user_id), its serialized form, and
@@ -15,7 +15,7 @@
  *
  * Buckets: "u:" + user_id, or "a:" + anonymous_id.  A person is a user
  * bucket plus every anonymous bucket linked to that user (the earliest link
- * by (occurred_at, event_id) wins, SPEC §3), or a lone anonymous bucket
+ * by (occurred_at, event_id) wins, docs/event.md), or a lone anonymous bucket
  * (person "anon:" + anonymous_id).  User persons are named by the user_id.
  */
 #ifndef FS_PERSON_H
@@ -54,7 +54,7 @@ fs_err_t fs_bucket_serialize(const fs_bucket_t *b, fs_buf_t *out) FS_WUR;
  * Whether @p ev, decoded from the topic, can be stored: it names a person
  * (user_id or anonymous_id, each at most 512 bytes), its type is in @p def,
  * and the fields its stage, touch or conversion keeps are within what the
- * bucket form holds (SPEC §3's limits, which the validator enforces on
+ * bucket form holds (docs/event.md's limits, which the validator enforces on
  * what our producers accept; another producer may write anything the
  * schema allows).  FS_ERR_INVALID or FS_ERR_NOT_FOUND (type) with a
  * "field: reason" in @p errstr: the worker dead-letters the record, since
@@ -112,7 +112,7 @@ void fs_contrib_clear(fs_contrib_t *c);
  * Computes the contribution of the person made of @p nbuckets buckets
  * (borrowed): users first-reached times (min over buckets per field),
  * every conversion's credit under all six models and all four dimensions
- * (SPEC §7; conversions without touches go to "(direct)" / "(none)" /
+ * (docs/attribution.md; conversions without touches go to "(direct)" / "(none)" /
  * "unattributed" / "(none)"), booked revenue per conversion day and
  * currency, and the handoff of the person's first lead.  @p out must be
  * initialised; it is overwritten.

@@ -1130,7 +1130,7 @@ static void person_of(txn_t *t, const fs_event_t *ev, char *out, size_t sz)
         fs_str_cat(out, sz, "a:", ev->anonymous_id, NULL);
 }
 
-/* SPEC §3's name of a person ("anon:" for anonymous ones), for HyperLogLogs. */
+/* docs/event.md's name of a person ("anon:" for anonymous ones), for HyperLogLogs. */
 static const char *spec_person(const char *pkey, char *buf, size_t sz)
 {
     if (pkey[0] == 'u')

@@ -1,5 +1,5 @@
 /*
- * config.h — the collector's own settings (SPEC §4) and what they build.
+ * config.h — the collector's own settings (docs/collector.md) and what they build.
  *
  * Owns the `collector.*` rows of the configuration table (validated at
  * start-up, named in errors, listed by --help and docs/CONFIGURATION.md)

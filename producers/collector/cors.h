@@ -1,5 +1,5 @@
 /*
- * cors.h — which browser origins may call the collector (SPEC §4, CORS).
+ * cors.h — which browser origins may call the collector (docs/collector.md, CORS).
  *
  * Owns the list of allowed origins from `collector.cors_origins`: a comma
  * list of serialized origins ("https://shop.example", "http://localhost:3000")

@@ -1,5 +1,5 @@
 /*
- * intake.h — turns one request body into validated events (SPEC §4).
+ * intake.h — turns one request body into validated events (docs/collector.md).
  *
  * Owns the body shapes the collector accepts: one event object, a JSON
  * array of events, or {"batch": [...]}, at most max_events of them.  Each

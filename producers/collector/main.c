@@ -1,5 +1,5 @@
 /*
- * funnel-collector — HTTP ingest daemon (SPEC §4).
+ * funnel-collector — HTTP ingest daemon (docs/collector.md).
  *
  * Wiring only: configuration → definition, codec, producer → HTTP server →
  * readiness notification → wait for SIGTERM/SIGINT → graceful drain →

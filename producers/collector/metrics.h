@@ -39,7 +39,7 @@ const char *fs_endpoint_name(fs_endpoint_t ep);
 /**
  * Reason classes of rejected events: the field an error names first
  * ("occurred_at: more than 24h in the future" → occurred_at).  Fields that
- * are not part of SPEC §3 (unknown fields, typos) all count as
+ * are not part of docs/event.md (unknown fields, typos) all count as
  * "unknown_field", "properties.x" counts as "properties".
  */
 /* clang-format off */

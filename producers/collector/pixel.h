@@ -1,7 +1,7 @@
 /*
- * pixel.h — the tracking pixel: query parameters → event object (SPEC §4).
+ * pixel.h — the tracking pixel: query parameters → event object (docs/collector.md).
  *
- * Owns the mapping of `GET /v1/pixel.gif?...` parameters onto a SPEC §3
+ * Owns the mapping of `GET /v1/pixel.gif?...` parameters onto a docs/event.md
  * event object, which is then validated exactly like a POSTed event:
  *   - every text field of §3 by its own name (type, user_id, anonymous_id,
  *     event_id, channel, campaign, source, medium, content, term, currency);

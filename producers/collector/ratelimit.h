@@ -1,5 +1,5 @@
 /*
- * ratelimit.h — per-client token buckets of the collector (SPEC §4, 429).
+ * ratelimit.h — per-client token buckets of the collector (docs/collector.md, 429).
  *
  * Owns a fixed-size table of token buckets keyed by an opaque client key
  * (a write key, or "ip:<address>" when the request carries none).  Each

@@ -22,7 +22,7 @@
  * collector.bulk_min_events or more go to a producer lingering
  * collector.bulk_linger_ms, everything else to the 5 ms one.  Events of
  * one person may then reach their partition in another order than they
- * were received; the results do not depend on order (SPEC §7).
+ * were received; the results do not depend on order (docs/attribution.md).
  *
  * MHD polls with poll(2), not epoll: see fs_server_new() for the stalls
  * epoll gave us.

@@ -1,9 +1,9 @@
 /*
- * server.h — the collector's HTTP server (SPEC §4).
+ * server.h — the collector's HTTP server (docs/collector.md).
  *
  * Owns: the libmicrohttpd daemon, the in-flight requests, the Kafka poll
  * thread, the rate limiter and the metrics; routes every endpoint of
- * SPEC §4 (events, pixel, CORS preflight, health, metrics).  A POST (or a
+ * docs/collector.md (events, pixel, CORS preflight, health, metrics).  A POST (or a
  * pixel) is authenticated, rate-limited, parsed and validated on the HTTP
  * thread, its events are produced, and the connection is suspended until
  * the delivery reports of all of them are in; only then is it answered

@@ -1,5 +1,5 @@
 /*
- * writekeys.h — the set of write keys the collector accepts (SPEC §4, 401).
+ * writekeys.h — the set of write keys the collector accepts (docs/collector.md, 401).
  *
  * Owns the keys, parsed from `collector.write_keys` (comma list) and
  * `collector.write_keys_file` (one key per line, `#` comments, blank lines

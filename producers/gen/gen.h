@@ -2,8 +2,8 @@
  * gen.h — the synthetic journey generator of funnel-gen.
  *
  * Owns: a seeded pseudo-random model of marketing & sales journeys (a hot
- * tub dealer and a B2B software vendor, SPEC §5 event types only) and the
- * NDJSON rendering of their events (SPEC §3 fields only).  Called by
+ * tub dealer and a B2B software vendor, the default definition's types only) and
+ * the NDJSON rendering of their events (docs/event.md fields only).  Called by
  * funnel-gen's main.c (one generator per run) and by tests/unit/test_gen.c.
  *
  * Pure: no I/O, no clock, no rand(), no global state.  The output is a

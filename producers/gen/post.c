@@ -249,7 +249,7 @@ static void on_accepted(fs_post_t *post, long status)
     json_t *root = json_loadb((const char *)post->resp.data, post->resp.len, 0, &jerr);
     json_t *jacc = json_object_get(root, "accepted");
     if (!json_is_integer(jacc)) {
-        /* 2xx means durable (SPEC §4), whatever the body says. */
+        /* 2xx means durable (docs/collector.md), whatever the body says. */
         FS_WARN(post->lg, "HTTP %ld without an \"accepted\" count; counting %zu accepted",
                 status, n);
         post->st.accepted += n;

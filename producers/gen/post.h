@@ -1,5 +1,5 @@
 /*
- * post.h — funnel-gen's HTTP client of the collector (SPEC §4).
+ * post.h — funnel-gen's HTTP client of the collector (docs/collector.md).
  *
  * Owns one libcurl easy handle (one keep-alive connection), the batch being
  * filled and the pacing clock.  Called only by funnel-gen's main.c, from

@@ -5,7 +5,7 @@
  * an RFC 9562 version-5 (name-based, SHA-1) UUID of the line, so that
  * ingesting the same file again — after a crash, a kill -9 or by mistake —
  * gives every line the id it had the first time, and the workers'
- * de-duplication by event_id (SPEC §6) makes the second pass harmless.
+ * de-duplication by event_id (docs/aggregates.md) makes the second pass harmless.
  *
  *   event_id = UUIDv5(FS_INGEST_ID_NAMESPACE,
  *                     ID_NAMESPACE "\n" LINE_NUMBER "\n" LINE)

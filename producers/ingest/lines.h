@@ -17,7 +17,7 @@
 #include "fs_buf.h"
 #include "fs_err.h"
 
-/** Longest line accepted, without its newline (SPEC: "a line over 64 KiB"). */
+/** Longest line accepted, without its newline (docs/funnel-ingest.md). */
 #define FS_LINES_MAX_LEN (64 * 1024)
 
 typedef struct fs_line {

@@ -1,5 +1,5 @@
 /*
- * funnel-ingest — NDJSON events from a file or stdin into Kafka (SPEC §2).
+ * funnel-ingest — NDJSON events from a file or stdin into Kafka (docs/CONFIGURATION.md).
  *
  * Wiring only: configuration → definition, codec, producer → the ingest
  * loop (ingest.c) → summary → exit status (docs/funnel-ingest.md):

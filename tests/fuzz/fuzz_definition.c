@@ -1,7 +1,7 @@
 /*
  * fuzz_definition.c — libFuzzer target for fs_definition_parse().  Any
  * crash, sanitizer report or leak is a finding; an accepted definition must
- * look up every one of its own types and respect the SPEC §5 role rules.
+ * look up every one of its own types and respect the role rules.
  */
 #include "fs_definition.h"
 

@@ -1,7 +1,7 @@
 /*
  * fuzz_validate.c — libFuzzer target for fs_validate_text() and the two
  * pure parsers it is built on.  Any crash, sanitizer report or leak is a
- * finding; accepted events must satisfy the SPEC §3 invariants checked
+ * finding; accepted events must satisfy the docs/event.md invariants checked
  * below, survive fs_event_copy(), and encode to the same Avro bytes with
  * fs_codec_encode_event() and fs_codec_encode_valid_event().
  */

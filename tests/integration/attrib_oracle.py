@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Independent model of SPEC §7 (attribution), written from the SPEC text
+"""Independent model of attribution, written from docs/attribution.md
 only, to check common/fs_attrib.c and, later, the worker's aggregates.
 
-Steps of SPEC §7 and their functions here:
+Steps of docs/attribution.md and their functions here:
 
     select(touches, conv_ms, lookback_ms)           step 1
     weights(model, touches, conv_ms, half_life_ms)  step 2 (Fractions; floats
@@ -14,7 +14,7 @@ Steps of SPEC §7 and their functions here:
                                                     steps 1-4 for one conversion,
                                                     with the "(direct)" rule
     expected_attribution(events, model, by, ...)    steps 1-5 over raw events
-                                                    (identity per SPEC §3)
+                                                    (identity per docs/event.md)
 
 A touch is a dict with `occurred_at` (epoch ms), `event_id`, and the
 booleans `lead` / `opportunity` (its type's milestone); the dimension keys
@@ -42,13 +42,13 @@ MAX_TOUCHES = 100
 CONVERSION_UNITS = 1_000_000
 DAY_MS = 86_400_000
 
-# SPEC §7 step 4: the attribution key of a conversion without touches.
+# docs/attribution.md step 4: the attribution key of a conversion without touches.
 DIRECT = {"channel": "(direct)", "campaign": "(none)", "department": "unattributed",
           "type": "(none)"}
 
 
 def _id_bytes(touch):
-    # SPEC: event_id is [A-Za-z0-9._:-]; ordered bytewise like C's strcmp.
+    # docs/event.md: event_id is [A-Za-z0-9._:-]; ordered bytewise like C's strcmp.
     return touch["event_id"].encode("utf-8")
 
 
@@ -152,7 +152,7 @@ def attribute(model, person_touches, conversion, lookback_ms, half_life_ms):
 
 # ------------------------------------------------------------------ events
 
-# SPEC §5 built-in default: type -> (department, role, milestone)
+# docs/funnel-definition.md built-in default: type -> (department, role, milestone)
 DEFAULT_DEFINITION = {
     "ad_impression": ("marketing", "none", None),
     "ad_click": ("marketing", "touch", None),
@@ -182,7 +182,7 @@ def _text(value):
 
 
 def _cents(value):
-    """SPEC §3: revenue, number or decimal string, at most 2 decimals."""
+    """docs/event.md: revenue, number or decimal string, at most 2 decimals."""
     if value is None:
         return 0
     d = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
@@ -194,7 +194,7 @@ def _utc_day(ms):
 
 
 def persons(events):
-    """SPEC §3 identity: event_id -> person, over distinct events.  Events
+    """docs/event.md identity: event_id -> person, over distinct events.  Events
     carry `occurred_at` as epoch ms here."""
     links = {}  # anonymous_id -> ((occurred_at, event_id), user_id)
     for ev in events:
@@ -219,7 +219,7 @@ def expected_attribution(events, model, by, lookback_days=30, half_life_days=7,
                          definition=DEFAULT_DEFINITION):
     """Steps 1-5: {(key, conversion day, currency): [revenue cents,
     conversion millionths]} for `model` by `by` (channel, campaign,
-    department or type); keys credited nothing at all are left out.  `events` are dicts shaped like SPEC §3 with
+    department or type); keys credited nothing at all are left out.  `events` are dicts shaped like docs/event.md with
     `event_id` set and `occurred_at` in epoch ms; a repeated event_id counts
     once (the first in list order)."""
     seen, distinct = set(), []

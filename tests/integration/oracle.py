@@ -1,12 +1,12 @@
-"""Independent model of SPEC §5 (default funnel definition) and §6 `events`
-aggregates, written from the SPEC text only.
+"""Independent model of the default funnel definition (docs/funnel-definition.md)
+and the `events` aggregates (docs/aggregates.md), written from those pages only.
 
     expected_events(events) -> {day: {field: count}}
 
 with `day` the UTC calendar day (YYYY-MM-DD) of `occurred_at`, and fields
 `s:<stage>`, `sc:<stage>:<channel>`, `sk:<stage>:<campaign>`, `t:<type>` as
 described in docs/redis-keys.md.  Events are dicts as a client sends them
-(JSON shape of SPEC §3); `event_id` is required here (the tests always set
+(JSON shape of docs/event.md); `event_id` is required here (the tests always set
 it).  A repeated event_id counts once, the first one in list order wins;
 `identity`-role events count nowhere.
 """
@@ -16,7 +16,7 @@ import re
 
 STAGES = ["awareness", "interest", "desire", "action", "loyalty"]
 
-# SPEC §5, the built-in default: type -> (stage, department, role, milestone)
+# docs/funnel-definition.md, the built-in default: type -> (stage, department, role, milestone)
 DEFAULT_DEFINITION = {
     "ad_impression": ("awareness", "marketing", "none", None),
     "ad_click": ("awareness", "marketing", "touch", None),
@@ -68,7 +68,7 @@ def utc_day(ms):
 
 
 def _text(value):
-    """SPEC §3: text fields are trimmed; empty counts as absent."""
+    """docs/event.md: text fields are trimmed; empty counts as absent."""
     if value is None:
         return None
     value = value.strip().strip("\ufeff").strip()
@@ -76,7 +76,7 @@ def _text(value):
 
 
 def distinct(events):
-    """The events in order, each event_id's first copy only (SPEC §6)."""
+    """The events in order, each event_id's first copy only (docs/aggregates.md)."""
     seen = set()
     for ev in events:
         eid = _text(ev["event_id"])
@@ -114,14 +114,14 @@ def stage_totals(expected, days=None):
 
 
 def person_of(ev):
-    """SPEC §3 without identity links (the worker's scope before identity
+    """docs/event.md without identity links (the worker's scope before identity
     stitching lands): the user_id, else "anon:" + the anonymous_id."""
     user = _text(ev.get("user_id"))
     return user if user else "anon:" + _text(ev.get("anonymous_id"))
 
 
 def expected_uniques(events, definition=DEFAULT_DEFINITION):
-    """SPEC §6 `approximate uniques`, exactly: {(day, stage): set of persons}
+    """docs/aggregates.md `approximate uniques`, exactly: {(day, stage): set of persons}
     over the distinct events of a stage (the first copy of an id wins)."""
     out = {}
     for ev in distinct(events):
@@ -133,7 +133,7 @@ def expected_uniques(events, definition=DEFAULT_DEFINITION):
 
 
 def expected_users(events, definition=DEFAULT_DEFINITION):
-    """SPEC §6 `users reaching a stage`: for each person P and stage s (and
+    """docs/aggregates.md `users reaching a stage`: for each person P and stage s (and
     per channel / campaign), t(P, s) = the earliest occurred_at of P's
     distinct events of stage s; the count for day d is the number of persons
     whose t falls on d.  Returns {day: {field: count}} with the same field

@@ -1,24 +1,25 @@
 #!/usr/bin/python3
-"""Independent model of the person-level aggregates of SPEC §3 (identity),
+"""Independent model of the person-level aggregates of docs/event.md (identity),
 §6 (users reaching a stage) and §7 (attribution, booked revenue, handoff),
-written from the SPEC text and docs/redis-keys.md only.
+written from docs/event.md, docs/aggregates.md, docs/attribution.md and
+docs/redis-keys.md only.
 
     normalize(events)              distinct events (first copy of an event_id
                                    wins), occurred_at as epoch ms
-    persons(events)                SPEC §3: event_id -> person
+    persons(events)                docs/event.md: event_id -> person
     expected_users(events)         {day: {field: count}}   <ns>:v1:users:<day>
     expected_revenue(events)       {day: {field: value}}   <ns>:v1:revenue:<day>
     expected_handoff(events, sla)  {day: {field: count}}   <ns>:v1:handoff:<day>
     expected_attr_hashes(events)   {(day, model, by, currency): {field: value}}
                                    <ns>:v1:attr:<day>:<model>:<by>:<currency>
 
-`events` are dicts shaped like SPEC §3 as a client sends them (JSON
+`events` are dicts shaped like docs/event.md as a client sends them (JSON
 shape), with `event_id` set; `occurred_at` as epoch ms or RFC 3339 text.
 Every result leaves out zero-valued fields and empty hashes (a Redis field
 decremented back to 0 is the same observable state as no field).
 
 The attribution itself (steps 1-5) is attrib_oracle.expected_attribution,
-reused; its persons() implements SPEC §3 exactly as written (links from any
+reused; its persons() implements docs/event.md exactly as written (links from any
 event carrying both ids, the earliest link by (occurred_at, event_id) wins,
 person = user_id, else the linked user, else "anon:" + anonymous_id) and is
 reused here too.
@@ -34,7 +35,7 @@ MODELS = attrib_oracle.MODELS
 BYS = ["channel", "campaign", "department", "type"]
 NONE = "(none)"
 
-# SPEC §5 built-in default: type -> (stage, department, role, milestone)
+# docs/funnel-definition.md built-in default: type -> (stage, department, role, milestone)
 DEFINITION = oracle.DEFAULT_DEFINITION
 
 
@@ -64,7 +65,7 @@ def normalize(events):
 
 
 def persons(events):
-    """SPEC §3: event_id -> person over the distinct events."""
+    """docs/event.md: event_id -> person over the distinct events."""
     return attrib_oracle.persons(normalize(events))
 
 
@@ -80,7 +81,7 @@ def _add(out, day, field, n=1):
 
 
 def expected_users(events, definition=DEFINITION):
-    """SPEC §6 users reaching a stage, with identity: for each person P and
+    """docs/aggregates.md users reaching a stage, with identity: for each person P and
     field (s:<stage>, sc:<stage>:<channel>, sk:<stage>:<campaign>), t = the
     earliest occurred_at of P's distinct events there; the field of the day
     of t counts P once.  identity-role events count nowhere."""
@@ -132,7 +133,7 @@ def conversions_per_day_currency(events, definition=DEFINITION):
 
 
 def expected_handoff(events, sla_days=7, definition=DEFINITION):
-    """SPEC §7 handoff by lead day: the lead of a person is its first touch
+    """docs/attribution.md handoff by lead day: the lead of a person is its first touch
     of a `lead` milestone type by (occurred_at, event_id); `leads` +1 on the
     lead's day; if the person has a touch of a sales-department type with
     lead <= t <= lead + SLA, the earliest such t gives `within_sla` +1 and
@@ -192,7 +193,7 @@ def self_check(events, sla_days=7):
     attr = expected_attr_hashes(events)
     nconv = conversions_per_day_currency(events)
     # every model and dimension books exactly the revenue and the number of
-    # conversions of the day and currency (SPEC §7 step 3)
+    # conversions of the day and currency (docs/attribution.md step 3)
     for (day, cur), n in nconv.items():
         for model in MODELS:
             for by in BYS:

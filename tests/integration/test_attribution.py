@@ -1,5 +1,6 @@
 """Identity stitching, users with identity merges, attribution, booked
-revenue and handoff, end to end (SPEC §3, §6, §7, §9) on the real stack.
+revenue and handoff, end to end (docs/event.md, docs/aggregates.md, docs/attribution.md,
+docs/guarantees.md) on the real stack.
 
 A generated multi-week data set of ~300 persons (anonymous browsing later
 identified, anonymous ids claimed by two users, CRM sales sent before the
@@ -10,13 +11,13 @@ request) is posted in shuffled order through the collector while three
 workers run and are killed with SIGKILL three times.  Every
 `<ns>:v1:{users,attr,revenue,handoff}:*` hash must then equal the
 independent oracle (person_oracle.py + attrib_oracle.py, written from the
-SPEC) — exactly, except `time_decay` (floating-point weights), which may be
+docs) — exactly, except `time_decay` (floating-point weights), which may be
 off by 1 unit per conversion of the day and currency; per model, dimension,
 day and currency the `r:` fields sum exactly to the booked revenue and the
 `c:` fields to 1,000,000 per conversion, time_decay included.
 
 A second test sends the same data set in two different orders into two
-namespaces and requires identical aggregates (SPEC §7 order independence).
+namespaces and requires identical aggregates (docs/attribution.md order independence).
 
 Run: /usr/bin/python3 -m pytest tests/integration/test_attribution.py
 with the stack's exports and FS_BINARY_DIR / FS_SOURCE_DIR set.
@@ -335,7 +336,7 @@ def diff_attr(got, want, tol=None, limit=40):
 
 
 def check_attribution(ctx, sent, expect):
-    """Compares every aggregate of SPEC §6-§7 in ctx's namespace with the
+    """Compares every aggregate of docs/aggregates.md and docs/attribution.md in ctx's namespace with the
     oracle expectations `expect` = (users, revenue, handoff, attr)."""
     want_users, want_revenue, want_handoff, want_attr = expect
     nconv = person_oracle.conversions_per_day_currency(sent)
@@ -416,7 +417,7 @@ def test_attribution_identity_handoff_exact(fs_ctx, fs_procs):
     evs = person_oracle.normalize(events)
     who = person_oracle.persons(evs)
     assert any(p.startswith("anon:") for p in who.values())
-    for aid, winner in contested.items():  # SPEC §3: the earliest link wins
+    for aid, winner in contested.items():  # docs/event.md: the earliest link wins
         anon_only = [e for e in evs if e.get("anonymous_id") == aid and "user_id" not in e]
         assert anon_only and all(who[e["event_id"]] == winner for e in anon_only), aid
     handoff = expect[2]

@@ -1,6 +1,6 @@
 """fs-bench-floor (bench/floor_worker.c), the baseline bench/worker_floor
 compares the issue's throughput targets with, must do correct work: its
-rate is only a floor under any worker if what it writes is what SPEC §6
+rate is only a floor under any worker if what it writes is what docs/aggregates.md
 asks for the part it does.  Checked against the independent oracle
 (oracle.py) over events posted through the collector, with duplicates
 across and inside requests, several batch boundaries and a full replay.

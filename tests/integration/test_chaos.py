@@ -1,13 +1,13 @@
-"""Exactly-once under failure (SPEC §9.2, issue 5): a load of 200k+ events
+"""Exactly-once under failure (docs/guarantees.md, item 2): a load of 200k+ events
 with duplicates and out-of-order event times flows collector → Kafka →
 workers while the test kills workers with SIGKILL (20 times), scales the
 group 1 → 4 → 1, stops one worker past its session timeout, restarts the
 Kafka broker and restarts Redis (append-only file on).  At the end every
-Redis aggregate must equal the independent oracle of SPEC §6 exactly.
+Redis aggregate must equal the independent oracle of docs/aggregates.md exactly.
 
 The failures are injected between posting phases so that the workers are
 busy each time; the poster re-sends a batch with the same event_ids when
-the collector answers 503 or the connection drops, as SPEC §4 tells
+the collector answers 503 or the connection drops, as docs/collector.md tells
 clients to.
 """
 

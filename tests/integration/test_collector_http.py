@@ -1,4 +1,4 @@
-"""HTTP contract of funnel-collector (SPEC §4) on the real stack: every status
+"""HTTP contract of funnel-collector (docs/collector.md) on the real stack: every status
 code and error message, write keys, rate limits, CORS, the tracking pixel,
 /metrics, readiness notification and the request log.  What the collector
 wrote to Kafka is read back with confluent_kafka and decoded with python

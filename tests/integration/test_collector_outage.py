@@ -1,4 +1,4 @@
-"""The collector while the Kafka broker is down (SPEC §4, §9.1).
+"""The collector while the Kafka broker is down (docs/collector.md, docs/guarantees.md).
 
 Clients post continuously; the broker is stopped, then started again.
 Checked with an independent consumer afterwards:
@@ -33,7 +33,7 @@ def stack(cmd):
 
 class Client(threading.Thread):
     """Posts batches of fresh events until stopped; re-sends a batch that got
-    503 once the next request succeeds (as SPEC §4 asks of clients)."""
+    503 once the next request succeeds (as docs/collector.md asks of clients)."""
 
     def __init__(self, port, tag, n):
         super().__init__(daemon=True)

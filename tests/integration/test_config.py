@@ -1,4 +1,4 @@
-"""Command-line and configuration behaviour of every program (SPEC §2):
+"""Command-line and configuration behaviour of every program (docs/CONFIGURATION.md):
 --help, --version, invalid values reported at start-up naming the key with
 a non-zero exit (never discovered later), unknown flags rejected.
 
@@ -29,7 +29,7 @@ FLAGS = {
               "--format", "--config"],
     "gen": ["--seed", "--users", "--days", "--rate"],
 }
-ENV_KEYS = {  # environment variables SPEC §2 gives each program
+ENV_KEYS = {  # environment variables docs/CONFIGURATION.md gives each program
     "collector": ["FUNNEL_KAFKA_BROKERS", "FUNNEL_TOPIC", "FUNNEL_DLQ_TOPIC", "FUNNEL_LISTEN"],
     "worker": ["FUNNEL_KAFKA_BROKERS", "FUNNEL_TOPIC", "FUNNEL_DLQ_TOPIC", "FUNNEL_GROUP",
                "FUNNEL_REDIS_URL", "FUNNEL_NAMESPACE"],

@@ -1,7 +1,7 @@
 """End-to-end tests of collector -> Kafka -> worker -> Redis -> funnel-query
 on the real stack (deploy/local/stack), checked with independent clients
 (confluent_kafka, python avro, redis-py) and an independent oracle
-(oracle.py, written from SPEC §5-§6).
+(oracle.py, written from docs/funnel-definition.md and docs/aggregates.md).
 
 Run: /usr/bin/python3 -m pytest tests/integration/test_pipeline.py
 with the stack's exports and FS_BINARY_DIR / FS_SOURCE_DIR set.
@@ -163,7 +163,7 @@ def check_counts(ctx, sent_in_order, days):
 # ---------------------------------------------------------------- tests ----
 
 def expected_record(ev, received_lo, received_hi):
-    """What the Avro record of a sent event must hold (SPEC §3)."""
+    """What the Avro record of a sent event must hold (docs/event.md)."""
     def text(k):
         v = ev.get(k)
         return oracle._text(v) if isinstance(v, str) else v
@@ -525,7 +525,7 @@ def test_poison_records(fs_ctx, fs_procs, fs_schemas):
         "trailing bytes": good(902) + b"\x02\x04junk",
         "empty": b"",
         "short frame": b"\xc3\x01\x01\x02",
-        # well-formed Avro naming no person: SPEC §3 requires an id, and
+        # well-formed Avro naming no person: docs/event.md requires an id, and
         # another producer may write one (it once crashed the worker)
         "no person": v2.encode(make_datum(f"{tag}-noone", "ad_click", None, base)),
         # values the schema allows and the batch cannot store: each once

@@ -2,7 +2,7 @@
 """Randomized referee for common/fs_attrib.c: runs attrib_cases (random
 journeys with fs_attrib's selection and credits as JSON lines) and
 recomputes every case with the independent Python oracle
-tests/integration/attrib_oracle.py (SPEC §7 written in Python, Fractions
+tests/integration/attrib_oracle.py (docs/attribution.md written in Python, Fractions
 for the exact models).
 
 Requires, for every case:

@@ -1,6 +1,6 @@
 /*
  * test_attrib.c — unit tests of common/fs_attrib.c: model names, touch
- * selection (SPEC §7 step 1) and integer credits (steps 2–3) on journeys
+ * selection (docs/attribution.md step 1) and integer credits (steps 2–3) on journeys
  * computed by hand.  The randomized comparison with the Python oracle is
  * check_attrib_python.py (driven by attrib_cases.c).
  */

@@ -1,5 +1,5 @@
 /*
- * test_definition.c — unit tests of fs_definition (SPEC §5): the built-in
+ * test_definition.c — unit tests of fs_definition (funnel-definition.md): the built-in
  * table row by row, the shipped default file, and every way a hand-edited
  * file can be wrong (each must name the right line and reason).
  */
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* SPEC §5, transcribed as text independently of fs_definition.c's table. */
+/* The default, transcribed as text independently of fs_definition.c's table. */
 static const struct {
     const char *type, *stage, *dept, *role, *milestone;
 } spec_rows[] = {
@@ -40,7 +40,7 @@ static void check_matches_spec(const fs_definition_t *def)
     for (size_t i = 0; i < NROWS; i++) {
         const fs_event_type_t *t = fs_definition_lookup(def, spec_rows[i].type);
         ASSERT(t != NULL);
-        ASSERT(fs_definition_at(def, i) == t); /* definition order is SPEC order */
+        ASSERT(fs_definition_at(def, i) == t); /* documented order */
         ASSERT_STR_EQ(t->name, spec_rows[i].type);
         ASSERT_STR_EQ(fs_stage_name(t->stage), spec_rows[i].stage);
         ASSERT_STR_EQ(fs_dept_name(t->dept), spec_rows[i].dept);

@@ -2,7 +2,7 @@
  * test_gen.c — unit tests of funnel-gen's generator (producers/gen/gen.c).
  *
  * What a user of funnel-gen relies on: the same seed gives the same bytes;
- * every line is an event the collector accepts (SPEC §3 fields only, §5
+ * every line is an event the collector accepts (docs/event.md fields only, default
  * types only, checked here independently and by the real validator);
  * duplicates are exact copies at the requested rate; times lie in the
  * window and journeys are plausible; revenue has at most 2 decimals.
@@ -209,7 +209,7 @@ static void test_every_line_is_a_spec_event(void)
         json_object_foreach(ev, key, v)
         {
             if (!in_list(key, spec_fields, sizeof(spec_fields) / sizeof(spec_fields[0])))
-                FS_FAIL_("field \"%s\" is not in SPEC §3: %s", key, line);
+                FS_FAIL_("field \"%s\" is not an event field: %s", key, line);
             if (strcmp(key, "revenue") && strcmp(key, "occurred_at") &&
                 strcmp(key, "properties"))
                 ASSERT(json_is_string(v) && json_string_length(v) > 0 &&
@@ -221,7 +221,7 @@ static void test_every_line_is_a_spec_event(void)
         while (ti < 17 && strcmp(type, spec_types[ti]))
             ti++;
         if (ti == 17)
-            FS_FAIL_("type \"%s\" is not in SPEC §5", type);
+            FS_FAIL_("type \"%s\" is not a default event type", type);
         seen_types[ti]++;
         ASSERT(valid_id(json_string_value(json_object_get(ev, "event_id"))));
         ASSERT(json_object_get(ev, "user_id") || json_object_get(ev, "anonymous_id"));

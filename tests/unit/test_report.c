@@ -1,6 +1,6 @@
 /*
  * Unit tests of query/report.c: the option rules of funnel-query and the
- * exact table / JSON / CSV renderings of SPEC §8.  No Redis.
+ * exact table / JSON / CSV renderings of docs/funnel-query.md.  No Redis.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * Unit tests of query/attrib_report.c (and the shared number formatting of
  * query/report.c): option checks, the sums of the per-day credit hashes,
- * the row order and the exact JSON / CSV / table renderings of SPEC §8.
+ * the row order and the exact JSON / CSV / table renderings of docs/funnel-query.md.
  * No Redis.
  */
 #include <stdio.h>
@@ -221,7 +221,7 @@ static void test_bad_values(void)
     fs_attr_sums_destroy(s);
 }
 
-/* A report over the SPEC §8 example numbers. */
+/* A report over the docs/funnel-query.md example numbers. */
 static fs_attr_sums_t *example(void)
 {
     fs_attr_sums_t *s = fs_attr_sums_new();

@@ -1,7 +1,7 @@
 /*
  * Unit tests of query/handoff_report.c: the sums of the per-lead-day
  * handoff hashes, the exact median delay, the histogram and the JSON /
- * CSV / table renderings of SPEC §8.  No Redis.
+ * CSV / table renderings of docs/funnel-query.md.  No Redis.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * test_validate.c — unit tests of fs_validate (SPEC §3), fs_event and
+ * test_validate.c — unit tests of fs_validate (docs/event.md), fs_event and
  * fs_uuid.  Table-driven: every rule has valid and invalid cases, and every
  * rejection must name its field.
  */
