@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""attr_latency_probe.py — collector 200 → attribution credit visible in Redis (issue 6).
+"""attr_latency_probe.py — collector 200 → attribution credit visible in Redis.
 
 Run by bench/attribution_bench against a running funnel-collector and one
 funnel-worker sharing a namespace whose offsets start at the topic's end.

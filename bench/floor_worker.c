@@ -1,7 +1,7 @@
 /*
  * floor_worker.c — fs-bench-floor: how fast a worker could be on this box if
- * it kept the issue's shared state in Redis and did nothing else
- * (bench/worker_floor; docs/BENCHMARKS.md, Worker, "Tenth session").
+ * it kept the required shared state in Redis and did nothing else
+ * (bench/worker_floor; docs/BENCHMARKS.md, "Worker floor").
  *
  * Per batch it does a subset of funnel-worker's Redis work, each part in a
  * cheap grouped form, so its rate is an upper bound for designs that keep

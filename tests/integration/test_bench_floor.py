@@ -1,5 +1,5 @@
 """fs-bench-floor (bench/floor_worker.c), the baseline bench/worker_floor
-compares the issue's throughput targets with, must do correct work: its
+compares the worker's throughput goals with, must do correct work: its
 rate is only a floor under any worker if what it writes is what docs/aggregates.md
 asks for the part it does.  Checked against the independent oracle
 (oracle.py) over events posted through the collector, with duplicates
