@@ -31,18 +31,22 @@ static int one_of(const char *v, const char *const *words, size_t n)
 
 fs_err_t fs_attr_check_model(const char *v, char *errstr, size_t sz)
 {
+    char shown[FS_REPORT_QUOTE_MAX];
     if (one_of(v, models, sizeof(models) / sizeof(models[0])))
         return FS_OK;
-    snprintf(errstr, sz, "\"%.64s\" is not one of %s", v, fs_attr_model_list);
+    fs_report_quote(v, shown);
+    snprintf(errstr, sz, "\"%s\" is not one of %s", shown, fs_attr_model_list);
     return FS_ERR_INVALID;
 }
 
 fs_err_t fs_attr_check_by(const char *v, char *errstr, size_t sz)
 {
+    char shown[FS_REPORT_QUOTE_MAX];
     if (one_of(v, bys, sizeof(bys) / sizeof(bys[0])))
         return FS_OK;
-    snprintf(errstr, sz, "\"%.64s\" is not one of channel, campaign, department, type",
-             v);
+    fs_report_quote(v, shown);
+    snprintf(errstr, sz, "\"%s\" is not one of channel, campaign, department, type",
+             shown);
     return FS_ERR_INVALID;
 }
 
@@ -51,8 +55,10 @@ fs_err_t fs_attr_check_currency(const char *v, char *errstr, size_t sz)
     if (strlen(v) == 3 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z' &&
         v[2] >= 'A' && v[2] <= 'Z')
         return FS_OK;
-    snprintf(errstr, sz,
-             "\"%.64s\" is not an ISO 4217 code of 3 upper-case letters (USD)", v);
+    char shown[FS_REPORT_QUOTE_MAX];
+    fs_report_quote(v, shown);
+    snprintf(errstr, sz, "\"%s\" is not an ISO 4217 code of 3 upper-case letters (USD)",
+             shown);
     return FS_ERR_INVALID;
 }
 

@@ -9,10 +9,27 @@
 #include <unistd.h>
 
 #include "fs_day.h"
+#include "fs_text.h"
+
+/*
+ * Prints "funnel-query: @p msg@p tail" to stderr.  Messages quote flag
+ * values and Redis fields, i.e. stored labels: escaped like the table
+ * (fs_text.h), so they cannot drive the terminal either.
+ */
+static void print_error(const char *msg, const char *tail)
+{
+    fs_buf_t esc = FS_BUF_INIT;
+    if (fs_text_escape(&esc, msg, strlen(msg)) == FS_OK)
+        fprintf(stderr, "%s: %.*s%s\n", FS_CMD_PROGRAM, (int)esc.len,
+                (const char *)esc.data, tail);
+    else
+        fprintf(stderr, "%s: out of memory reporting an error\n", FS_CMD_PROGRAM);
+    fs_buf_free(&esc);
+}
 
 int fs_cmd_usage_error(const char *msg)
 {
-    fprintf(stderr, "%s: %s (see --help)\n", FS_CMD_PROGRAM, msg);
+    print_error(msg, " (see --help)");
     return FS_CMD_USAGE;
 }
 
@@ -62,7 +79,7 @@ int fs_cmd_query(const fs_conf_t *conf, fs_log_t *lg, const fs_cmd_query_t *q,
     fs_qstore_t *qs = fs_qstore_open(conf, errstr, errstr_size);
     fs_err_t err = qs ? q->read(qs, q->report, errstr, errstr_size) : FS_ERR_TRANSIENT;
     if (err) {
-        fprintf(stderr, "%s: %s\n", FS_CMD_PROGRAM, errstr);
+        print_error(errstr, "");
         rc = FS_CMD_FAILED; /* the settings were validated: this is Redis's answer */
         goto done;
     }

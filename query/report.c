@@ -8,18 +8,43 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "fs_day.h"
+#include "fs_text.h"
+#include "fs_utf8.h"
 
 /* ---- options ------------------------------------------------------- */
+
+void fs_report_quote(const char *v, char out[FS_REPORT_QUOTE_MAX])
+{
+    fs_buf_t esc = FS_BUF_INIT;
+    size_t n;
+    if (fs_text_escape(&esc, v, strlen(v)) != FS_OK) {
+        snprintf(out, FS_REPORT_QUOTE_MAX, "(the value)");
+    } else if ((n = esc.len) < FS_REPORT_QUOTE_MAX) {
+        if (n) /* an empty value leaves esc.data NULL */
+            memcpy(out, esc.data, n);
+        out[n] = '\0';
+    } else {
+        n = FS_REPORT_QUOTE_MAX - 4;
+        while (n > 0 && (esc.data[n] & 0xc0) == 0x80) /* not inside a character */
+            n--;
+        memcpy(out, esc.data, n);
+        memcpy(out + n, "...", 4);
+    }
+    fs_buf_free(&esc);
+}
 
 fs_err_t fs_report_check_day(const char *v, char *errstr, size_t sz)
 {
     int64_t day;
+    char shown[FS_REPORT_QUOTE_MAX];
     if (fs_day_parse(v, &day) != FS_OK) {
-        snprintf(errstr, sz, "\"%s\" is not a date YYYY-MM-DD", v);
+        fs_report_quote(v, shown);
+        snprintf(errstr, sz, "\"%s\" is not a date YYYY-MM-DD", shown);
         return FS_ERR_INVALID;
     }
     return FS_OK;
@@ -28,37 +53,13 @@ fs_err_t fs_report_check_day(const char *v, char *errstr, size_t sz)
 fs_err_t fs_report_check_format(const char *v, char *errstr, size_t sz)
 {
     fs_report_format_t f;
+    char shown[FS_REPORT_QUOTE_MAX];
     if (fs_report_format_parse(v, 0, &f) != FS_OK) {
-        snprintf(errstr, sz, "\"%s\" is not one of table, json, csv", v);
+        fs_report_quote(v, shown);
+        snprintf(errstr, sz, "\"%s\" is not one of table, json, csv", shown);
         return FS_ERR_INVALID;
     }
     return FS_OK;
-}
-
-/* Length in bytes of the UTF-8 sequence at @p s (NUL-terminated), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
 }
 
 static int is_space(unsigned char c)
@@ -80,7 +81,8 @@ fs_err_t fs_report_check_label(const char *v, char *errstr, size_t sz)
         return FS_ERR_INVALID;
     }
     for (size_t i = 0; i < len; chars++) {
-        size_t n = utf8_seq((const unsigned char *)v + i);
+        uint32_t cp;
+        size_t n = fs_utf8_decode(v + i, len - i, &cp);
         if (!n) {
             snprintf(errstr, sz, "not valid UTF-8 (byte %zu)", i + 1);
             return FS_ERR_INVALID;
@@ -180,17 +182,25 @@ static const char *filter_key(fs_filter_kind_t kind)
 fs_err_t fs_report_json_string(fs_buf_t *out, const char *s)
 {
     fs_err_t err = fs_buf_puts(out, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; !err && *p; p++) {
-        if (*p == '"' || *p == '\\')
-            err = fs_buf_printf(out, "\\%c", *p);
-        else if (*p == '\n')
+    size_t n = strlen(s);
+    for (size_t i = 0; !err && i < n;) {
+        uint32_t cp;
+        size_t len = fs_utf8_decode(s + i, n - i, &cp);
+        if (len == 0) { /* not UTF-8: JSON text cannot hold the byte */
+            err = fs_buf_puts(out, "\\ufffd");
+            len = 1;
+        } else if (cp == '"' || cp == '\\') {
+            err = fs_buf_printf(out, "\\%c", (char)cp);
+        } else if (cp == '\n') {
             err = fs_buf_puts(out, "\\n");
-        else if (*p == '\t')
+        } else if (cp == '\t') {
             err = fs_buf_puts(out, "\\t");
-        else if (*p < 0x20)
-            err = fs_buf_printf(out, "\\u%04x", *p);
-        else
-            err = fs_buf_append(out, p, 1);
+        } else if (fs_text_is_unsafe(cp)) { /* C0, DEL, C1, bidi: all below U+FFFF */
+            err = fs_buf_printf(out, "\\u%04x", (unsigned)cp);
+        } else {
+            err = fs_buf_append(out, s + i, len);
+        }
+        i += len;
     }
     return err ? err : fs_buf_puts(out, "\"");
 }
@@ -312,9 +322,8 @@ static fs_err_t render_table(const void *report, fs_buf_t *out)
         err = fs_buf_printf(out, ", %s ", filter_key(r->filter.kind));
         /* The label comes from the command line: never echo control bytes to a terminal.
          */
-        for (const char *p = r->filter.value; !err && *p; p++)
-            err = fs_buf_printf(out, "%c",
-                                (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
+        if (!err)
+            err = fs_text_escape(out, r->filter.value, strlen(r->filter.value));
     }
     if (!err)
         err = fs_buf_printf(out, "\n\n%-*s  %*s  %*s  %*s\n", w0, head.stage, w1,
@@ -398,12 +407,8 @@ int fs_report_share_e4(int64_t part, int64_t whole, int64_t *share_e4)
 
 int fs_report_width(const char *s)
 {
-    int w = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; w++) {
-        size_t n = utf8_seq(p);
-        p += n ? n : 1;
-    }
-    return w;
+    size_t w = fs_text_width(s, strlen(s));
+    return w > INT_MAX ? INT_MAX : (int)w;
 }
 
 fs_err_t fs_report_cell(fs_buf_t *out, const char *s, int width, int right_align)
@@ -412,9 +417,8 @@ fs_err_t fs_report_cell(fs_buf_t *out, const char *s, int width, int right_align
     fs_err_t err = FS_OK;
     for (int i = 0; !err && right_align && i < pad; i++)
         err = fs_buf_puts(out, " ");
-    for (const unsigned char *p = (const unsigned char *)s; !err && *p; p++)
-        err = fs_buf_append(out, *p < 0x20 || *p == 0x7f ? (const unsigned char *)"?" : p,
-                            1);
+    if (!err)
+        err = fs_text_escape(out, s, strlen(s));
     for (int i = 0; !err && !right_align && i < pad; i++)
         err = fs_buf_puts(out, " ");
     return err;
@@ -422,10 +426,5 @@ fs_err_t fs_report_cell(fs_buf_t *out, const char *s, int width, int right_align
 
 fs_err_t fs_report_csv_field(fs_buf_t *out, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n"))
-        return fs_buf_puts(out, s);
-    fs_err_t err = fs_buf_puts(out, "\"");
-    for (const char *p = s; !err && *p; p++)
-        err = *p == '"' ? fs_buf_puts(out, "\"\"") : fs_buf_append(out, p, 1);
-    return err ? err : fs_buf_puts(out, "\"");
+    return fs_text_csv_field(out, s, strlen(s));
 }

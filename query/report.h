@@ -150,8 +150,23 @@ fs_err_t fs_report_render_as(const fs_report_renderers_t *renderers,
                              fs_report_format_t format, const void *report,
                              fs_buf_t *out) FS_WUR;
 
-/** Appends @p s as a JSON string literal, escaped; UTF-8 passes through unchanged. */
+/**
+ * Appends @p s as a JSON string literal: quotes, backslashes and what
+ * fs_text_is_unsafe() names (C0, DEL, C1, bidi formatting) escaped
+ * ("\u001b", "\u009b", "\u202e"), so the exact label survives and no
+ * control reaches a terminal; a byte that is not UTF-8 becomes "\ufffd".
+ * Other UTF-8 passes through unchanged.
+ */
 fs_err_t fs_report_json_string(fs_buf_t *out, const char *s) FS_WUR;
+
+#define FS_REPORT_QUOTE_MAX 96 /* bytes of fs_report_quote()'s output, NUL included */
+
+/**
+ * Writes @p v, a flag value quoted in an error message, into @p out:
+ * escaped by fs_text_escape() (a value may be a label pasted from data),
+ * cut after whole characters with "..." when longer than the buffer.
+ */
+void fs_report_quote(const char *v, char out[FS_REPORT_QUOTE_MAX]);
 
 /** Writes @p n with thousands separators: 1234567 → "1,234,567". */
 void fs_report_group_digits(uint64_t n, char out[32]);
@@ -172,19 +187,21 @@ void fs_report_decimal(int64_t v, unsigned decimals, int grouped, char out[64]);
  */
 int fs_report_share_e4(int64_t part, int64_t whole, int64_t *share_e4);
 
-/** Display width of UTF-8 @p s: code points (invalid bytes count one each). */
+/** Terminal columns that fs_report_cell() takes to show @p s (fs_text_width()). */
 int fs_report_width(const char *s);
 
 /**
- * Appends @p s as one cell of a terminal table: padded with spaces to
- * @p width display columns, on the left when @p right_align; control
- * bytes are written as '?' so stored labels cannot drive the terminal.
+ * Appends @p s as one cell of a terminal table: escaped by fs_text_escape()
+ * (controls, bidi overrides and invalid UTF-8 as "\xHH", so stored labels
+ * cannot drive the terminal), padded with spaces to @p width display
+ * columns, on the left when @p right_align.
  */
 fs_err_t fs_report_cell(fs_buf_t *out, const char *s, int width, int right_align) FS_WUR;
 
 /**
- * Appends @p s as a CSV field (RFC 4180): quoted, with quotes doubled,
- * when it contains a comma, a quote, CR or LF.
+ * Appends the label @p s as a CSV field by fs_text_csv_field(): escaped,
+ * a formula neutralised with a leading "'", quoted per RFC 4180 when
+ * needed.  Only for labels; numbers are written as they are.
  */
 fs_err_t fs_report_csv_field(fs_buf_t *out, const char *s) FS_WUR;
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_text.h"
+
 void fs_tally_init(fs_tally_t *t, uint64_t offset, uint64_t line)
 {
     memset(t, 0, sizeof(*t));
@@ -143,19 +145,28 @@ fs_err_t fs_tally_summary_text(const fs_tally_t *t, const fs_tally_end_t *end,
 {
     char dur[32];
     fs_tally_format_duration(end->duration_s, dur, sizeof(dur));
-    fs_err_t err = fs_buf_printf(
-        out,
-        "funnel-ingest: %s: %s\n"
-        "  lines read    %llu (%llu blank)%s\n"
-        "  accepted      %llu (%llu acknowledged by Kafka)\n"
-        "  rejected      %llu\n",
-        end->input, end->outcome, (unsigned long long)t->lines,
-        (unsigned long long)t->blank, t->start_line ? " after resuming" : "",
-        (unsigned long long)t->accepted, (unsigned long long)t->acked,
-        (unsigned long long)t->rejected);
-    for (size_t i = 0; !err && i < t->nreasons; i++)
-        err = fs_buf_printf(out, "    %-24s %llu\n", t->reasons[i].name,
-                            (unsigned long long)t->reasons[i].count);
+    /* The file name and the classes (unknown field names) come from the
+     * input: escaped (fs_text.h) so they cannot drive the terminal. */
+    fs_err_t err = fs_buf_puts(out, "funnel-ingest: ");
+    if (!err)
+        err = fs_text_escape(out, end->input, strlen(end->input));
+    if (!err)
+        err = fs_buf_printf(
+            out,
+            ": %s\n"
+            "  lines read    %llu (%llu blank)%s\n"
+            "  accepted      %llu (%llu acknowledged by Kafka)\n"
+            "  rejected      %llu\n",
+            end->outcome, (unsigned long long)t->lines, (unsigned long long)t->blank,
+            t->start_line ? " after resuming" : "", (unsigned long long)t->accepted,
+            (unsigned long long)t->acked, (unsigned long long)t->rejected);
+    for (size_t i = 0; !err && i < t->nreasons; i++) {
+        const char *name = t->reasons[i].name;
+        size_t len = strlen(name), width = fs_text_width(name, len);
+        if (!(err = fs_buf_puts(out, "    ")) && !(err = fs_text_escape(out, name, len)))
+            err = fs_buf_printf(out, "%*s %llu\n", width < 24 ? (int)(24 - width) : 0, "",
+                                (unsigned long long)t->reasons[i].count);
+    }
     if (!err)
         err = fs_buf_printf(out, "  duration      %.3f s (%s), %.0f events/s\n",
                             end->duration_s, dur, fs_tally_rate(t, end->duration_s));

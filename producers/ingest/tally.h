@@ -94,6 +94,8 @@ void fs_tally_progress(const fs_tally_t *t, double elapsed_s, uint64_t total_byt
 /**
  * APPENDS the human summary (several lines, each ending "\n") to @p out.
  * Reasons appear in their current order: call fs_tally_sort() first.
+ * The input name and the reason classes are escaped by fs_text_escape()
+ * and the counts aligned by terminal columns.
  */
 fs_err_t fs_tally_summary_text(const fs_tally_t *t, const fs_tally_end_t *end,
                                fs_buf_t *out) FS_WUR;

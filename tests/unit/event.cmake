@@ -3,3 +3,5 @@
 fs_unit_test(test_validate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_validate.c LIBS fs_event)
 fs_unit_test(test_definition SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_definition.c LIBS fs_event)
 fs_unit_test(test_json SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_json.c LIBS fs_event)
+# Labels shown in terminals, tables and CSV (fs_text.c): hostile inputs.
+fs_unit_test(test_text SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_text.c LIBS fs_event)

@@ -481,6 +481,35 @@ static void test_tally_summary(void)
     fs_buf_free(&b);
 }
 
+/* Names from the input (file, unknown fields) cannot drive the terminal. */
+static void test_tally_summary_escapes(void)
+{
+    fs_tally_t t;
+    fs_tally_init(&t, 0, 0);
+    fs_tally_reject(&t, "\xe2\x80\xae"
+                        "dlrow: unknown field"); /* bidi override */
+    fs_tally_reject(&t, "x\xc2\x9b"
+                        "2J: unknown field");                       /* C1 CSI */
+    fs_tally_reject(&t, "\xe6\x97\xa5\xe6\x9c\xac: unknown field"); /* 4 columns */
+    fs_tally_sort(&t);
+    fs_tally_end_t end = {.input = "in\x1b]0;t\x07.ndjson", .outcome = "complete"};
+    fs_buf_t b = FS_BUF_INIT;
+    ASSERT_EQ(fs_tally_summary_text(&t, &end, &b), FS_OK);
+    ASSERT_EQ(fs_buf_append(&b, "", 1), FS_OK);
+    const char *s = (const char *)b.data;
+    ASSERT_CONTAINS(s, "funnel-ingest: in\\x1b]0;t\\x07.ndjson: complete\n");
+    ASSERT_CONTAINS(s, "    \\xe2\\x80\\xaedlrow"
+                       "        1\n");
+    ASSERT_CONTAINS(s, "    x\\xc2\\x9b2J"
+                       "              1\n");
+    ASSERT_CONTAINS(s, "    \xe6\x97\xa5\xe6\x9c\xac"
+                       "                     1\n");
+    for (const char *p = s; *p; p++)
+        ASSERT((unsigned char)*p >= 0x20 || *p == '\n');
+    ASSERT(!strstr(s, "\xc2\x9b") && !strstr(s, "\xe2\x80\xae"));
+    fs_buf_free(&b);
+}
+
 /* ----------------------------------------------------- checkpoint ---- */
 
 static void test_checkpoint_format_parse(void)
@@ -590,6 +619,7 @@ int main(void)
     RUN(test_tally_class_bound);
     RUN(test_tally_rate_eta_progress);
     RUN(test_tally_summary);
+    RUN(test_tally_summary_escapes);
     RUN(test_checkpoint_format_parse);
     RUN(test_checkpoint_save_load_tail);
     fprintf(stderr, "all ingest tests passed\n");

@@ -132,6 +132,12 @@ static void test_json_filter(void)
     ASSERT_CONTAINS(
         render(&r, FS_REPORT_JSON, &b),
         "\"filter\":{\"campaign\":\"black \\\"friday\\\"\\\\2026\\n\\u0001é\"},");
+    /* DEL, C1 (a one-byte CSI) and a bidi override stay exact but escaped;
+     * a byte that is not UTF-8 cannot be JSON text. */
+    r.filter.value = "a\x7f\xc2\x9b"
+                     "2J\xe2\x80\xae\xff";
+    ASSERT_CONTAINS(render(&r, FS_REPORT_JSON, &b),
+                    "\"filter\":{\"campaign\":\"a\\u007f\\u009b2J\\u202e\\ufffd\"},");
     fs_buf_free(&b);
 }
 
@@ -164,7 +170,8 @@ static void test_table(void)
     r.filter.kind = FS_FILTER_CHANNEL;
     r.filter.value = "paid\x1b[2Jsearch"; /* a terminal escape must not reach the TTY */
     const char *t = render(&r, FS_REPORT_TABLE, &b);
-    ASSERT_CONTAINS(t, "Funnel 2026-11-01 .. 2026-11-30 (UTC), channel paid?[2Jsearch\n");
+    ASSERT_CONTAINS(
+        t, "Funnel 2026-11-01 .. 2026-11-30 (UTC), channel paid\\x1b[2Jsearch\n");
     ASSERT(!strchr(t, '\x1b'));
     ASSERT_CONTAINS(t, "stage         events  users  from previous\n"
                        "awareness      1,234    456              -\n"
@@ -261,6 +268,29 @@ static void test_filter_and_format(void)
     ASSERT_EQ(fs_report_check_day("2024-02-29", err, sizeof(err)), FS_OK);
 }
 
+/* A flag value quoted in an error message is escaped and cut whole. */
+static void test_quote(void)
+{
+    char err[256] = "", shown[FS_REPORT_QUOTE_MAX], v[200];
+    ASSERT_EQ(fs_report_check_day("\x1b[2J2026", err, sizeof(err)), FS_ERR_INVALID);
+    ASSERT_STR_EQ(err, "\"\\x1b[2J2026\" is not a date YYYY-MM-DD");
+    ASSERT_EQ(fs_report_check_format("t\xc2\x9b", err, sizeof(err)), FS_ERR_INVALID);
+    ASSERT_STR_EQ(err, "\"t\\xc2\\x9b\" is not one of table, json, csv");
+    fs_report_quote("", shown);
+    ASSERT_STR_EQ(shown, "");
+    for (int i = 0; i < 99; i++) /* 198 bytes of "é" */
+        memcpy(v + 2 * i, "\xc3\xa9", 2);
+    v[198] = '\0';
+    fs_report_quote(v, shown);
+    ASSERT_EQ(strlen(shown), 92 + 3);
+    ASSERT_STR_EQ(shown + 92, "...");
+    ASSERT(!memcmp(shown, v, 92));
+    v[0] = 'x'; /* "x" then "\xa9" (4 bytes): the cut falls inside "é" and moves back */
+    fs_report_quote(v, shown);
+    ASSERT_EQ(strlen(shown), 1 + 4 + 86 + 3);
+    ASSERT_STR_EQ(shown + 91, "...");
+}
+
 static void test_check_label(void)
 {
     char err[256] = "", v[600];
@@ -298,5 +328,6 @@ int main(void)
     RUN(test_range);
     RUN(test_filter_and_format);
     RUN(test_check_label);
+    RUN(test_quote);
     return 0;
 }
