@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_prom.h"
+
 #define X(code) S_##code,
 enum { FS_METRICS_STATUSES S_OTHER, S__COUNT };
 #undef X
@@ -32,9 +34,7 @@ struct fs_metrics {
     atomic_ullong accepted;
     atomic_ullong produced[FS_LANE__COUNT];
     atomic_ullong rejected[R__COUNT];
-    atomic_ullong
-        latency_buckets[FS_METRICS_NLATENCY + 1]; /* not cumulative; last = +Inf */
-    atomic_ullong latency_sum_us; /* microseconds: an integer sum needs no CAS loop */
+    fs_prom_hist_t latency;
     atomic_ullong delivery_failures, dead_letter_failures;
 };
 
@@ -45,7 +45,10 @@ const char *fs_endpoint_name(fs_endpoint_t ep)
 
 fs_metrics_t *fs_metrics_new(void)
 {
-    return calloc(1, sizeof(fs_metrics_t)); /* all-zero bits are zeroed atomics */
+    fs_metrics_t *m = calloc(1, sizeof(fs_metrics_t)); /* zero bits: zeroed atomics */
+    if (m)
+        fs_prom_hist_init(&m->latency, latency_bounds, FS_METRICS_NLATENCY);
+    return m;
 }
 
 void fs_metrics_destroy(fs_metrics_t *m)
@@ -96,14 +99,7 @@ void fs_metrics_rejected(fs_metrics_t *m, const char *error)
 
 void fs_metrics_ack_latency(fs_metrics_t *m, double seconds)
 {
-    size_t b = 0;
-    while (b < FS_METRICS_NLATENCY && seconds > latency_bounds[b])
-        b++;
-    atomic_fetch_add_explicit(&m->latency_buckets[b], 1, memory_order_relaxed);
-    if (seconds > 0)
-        atomic_fetch_add_explicit(&m->latency_sum_us,
-                                  (unsigned long long)(seconds * 1e6 + 0.5),
-                                  memory_order_relaxed);
+    fs_prom_hist_observe(&m->latency, seconds);
 }
 
 void fs_metrics_delivery_failure(fs_metrics_t *m)
@@ -125,20 +121,14 @@ void fs_metrics_rate_limited(fs_metrics_t *m, fs_endpoint_t ep)
 
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
-static fs_err_t header(fs_buf_t *out, const char *name, const char *type,
-                       const char *help)
-{
-    return fs_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 fs_err_t fs_metrics_render(const fs_metrics_t *cm, long long kafka_queue,
                            long long inflight, fs_buf_t *out)
 {
     /* Reading atomics through a const pointer: C11 atomic_load takes a
      * non-const pointer in older compilers' headers. */
     fs_metrics_t *m = (fs_metrics_t *)cm;
-    fs_err_t e = header(out, "funnel_collector_requests_total", "counter",
-                        "HTTP requests answered, by endpoint and status code.");
+    fs_err_t e = fs_prom_header(out, "funnel_collector_requests_total", "counter",
+                                "HTTP requests answered, by endpoint and status code.");
     for (int ep = 0; !e && ep < FS_EP__COUNT; ep++)
         for (int s = 0; !e && s < S__COUNT; s++) {
             unsigned long long v = LOAD(m->requests[ep][s]);
@@ -156,21 +146,21 @@ fs_err_t fs_metrics_render(const fs_metrics_t *cm, long long kafka_queue,
                     endpoint_names[ep], status_codes[s], v);
         }
     if (!e)
-        e = header(out, "funnel_collector_rate_limited_total", "counter",
-                   "Requests answered 429 by the per-key/per-IP rate limit.");
+        e = fs_prom_header(out, "funnel_collector_rate_limited_total", "counter",
+                           "Requests answered 429 by the per-key/per-IP rate limit.");
     for (int ep = 0; !e && ep < FS_EP__COUNT; ep++)
         if (ep == FS_EP_EVENTS || ep == FS_EP_PIXEL)
             e = fs_buf_printf(
                 out, "funnel_collector_rate_limited_total{endpoint=\"%s\"} %llu\n",
                 endpoint_names[ep], LOAD(m->rate_limited[ep]));
     if (!e)
-        e = header(out, "funnel_collector_events_accepted_total", "counter",
-                   "Events acknowledged by Kafka (acks=all) and answered 2xx.");
+        e = fs_prom_header(out, "funnel_collector_events_accepted_total", "counter",
+                           "Events acknowledged by Kafka (acks=all) and answered 2xx.");
     if (!e)
         e = fs_buf_printf(out, "funnel_collector_events_accepted_total %llu\n",
                           LOAD(m->accepted));
     if (!e)
-        e = header(
+        e = fs_prom_header(
             out, "funnel_collector_events_produced_total", "counter",
             "Accepted events handed to Kafka, by producer lane (latency: linger.ms "
             "5; bulk: collector.bulk_linger_ms).");
@@ -180,7 +170,7 @@ fs_err_t fs_metrics_render(const fs_metrics_t *cm, long long kafka_queue,
                           "funnel_collector_events_produced_total{lane=\"%s\"} %llu\n",
                           lane_names[l], LOAD(m->produced[l]));
     if (!e)
-        e = header(
+        e = fs_prom_header(
             out, "funnel_collector_events_rejected_total", "counter",
             "Events rejected by validation (dead-lettered), by the field of the first "
             "error.");
@@ -189,44 +179,31 @@ fs_err_t fs_metrics_render(const fs_metrics_t *cm, long long kafka_queue,
                           "funnel_collector_events_rejected_total{reason=\"%s\"} %llu\n",
                           reason_names[r], LOAD(m->rejected[r]));
     if (!e)
-        e = header(out, "funnel_collector_ack_latency_seconds", "histogram",
-                   "Time from producing an event to its Kafka delivery report.");
-    unsigned long long cum = 0;
-    for (int b = 0; !e && b <= FS_METRICS_NLATENCY; b++) {
-        cum += LOAD(m->latency_buckets[b]);
-        if (b < FS_METRICS_NLATENCY)
-            e = fs_buf_printf(
-                out, "funnel_collector_ack_latency_seconds_bucket{le=\"%g\"} %llu\n",
-                latency_bounds[b], cum);
-        else
-            e = fs_buf_printf(
-                out,
-                "funnel_collector_ack_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
-                "funnel_collector_ack_latency_seconds_sum %.6f\n"
-                "funnel_collector_ack_latency_seconds_count %llu\n",
-                cum, (double)LOAD(m->latency_sum_us) / 1e6, cum);
-    }
+        e = fs_prom_hist_render(&m->latency, "funnel_collector_ack_latency_seconds",
+                                "Time from producing an event to its Kafka delivery "
+                                "report.",
+                                out);
     if (!e)
-        e = header(out, "funnel_collector_delivery_failures_total", "counter",
-                   "Events Kafka did not acknowledge (their request got 503).");
+        e = fs_prom_header(out, "funnel_collector_delivery_failures_total", "counter",
+                           "Events Kafka did not acknowledge (their request got 503).");
     if (!e)
         e = fs_buf_printf(out, "funnel_collector_delivery_failures_total %llu\n",
                           LOAD(m->delivery_failures));
     if (!e)
-        e = header(out, "funnel_collector_dead_letter_failures_total", "counter",
-                   "Dead letters that could not be written.");
+        e = fs_prom_header(out, "funnel_collector_dead_letter_failures_total", "counter",
+                           "Dead letters that could not be written.");
     if (!e)
         e = fs_buf_printf(out, "funnel_collector_dead_letter_failures_total %llu\n",
                           LOAD(m->dead_letter_failures));
     if (!e)
-        e = header(out, "funnel_collector_kafka_queue_messages", "gauge",
-                   "Messages waiting in librdkafka's queues.");
+        e = fs_prom_header(out, "funnel_collector_kafka_queue_messages", "gauge",
+                           "Messages waiting in librdkafka's queues.");
     if (!e)
         e = fs_buf_printf(out, "funnel_collector_kafka_queue_messages %lld\n",
                           kafka_queue);
     if (!e)
-        e = header(out, "funnel_collector_inflight_requests", "gauge",
-                   "Requests received and not yet answered.");
+        e = fs_prom_header(out, "funnel_collector_inflight_requests", "gauge",
+                           "Requests received and not yet answered.");
     if (!e)
         e = fs_buf_printf(out, "funnel_collector_inflight_requests %lld\n", inflight);
     return e;
