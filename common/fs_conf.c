@@ -40,6 +40,7 @@ struct fs_conf {
     size_t nkafka;
     int allow_kafka;
     int help, version;
+    struct fs_log *lg; /* borrowed: the program's log sink, for libraries' callbacks */
 };
 
 /* ---- the shared settings (docs/CONFIGURATION.md) ---------------------- */
@@ -177,6 +178,16 @@ fs_conf_t *fs_conf_new(const char *program, const char *usage)
     conf->program = program;
     conf->usage = usage;
     return conf;
+}
+
+void fs_conf_set_log(fs_conf_t *conf, struct fs_log *lg)
+{
+    conf->lg = lg;
+}
+
+struct fs_log *fs_conf_log(const fs_conf_t *conf)
+{
+    return conf ? conf->lg : NULL;
 }
 
 void fs_conf_destroy(fs_conf_t *conf)

@@ -52,6 +52,16 @@ extern const size_t fs_conf_shared_ndefs;
 fs_conf_t *fs_conf_new(const char *program, const char *usage);
 void fs_conf_destroy(fs_conf_t *conf);
 
+struct fs_log;
+/**
+ * Attaches the program's log sink (borrowed; must outlive every client
+ * built from @p conf), so that what librdkafka logs from its own threads
+ * reaches the same sink (fs_kafka_conf_new).  fs_program_start does it.
+ */
+void fs_conf_set_log(fs_conf_t *conf, struct fs_log *lg);
+/** The attached log sink, or NULL. */
+struct fs_log *fs_conf_log(const fs_conf_t *conf);
+
 /** Adds @p n definitions (borrowed: static tables). */
 fs_err_t fs_conf_add(fs_conf_t *conf, const fs_conf_def_t *defs, size_t n) FS_WUR;
 

@@ -16,6 +16,29 @@ static int set(rd_kafka_conf_t *kc, const char *where, const char *name,
     return 0;
 }
 
+/* librdkafka's syslog levels (0 emerg .. 7 debug) onto ours. */
+static fs_log_level_t level_of(int syslog_level)
+{
+    if (syslog_level <= 3)
+        return FS_LOG_ERROR;
+    if (syslog_level == 4)
+        return FS_LOG_WARN;
+    return syslog_level <= 6 ? FS_LOG_INFO : FS_LOG_DEBUG;
+}
+
+/* @locality any librdkafka thread (fs_log_write is thread-safe). */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    const fs_kafka_opaque_t *ko = rd_kafka_opaque(rk);
+    fs_log_level_t lv = level_of(level);
+    if (!ko || !fs_log_enabled(ko->lg, lv))
+        return;
+    fs_log_field_t f[] = {{"source", "librdkafka", 0},
+                          {"facility", fac ? fac : "", 0},
+                          {"client", rd_kafka_name(rk), 0}};
+    fs_log_write_fields(ko->lg, lv, f, sizeof(f) / sizeof(f[0]), "%s", buf);
+}
+
 rd_kafka_conf_t *fs_kafka_conf_new(const fs_conf_t *conf, const char *const *defaults,
                                    char *errstr, size_t sz)
 {
@@ -24,6 +47,7 @@ rd_kafka_conf_t *fs_kafka_conf_new(const fs_conf_t *conf, const char *const *def
         snprintf(errstr, sz, "out of memory");
         return NULL;
     }
+    rd_kafka_conf_set_log_cb(kc, log_cb);
     if (set(kc, "kafka.brokers", "bootstrap.servers", fs_conf_str(conf, "kafka.brokers"),
             errstr, sz))
         goto fail;

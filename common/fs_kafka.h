@@ -15,8 +15,22 @@
 #include <librdkafka/rdkafka.h>
 
 #include "fs_conf.h"
+#include "fs_log.h"
 
 /**
+ * What librdkafka logs (from its own threads) goes through the program's
+ * log sink, so --log-json covers it too.  The log callback finds the sink
+ * through the client's opaque: every opaque given to rd_kafka_conf_set_opaque
+ * on a configuration from fs_kafka_conf_new must be a struct whose FIRST
+ * member is an fs_kafka_opaque_t (as struct sockaddr_in begins like struct
+ * sockaddr).  With no sink (lg NULL) the lines are dropped.
+ */
+typedef struct fs_kafka_opaque {
+    fs_log_t *lg; /* borrowed; outlives the client */
+} fs_kafka_opaque_t;
+
+/**
+ * Also installs the log callback above (the opaque convention applies).
  * @p defaults: NULL-terminated name, value, name, value... list (borrowed).
  * Returns a new configuration, or NULL with @p errstr naming the property
  * ("-X linger.ms: ...").  On failure nothing is left allocated.

@@ -59,15 +59,11 @@ static size_t json_escape(char *dst, size_t cap, const char *s)
     return n;
 }
 
-void fs_log_write(fs_log_t *lg, fs_log_level_t level, const char *fmt, ...)
+static void vwrite(fs_log_t *lg, fs_log_level_t level, const fs_log_field_t *fields,
+                   size_t nfields, const char *fmt, va_list ap)
 {
-    if (!fs_log_enabled(lg, level))
-        return;
     char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -79,27 +75,75 @@ void fs_log_write(fs_log_t *lg, fs_log_level_t level, const char *fmt, ...)
              tm.tm_sec, ts.tv_nsec / 1000000);
 
     char line[4608];
-    int n;
+    size_t n = 0;
+    /* Appends printf output to line, never past its end (n stops at the
+     * last byte, kept for the newline). */
+#define PUT(...)                                                                         \
+    do {                                                                                 \
+        if (n < sizeof(line) - 1) {                                                      \
+            int k_ = snprintf(line + n, sizeof(line) - 1 - n, __VA_ARGS__);              \
+            if (k_ > 0)                                                                  \
+                n += (size_t)k_ < sizeof(line) - 1 - n ? (size_t)k_                      \
+                                                       : sizeof(line) - 2 - n;           \
+        }                                                                                \
+    } while (0)
     if (lg->json) {
         char esc[4096];
         json_escape(esc, sizeof(esc), msg);
-        n = snprintf(
-            line, sizeof(line),
-            "{\"ts\":\"%s\",\"level\":\"%s\",\"program\":\"%s\",\"msg\":\"%s\"}\n", when,
+        PUT("{\"ts\":\"%s\",\"level\":\"%s\",\"program\":\"%s\",\"msg\":\"%s\"", when,
             level_names[level], lg->program, esc);
+        for (size_t i = 0; i < nfields; i++) {
+            if (fields[i].s) {
+                json_escape(esc, sizeof(esc), fields[i].s);
+                PUT(",\"%s\":\"%s\"", fields[i].key, esc);
+            } else {
+                PUT(",\"%s\":%lld", fields[i].key, fields[i].i);
+            }
+        }
+        /* A truncated record must still be one JSON object. */
+        if (n >= sizeof(line) - 2) {
+            n = 0;
+            json_escape(esc, 1024, msg);
+            PUT("{\"ts\":\"%s\",\"level\":\"%s\",\"program\":\"%s\",\"msg\":\"%s\","
+                "\"truncated\":true",
+                when, level_names[level], lg->program, esc);
+        }
+        PUT("}");
     } else {
-        n = snprintf(line, sizeof(line), "%s %s %-5s %s\n", when, lg->program,
-                     level_names[level], msg);
+        PUT("%s %s %-5s %s", when, lg->program, level_names[level], msg);
+        for (size_t i = 0; i < nfields; i++) {
+            if (fields[i].s)
+                PUT(" %s=%s", fields[i].key, fields[i].s);
+            else
+                PUT(" %s=%lld", fields[i].key, fields[i].i);
+        }
     }
-    if (n < 0)
-        return;
-    if ((size_t)n >= sizeof(line)) {
-        n = (int)sizeof(line) - 1;
-        line[n - 1] = '\n';
-    }
+#undef PUT
+    line[n++] = '\n';
     /* One fwrite per record: stdio locks the stream, so lines never interleave. */
-    (void)!fwrite(line, 1, (size_t)n, lg->out);
+    (void)!fwrite(line, 1, n, lg->out);
     fflush(lg->out);
+}
+
+void fs_log_write(fs_log_t *lg, fs_log_level_t level, const char *fmt, ...)
+{
+    if (!fs_log_enabled(lg, level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vwrite(lg, level, NULL, 0, fmt, ap);
+    va_end(ap);
+}
+
+void fs_log_write_fields(fs_log_t *lg, fs_log_level_t level, const fs_log_field_t *fields,
+                         size_t nfields, const char *fmt, ...)
+{
+    if (!fs_log_enabled(lg, level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vwrite(lg, level, fields, nfields, fmt, ap);
+    va_end(ap);
 }
 
 fs_err_t fs_log_level_parse(const char *s, fs_log_level_t *out)

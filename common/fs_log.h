@@ -42,6 +42,22 @@ int fs_log_enabled(const fs_log_t *lg, fs_log_level_t level);
 void fs_log_write(fs_log_t *lg, fs_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/**
+ * One structured field of a record: a string when @p s is non-NULL, else
+ * the integer @p i.  In JSON it becomes a member of the record
+ * ("partition":3); in text it follows the message as key=value.
+ */
+typedef struct fs_log_field {
+    const char *key; /* borrowed; a plain identifier */
+    const char *s;
+    long long i;
+} fs_log_field_t;
+
+/** Writes one record with @p nfields fields after ts/level/program/msg. */
+void fs_log_write_fields(fs_log_t *lg, fs_log_level_t level, const fs_log_field_t *fields,
+                         size_t nfields, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 /** Parses "debug", "info", "warn", "error", "off" (case-insensitive). */
 fs_err_t fs_log_level_parse(const char *s, fs_log_level_t *out) FS_WUR;
 
@@ -49,6 +65,12 @@ fs_err_t fs_log_level_parse(const char *s, fs_log_level_t *out) FS_WUR;
     do {                                                                                 \
         if (fs_log_enabled((lg), (level)))                                               \
             fs_log_write((lg), (level), __VA_ARGS__);                                    \
+    } while (0)
+
+#define FS_LOG_FIELDS(lg, level, fields, nfields, ...)                                   \
+    do {                                                                                 \
+        if (fs_log_enabled((lg), (level)))                                               \
+            fs_log_write_fields((lg), (level), (fields), (nfields), __VA_ARGS__);        \
     } while (0)
 
 #define FS_DEBUG(lg, ...) FS_LOG(lg, FS_LOG_DEBUG, __VA_ARGS__)

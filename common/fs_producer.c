@@ -10,6 +10,7 @@
 #include "fs_kafka.h"
 
 struct fs_producer {
+    fs_kafka_opaque_t ko; /* first: librdkafka's log lines find the sink here */
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt;     /* events */
     rd_kafka_topic_t *rkt_dlq; /* dead letters */
@@ -62,6 +63,7 @@ fs_producer_t *fs_producer_new(const fs_conf_t *conf, int message_timeout_ms,
             goto fail;
         }
     }
+    p->ko.lg = fs_conf_log(conf);
     rd_kafka_conf_set_opaque(kc, p);
     rd_kafka_conf_set_dr_msg_cb(kc, dr_msg_cb);
     char err[512];

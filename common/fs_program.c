@@ -38,5 +38,6 @@ int fs_program_start(fs_conf_t *conf, int argc, char **argv, const char *program
         fprintf(stderr, "%s: out of memory\n", program);
         return 1;
     }
+    fs_conf_set_log(conf, *lg);
     return -1;
 }

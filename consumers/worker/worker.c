@@ -34,6 +34,7 @@ typedef struct part {
 } part_t;
 
 struct fs_worker {
+    fs_kafka_opaque_t ko; /* first: librdkafka's log lines find the sink here */
     fs_worker_opts_t opts;
     const fs_definition_t *def; /* borrowed */
     fs_log_t *lg;               /* borrowed */
@@ -129,8 +130,12 @@ static void dead_letter(fs_worker_t *w, const rd_kafka_message_t *m, const char 
     }
     w->dlq_pending++;
     w->st_dlq++;
-    FS_WARN(w->lg, "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s", w->topic,
-            m->partition, m->offset, reason);
+    fs_log_field_t where[] = {{"topic", w->topic, 0},
+                              {"partition", NULL, m->partition},
+                              {"offset", NULL, m->offset}};
+    FS_LOG_FIELDS(w->lg, FS_LOG_WARN, where, 3,
+                  "dead letter: %s [%" PRId32 "] @%" PRId64 ": %s", w->topic,
+                  m->partition, m->offset, reason);
 }
 
 static void on_dlq_delivery(void *app, void *msg, rd_kafka_resp_err_t err)
@@ -465,6 +470,7 @@ fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def,
     w->batch_now = opts->batch_max;
     w->def = def;
     w->lg = lg;
+    w->ko.lg = lg;
     snprintf(w->topic, sizeof(w->topic), "%s", fs_conf_str(conf, "kafka.topic"));
     if (!(w->codec = fs_codec_new(NULL, errstr, sz)) ||
         !(w->sink = fs_sink_new(conf, w->topic, opts->dedup_ttl_s, opts->person_ttl_s,

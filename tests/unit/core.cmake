@@ -1,5 +1,6 @@
 fs_unit_test(test_conf SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_conf.c LIBS fs_core)
 fs_unit_test(test_core SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_core.c LIBS fs_core)
+fs_unit_test(test_log_fields SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_log_fields.c LIBS fs_core)
 
 # The configuration reference is generated from the programs' own tables;
 # this fails when a setting changes without `scripts/gen-config-doc`.
