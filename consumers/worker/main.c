@@ -7,6 +7,10 @@
  */
 #include <stdio.h>
 
+#include <string.h>
+
+#include "counters.h"
+#include "endpoint.h"
 #include "fs_conf.h"
 #include "fs_definition.h"
 #include "fs_log.h"
@@ -21,7 +25,18 @@ static const char *const shared_keys[] = {
     "half_life_days", "sla_days",    "log.level",
     "log.json",       NULL};
 
+/* "off" or host:port. */
+static fs_err_t check_listen(const char *v, char *errstr, size_t sz)
+{
+    return strcmp(v, "off") == 0 ? FS_OK : fs_conf_check_hostport(v, errstr, sz);
+}
+
 static const fs_conf_def_t worker_defs[] = {
+    /* Loopback by default: metrics are for the host's scraper; containers
+     * and pods set 0.0.0.0:9100 (deploy/). */
+    {"worker.listen", "listen", "FUNNEL_WORKER_LISTEN", FS_CONF_STRING, "127.0.0.1:9100",
+     0, 0, check_listen,
+     "HTTP address host:port of GET /metrics, /healthz, /readyz (off: none)"},
     /* One batch is one commit script; full batches are pipelined (see
      * sink.h).  Only a backlog fills a batch (below saturation --batch-ms
      * cuts it first).  Larger batches merge more counter increments and
@@ -56,6 +71,8 @@ int main(int argc, char **argv)
     fs_log_t *lg = NULL;
     fs_definition_t *def = NULL;
     fs_worker_t *w = NULL;
+    fs_counters_t *counters = NULL;
+    fs_worker_endpoint_t *ep = NULL;
     fs_conf_t *conf = fs_conf_new("funnel-worker", "funnel-worker [options]");
     if (!conf || fs_conf_use(conf, shared_keys) ||
         fs_conf_add(conf, worker_defs, sizeof(worker_defs) / sizeof(worker_defs[0])))
@@ -72,7 +89,7 @@ int main(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    if (fs_signal_install() != FS_OK)
+    if (fs_signal_install() != FS_OK || !(counters = fs_counters_new()))
         goto out;
     fs_worker_opts_t opts = {
         .batch_max = (int)fs_conf_int(conf, "worker.batch_max"),
@@ -84,17 +101,31 @@ int main(int argc, char **argv)
                    fs_conf_int(conf, "half_life_days") * 86400000LL,
                    fs_conf_int(conf, "sla_days") * 86400000LL,
                    !fs_conf_bool(conf, "worker.attribution")},
+        .counters = counters,
     };
     if (!(w = fs_worker_new(conf, def, lg, &opts, err, sizeof(err)))) {
         FS_ERROR(lg, "%s", err);
         goto out;
+    }
+    const char *listen = fs_conf_str(conf, "worker.listen");
+    if (strcmp(listen, "off") != 0) {
+        /* Not fatal: several workers on one host (tests, benchmarks) share
+         * the default address; the first serves, the others count on. */
+        if (!(ep = fs_worker_endpoint_new(listen, conf, counters, fs_worker_kafka(w),
+                                          fs_conf_str(conf, "kafka.topic"), lg, err,
+                                          sizeof(err))))
+            FS_WARN(lg, "no /metrics, /healthz, /readyz: %s", err);
+        else
+            FS_INFO(lg, "serving /metrics, /healthz, /readyz on %s", listen);
     }
     FS_INFO(lg, "consuming %s in group %s", fs_conf_str(conf, "kafka.topic"),
             fs_conf_str(conf, "kafka.group"));
     rc = fs_worker_run(w);
     FS_INFO(lg, "stopped");
 out:
+    fs_worker_endpoint_destroy(ep); /* before the worker: it borrows its consumer */
     fs_worker_destroy(w);
+    fs_counters_destroy(counters);
     fs_definition_destroy(def);
     fs_log_destroy(lg);
     fs_conf_destroy(conf);

@@ -14,6 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "counters.h"
 #include "fs_buf.h"
 #include "fs_codec.h"
 #include "fs_kafka.h"
@@ -130,6 +131,7 @@ static void dead_letter(fs_worker_t *w, const rd_kafka_message_t *m, const char 
     }
     w->dlq_pending++;
     w->st_dlq++;
+    fs_counters_dead_letter(w->opts.counters);
     fs_log_field_t where[] = {{"topic", w->topic, 0},
                               {"partition", NULL, m->partition},
                               {"offset", NULL, m->offset}};
@@ -233,6 +235,8 @@ static void batch_done(fs_worker_t *w, fs_sink_part_t *parts, size_t n, int slot
     w->st_conflicts += (uint64_t)res->conflicts;
     w->batch_now = fs_plan_batch_size(w->batch_now, w->opts.batch_max, res->conflicts);
     w->st_apply_ms += fs_sink_last_apply_ms(w->sink);
+    fs_counters_batch(w->opts.counters, res->applied, res->duplicates, res->conflicts,
+                      fs_sink_last_apply_ms(w->sink) / 1000.0);
     rd_kafka_topic_partition_list_t *commit = rd_kafka_topic_partition_list_new((int)n);
     for (size_t i = 0; i < n; i++) {
         int32_t p = parts[i].plan->partition;
@@ -242,9 +246,12 @@ static void batch_done(fs_worker_t *w, fs_sink_part_t *parts, size_t n, int slot
                     "dropping its batch",
                     p);
             w->parts[p].epoch = 0;
-        } else if (commit) {
-            rd_kafka_topic_partition_list_add(commit, w->topic, p)->offset =
-                parts[i].plan->last_offset + 1;
+            fs_counters_revoked(w->opts.counters, p);
+        } else {
+            fs_counters_applied(w->opts.counters, p, parts[i].plan->last_offset + 1);
+            if (commit)
+                rd_kafka_topic_partition_list_add(commit, w->topic, p)->offset =
+                    parts[i].plan->last_offset + 1;
         }
     }
     if (commit) {
@@ -414,6 +421,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 continue;
             }
             pt->epoch = epoch;
+            fs_counters_assigned(w->opts.counters, tp->partition, next);
             fs_plan_clear(pt->slot[0]);
             fs_plan_clear(pt->slot[1]);
             rd_kafka_topic_partition_list_add(claimed, tp->topic, tp->partition)->offset =
@@ -436,6 +444,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         for (int i = 0; i < parts->cnt; i++) {
             part_t *pt = part_get(w, parts->elems[i].partition);
+            fs_counters_revoked(w->opts.counters, parts->elems[i].partition);
             if (pt) {
                 pt->epoch = 0;
                 fs_plan_clear(pt->slot[0]);
@@ -640,6 +649,11 @@ int fs_worker_run(fs_worker_t *w)
         (void)apply_batches(w, 1);
     leave_group(w);
     return w->fatal ? 1 : 0;
+}
+
+rd_kafka_t *fs_worker_kafka(fs_worker_t *w)
+{
+    return w->rk;
 }
 
 void fs_worker_destroy(fs_worker_t *w)

@@ -15,6 +15,9 @@
 #ifndef FS_WORKER_H
 #define FS_WORKER_H
 
+#include <librdkafka/rdkafka.h>
+
+#include "counters.h"
 #include "fs_conf.h"
 #include "fs_definition.h"
 #include "fs_log.h"
@@ -27,6 +30,7 @@ typedef struct fs_worker_opts {
     int person_ttl_s;  /* how long person state outlives the person's last event */
     int stats_every_s; /* period of the stats log line, 0 = never */
     fs_person_params_t person; /* attribution and handoff parameters */
+    fs_counters_t *counters;   /* borrowed, outlives the worker; NULL: none kept */
 } fs_worker_opts_t;
 
 typedef struct fs_worker fs_worker_t;
@@ -42,6 +46,12 @@ fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def,
  * fatal error (logged); a restarted worker resumes exactly.
  */
 int fs_worker_run(fs_worker_t *w);
+
+/**
+ * The worker's consumer, for the endpoint's watermark queries (librdkafka
+ * is thread-safe).  Borrowed: valid until fs_worker_destroy.
+ */
+rd_kafka_t *fs_worker_kafka(fs_worker_t *w);
 
 void fs_worker_destroy(fs_worker_t *w);
 
