@@ -1,4 +1,4 @@
-"""The one-host deployment (deploy/compose, SPEC §14), end to end with real
+"""The one-host deployment (deploy/compose), end to end with real
 containers: build the images, `up`, post events to the collector on
 127.0.0.1:8080, wait until the aggregates show all of them, read both
 workers' /metrics, kill one worker container and see the other take its

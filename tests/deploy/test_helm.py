@@ -1,6 +1,6 @@
-"""The Helm chart (deploy/helm/funnelstream, SPEC §14): `helm lint` clean,
+"""The Helm chart (deploy/helm/funnelstream): `helm lint` clean,
 `helm template` valid Kubernetes (kubernetes-validate --strict, its own
-schemas), and the rendered objects carry what §14 asks — checked here
+schemas), and the rendered objects carry what operating it needs — checked here
 because schema validation does not see meaning: probes on healthz/readyz,
 resources, non-root read-only containers, addresses and credentials from
 Secrets, a KEDA ScaledObject on the group's lag with max replicas <=

@@ -1,4 +1,4 @@
-"""deploy/systemd (SPEC §14): every daemon has a unit that
+"""deploy/systemd: every daemon has a unit that
 `systemd-analyze verify` accepts without a word, hardened, and Type=notify
 exactly where the program notifies (the collector: READY=1/STOPPING=1;
 the worker and the dashboard do not).  The units name /usr/local/bin; the

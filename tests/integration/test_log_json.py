@@ -1,4 +1,4 @@
-"""--log-json (SPEC §14): every line a daemon writes is one JSON object with
+"""--log-json: every line a daemon writes is one JSON object with
 ts, level, program and msg — librdkafka's own lines included — through a run
 in which the Kafka broker goes away and comes back (deploy/local/stack
 stop-kafka / start-kafka, as test_chaos.py restarts it)."""

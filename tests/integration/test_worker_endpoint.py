@@ -1,4 +1,4 @@
-"""funnel-worker's HTTP endpoint (SPEC §14): GET /metrics, /healthz, /readyz
+"""funnel-worker's HTTP endpoint: GET /metrics, /healthz, /readyz
 on --listen, against the real stack.
 
 Redis here is a private redis-server the test starts on a free port (the
