@@ -56,7 +56,7 @@ COPY --from=build /out/runtime-packages /usr/share/funnelstream/runtime-packages
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       $(cat /usr/share/funnelstream/runtime-packages) ca-certificates \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
  && useradd --system --uid 10001 --home-dir /nonexistent --no-create-home \
       --shell /usr/sbin/nologin funnel
 COPY --from=build /out/bin/ /usr/local/bin/
