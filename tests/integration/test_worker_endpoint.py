@@ -161,6 +161,14 @@ def test_lag_counters_and_readiness(fs_ctx, fs_procs, private_redis):
     assert sum(offsets.values()) == n + dups + poison, offsets
     assert fs_http(wport, "GET", "/readyz")[0] == 200
 
+    # Redis gone (not paused): not ready at once, still alive.
+    private_redis["proc"].terminate()
+    private_redis["proc"].wait(timeout=30)
+    status, _, body = fs_http(wport, "GET", "/readyz")
+    assert status == 503 and b"redis" in body.lower(), body
+    assert fs_http(wport, "GET", "/healthz")[0] == 200
+    assert scrape(wport)[("funnel_worker_redis_up", "")] == 0
+
 
 def test_listen_off_and_address_in_use(fs_ctx, fs_procs):
     """--listen off serves nothing; an address in use is a warning, not a
