@@ -148,6 +148,8 @@ fs_err_t fs_counters_render(const fs_counters_t *cc, const char *topic,
             continue;
         int64_t from = next >= 0 ? next : lo;
         int64_t lag = hi > from ? hi - from : 0;
+        /* The topic needs no escaping in a label: topic names are
+         * [A-Za-z0-9._-] (fs_conf_check_topic). */
         e = fs_buf_printf(
             out,
             "funnel_worker_consumer_lag_messages{topic=\"%s\",partition=\"%" PRId32

@@ -94,6 +94,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     fs_worker_endpoint_t *ep = cls;
     (void)version;
     (void)upload_data;
+    (void)con_cls;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         if (*upload_size) { /* bodies are not read: drop them */
             *upload_size = 0;
@@ -101,7 +102,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         }
         return text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
     }
-    (void)con_cls;
     char why[512];
     if (strcmp(url, "/healthz") == 0)
         return text(conn, MHD_HTTP_OK, "ok\n");
