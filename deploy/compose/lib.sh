@@ -15,7 +15,15 @@ pick_compose() {
     fi
 }
 
+# Runs the compose command with its output in $COMPOSE_LOG (shown when it
+# fails): podman-compose prints every podman command it runs, and recreates
+# dependencies despite --no-deps ("name already in use", harmless).
 compose() {
-    # podman-compose prints every podman command it runs on stdout.
-    "${COMPOSE[@]}" "$@" >&2
+    mkdir -p "$CACHE"
+    COMPOSE_LOG="$CACHE/compose.log"
+    printf '\n$ %s\n' "${COMPOSE[*]} $*" >>"$COMPOSE_LOG"
+    if ! "${COMPOSE[@]}" "$@" >>"$COMPOSE_LOG" 2>&1; then
+        tail -n 40 "$COMPOSE_LOG" >&2
+        die "${COMPOSE[*]} $* failed (log: $COMPOSE_LOG)"
+    fi
 }
