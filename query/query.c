@@ -192,6 +192,12 @@ fs_err_t fs_query_new(fs_query_kind_t kind, const fs_query_opts_t *o, int64_t to
     }
     q->kind = kind;
     q->format = format;
+    if (o->v[FS_OPT_CHANNEL] && o->v[FS_OPT_CAMPAIGN]) {
+        snprintf(why, sizeof(why), "%schannel and %scampaign are mutually exclusive",
+                 prefix, prefix);
+        invalid(errstr, sz, prefix, FS_OPT_CHANNEL, why);
+        goto fail;
+    }
     if (fs_report_range(o->v[FS_OPT_FROM], o->v[FS_OPT_TO], today, &q->from, &q->to, why,
                         sizeof(why)) != FS_OK ||
         fs_report_filter(o->v[FS_OPT_CHANNEL], o->v[FS_OPT_CAMPAIGN], &q->funnel.filter,

@@ -160,8 +160,8 @@ static void test_options(void)
     EXPECT(FS_QUERY_FUNNEL, "", "from: \"2026-02-30\" is not a date YYYY-MM-DD", "from",
            "2026-02-30");
     EXPECT(FS_QUERY_FUNNEL, "", "model: not an option of \"funnel\"", "model", "linear");
-    EXPECT(FS_QUERY_FUNNEL, "", "channel and campaign are mutually exclusive", "channel",
-           "a", "campaign", "b");
+    EXPECT(FS_QUERY_FUNNEL, "", "channel: channel and campaign are mutually exclusive",
+           "channel", "a", "campaign", "b");
     EXPECT(FS_QUERY_ATTRIBUTION, "",
            "model: required, one of first_touch, last_touch, linear, position_based, "
            "time_decay, w_shaped",
