@@ -16,6 +16,7 @@ static const struct {
     [FS_ROUTE_FUNNEL] = {"/api/funnel", "/api/funnel"},
     [FS_ROUTE_ATTRIBUTION] = {"/api/attribution", "/api/attribution"},
     [FS_ROUTE_HANDOFF] = {"/api/handoff", "/api/handoff"},
+    [FS_ROUTE_HANDOFF_DELAYS] = {"/api/handoff/delays", "/api/handoff/delays"},
     [FS_ROUTE_SERIES] = {"/api/series", "/api/series"},
     [FS_ROUTE_HEALTHZ] = {"/healthz", "/healthz"},
     [FS_ROUTE_READYZ] = {"/readyz", "/readyz"},
@@ -52,6 +53,9 @@ int fs_api_route_kind(fs_api_route_t route, fs_query_kind_t *kind)
         return 0;
     case FS_ROUTE_HANDOFF:
         *kind = FS_QUERY_HANDOFF;
+        return 0;
+    case FS_ROUTE_HANDOFF_DELAYS:
+        *kind = FS_QUERY_HANDOFF_DELAYS;
         return 0;
     case FS_ROUTE_SERIES:
         *kind = FS_QUERY_SERIES;

@@ -75,7 +75,8 @@ int fs_cmd_query(const fs_conf_t *conf, fs_log_t *lg, fs_query_kind_t kind)
     int rc;
 
     if ((rc = fs_cmd_reject_flags(conf, name, fs_cmd_serve_keys)) ||
-        (kind != FS_QUERY_HANDOFF && (rc = fs_cmd_reject_flags(conf, name, sla_key))))
+        (kind != FS_QUERY_HANDOFF && kind != FS_QUERY_HANDOFF_DELAYS &&
+         (rc = fs_cmd_reject_flags(conf, name, sla_key))))
         goto done;
     if (fs_report_format_parse(fs_conf_str(conf, "format"), isatty(STDOUT_FILENO),
                                &format) != FS_OK) {

@@ -24,6 +24,7 @@
     "       funnel-query attribution --model M [--by channel|campaign|department|type] " \
     "[--currency K] [--from D] [--to D] [--format ...]\n"                                \
     "       funnel-query handoff     [--from D] [--to D] [--format ...]\n"               \
+    "       funnel-query handoff-delays [--from D] [--to D] [--format ...]\n"            \
     "       funnel-query series      --metric events|users|revenue|leads [--stage S] "   \
     "[--from D] [--to D] [--channel C | --campaign C] [--model M] [--currency K] "       \
     "[--format ...]\n"                                                                   \
@@ -66,7 +67,7 @@ static const char *const shared_keys[] = {"redis.url", "redis.password_file", "n
                                           "sla_days",  "log.level",           "log.json",
                                           NULL};
 
-#define SUBCOMMANDS "funnel, attribution, handoff, series or serve"
+#define SUBCOMMANDS "funnel, attribution, handoff, handoff-delays, series or serve"
 
 int main(int argc, char **argv)
 {

@@ -16,8 +16,11 @@
 #include "handoff_report.h"
 #include "series.h"
 
-static const char *const kind_names[FS_QUERY__COUNT] = {"funnel", "attribution",
-                                                        "handoff", "series"};
+static const char *const kind_names[FS_QUERY__COUNT] = {
+    [FS_QUERY_FUNNEL] = "funnel",   [FS_QUERY_ATTRIBUTION] = "attribution",
+    [FS_QUERY_HANDOFF] = "handoff", [FS_QUERY_HANDOFF_DELAYS] = "handoff-delays",
+    [FS_QUERY_SERIES] = "series",
+};
 
 static const struct option {
     const char *name;
@@ -41,6 +44,7 @@ static const unsigned takes[FS_QUERY__COUNT] = {
     [FS_QUERY_ATTRIBUTION] = B(FS_OPT_FROM) | B(FS_OPT_TO) | B(FS_OPT_MODEL) |
                              B(FS_OPT_BY) | B(FS_OPT_CURRENCY),
     [FS_QUERY_HANDOFF] = B(FS_OPT_FROM) | B(FS_OPT_TO),
+    [FS_QUERY_HANDOFF_DELAYS] = B(FS_OPT_FROM) | B(FS_OPT_TO),
     [FS_QUERY_SERIES] = B(FS_OPT_FROM) | B(FS_OPT_TO) | B(FS_OPT_CHANNEL) |
                         B(FS_OPT_CAMPAIGN) | B(FS_OPT_MODEL) | B(FS_OPT_CURRENCY) |
                         B(FS_OPT_METRIC) | B(FS_OPT_STAGE),
@@ -232,6 +236,7 @@ fs_err_t fs_query_new(fs_query_kind_t kind, const fs_query_opts_t *o, int64_t to
         break;
     }
     case FS_QUERY_HANDOFF:
+    case FS_QUERY_HANDOFF_DELAYS:
         q->handoff.from = q->from;
         q->handoff.to = q->to;
         q->handoff.sla_days = o->sla_days;
@@ -290,6 +295,7 @@ fs_err_t fs_query_read(fs_query_t *q, fs_qstore_t *qs, char *errstr, size_t sz)
                                              r->currency, q->departments, errstr, sz);
         return err;
     case FS_QUERY_HANDOFF:
+    case FS_QUERY_HANDOFF_DELAYS:
         err = fs_qstore_require_attribution(qs, errstr, sz);
         return err ? err : fs_qstore_read_handoff(qs, &q->handoff, errstr, sz);
     case FS_QUERY_SERIES:
@@ -310,6 +316,8 @@ fs_err_t fs_query_render(const fs_query_t *q, fs_buf_t *out)
         return fs_attr_render(&q->attr, q->format, out);
     case FS_QUERY_HANDOFF:
         return fs_handoff_render(&q->handoff, q->format, out);
+    case FS_QUERY_HANDOFF_DELAYS:
+        return fs_handoff_delays_render(&q->handoff, q->format, out);
     case FS_QUERY_SERIES:
         return fs_series_render(&q->series, q->format, out);
     default:

@@ -27,6 +27,7 @@ typedef enum fs_query_kind {
     FS_QUERY_FUNNEL,
     FS_QUERY_ATTRIBUTION,
     FS_QUERY_HANDOFF,
+    FS_QUERY_HANDOFF_DELAYS, /* the handoff's delay histogram */
     FS_QUERY_SERIES,
     FS_QUERY__COUNT
 } fs_query_kind_t;
@@ -57,7 +58,8 @@ typedef struct fs_query fs_query_t;
 /** The name of @p kind ("funnel", ...), which is its subcommand and API path. */
 const char *fs_query_kind_name(fs_query_kind_t kind);
 
-/** @returns 0 and sets *kind for "funnel", "attribution", "handoff", "series"; else -1.
+/** @returns 0 and sets *kind for "funnel", "attribution", "handoff", "handoff-delays",
+ *          "series"; else -1.
  */
 int fs_query_kind_parse(const char *name, fs_query_kind_t *kind);
 

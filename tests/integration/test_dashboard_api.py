@@ -47,7 +47,8 @@ def test_api_answers_are_the_cli_json(dashboard):
     r = span()
     channel, campaign = busiest(d, "channel"), busiest(d, "campaign")
     cases = [("funnel", {}), ("funnel", r), ("funnel", {**r, "channel": channel}),
-             ("funnel", {**r, "campaign": campaign}), ("handoff", r), ("handoff", {})]
+             ("funnel", {**r, "campaign": campaign}), ("handoff", r), ("handoff", {}),
+             ("handoff-delays", r), ("handoff-delays", {})]
     for model in MODELS:
         for by in ("channel", "campaign", "department", "type"):
             cases.append(("attribution", {**r, "model": model, "by": by}))
@@ -63,7 +64,7 @@ def test_api_answers_are_the_cli_json(dashboard):
               ("series", {**r, "metric": "leads"}),
               ("series", {"metric": "events", "stage": "interest"})]
     for kind, params in cases:
-        status, headers, body = d.get(f"/api/{kind}", params)
+        status, headers, body = d.get("/api/" + kind.replace("-", "/"), params)
         assert status == 200, (kind, params, body)
         assert headers["Content-Type"] == "application/json"
         assert body == d.cli(kind, *flags(params)), (kind, params)
@@ -92,7 +93,12 @@ def test_series_sum_to_the_reports(dashboard):
     assert sum(round(float(p["value"]) * 100) for p in rev["points"]) == \
         round(float(top["revenue"]) * 100)
     leads = d.api("/api/series", {**r, "metric": "leads"})
-    assert sum(p["value"] for p in leads["points"]) == d.api("/api/handoff", r)["leads"]
+    handoff = d.api("/api/handoff", r)
+    assert sum(p["value"] for p in leads["points"]) == handoff["leads"]
+    delays = d.api("/api/handoff/delays", r)
+    assert sum(b["handoffs"] for b in delays["buckets"]) == delays["handoffs"]
+    # Every lead handed off within the SLA has a delay, and only those do.
+    assert delays["handoffs"] == handoff["handed_off_within_sla"]
 
 
 @pytest.mark.parametrize("path, status, names", [
@@ -107,6 +113,7 @@ def test_series_sum_to_the_reports(dashboard):
     ("/api/funnel?colour=red", 400, "colour"),
     ("/api/funnel?from=2026-11-01&from=2026-11-02", 400, "from"),
     ("/api/series?metric=bananas", 400, "metric"),
+    ("/api/handoff/delays?channel=email", 400, "channel"),
     ("/api/series?metric=users", 400, "stage"),
     ("/api/series?metric=leads&channel=email", 400, "channel"),
     ("/api/funnel?from=2026-11-01%00", 400, "from"),
