@@ -53,8 +53,8 @@ def post_journeys(ctx, collector, users, days, seed):
 class Dashboard:
     """A pipeline with data and `serve` over it."""
 
-    def __init__(self, ctx, procs, serve):
-        self.ctx, self.procs, self.serve = ctx, procs, serve
+    def __init__(self, ctx, procs, collector, serve):
+        self.ctx, self.procs, self.collector, self.serve = ctx, procs, collector, serve
         self.port = serve.port
         self.url = f"http://127.0.0.1:{serve.port}/"
 
@@ -95,7 +95,7 @@ def dashboard(fs_stack, tmp_path_factory, request):
         post_journeys(ctx, collector, users=300, days=20, seed=11)
         fs_wait_offsets(ctx, [d for d in procs.daemons if d.name == "worker"])
         serve = start_serve(procs)
-        yield Dashboard(ctx, procs, serve)
+        yield Dashboard(ctx, procs, collector, serve)
     finally:
         problems = procs.stop_all()
         fs_drop_ctx(ctx)
