@@ -10,7 +10,6 @@
 #include "serve.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,7 +22,7 @@
 #include "api.h"
 #include "fs_buf.h"
 #include "fs_day.h"
-#include "fs_url.h"
+#include "fs_httpd.h"
 #include "serve_metrics.h"
 #include "store.h"
 #include "web_page.h"
@@ -329,37 +328,16 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    fs_serve_t *sv = cls;
-    char line[512];
-    vsnprintf(line, sizeof(line), fmt, ap);
-    line[strcspn(line, "\n")] = '\0';
-    FS_DEBUG(sv->lg, "libmicrohttpd: %s", line);
-}
-
 /* ---- lifecycle -------------------------------------------------------- */
 
 fs_serve_t *fs_serve_new(const fs_conf_t *conf, const fs_serve_opts_t *opts, fs_log_t *lg,
                          char *errstr, size_t sz)
 {
-    fs_hostport_t hp;
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-                             .ai_socktype = SOCK_STREAM};
-    struct addrinfo *ai = NULL;
-    char port[8], e[256];
+    fs_httpd_addr_t addr;
     fs_serve_t *sv = NULL;
 
-    if (fs_hostport_parse(opts->listen, &hp, e, sizeof(e)) != FS_OK) {
-        snprintf(errstr, sz, "serve.listen: %s", e);
+    if (fs_httpd_resolve(opts->listen, "serve.listen", &addr, errstr, sz) != FS_OK)
         return NULL;
-    }
-    snprintf(port, sizeof(port), "%d", hp.port);
-    int gai = getaddrinfo(hp.host[0] ? hp.host : NULL, port, &hints, &ai);
-    if (gai != 0) {
-        snprintf(errstr, sz, "serve.listen: %s: %s", opts->listen, gai_strerror(gai));
-        return NULL;
-    }
     if (!(sv = calloc(1, sizeof(*sv))) || !(sv->metrics = fs_serve_metrics_new())) {
         snprintf(errstr, sz, "out of memory");
         goto fail;
@@ -374,16 +352,15 @@ fs_serve_t *fs_serve_new(const fs_conf_t *conf, const fs_serve_opts_t *opts, fs_
     }
     sv->pool_mu_init = 1;
     atomic_store(&sv->ready, 0);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
     /* 16 KiB per connection bounds a request's headers and URL: a longer
      * one is refused by libmicrohttpd (414/431) before it reaches us. */
     sv->mhd = MHD_start_daemon(
-        flags, (uint16_t)hp.port, NULL, NULL, handle, sv, MHD_OPTION_NOTIFY_COMPLETED,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+            addr.mhd_flags,
+        (uint16_t)addr.port, NULL, NULL, handle, sv, MHD_OPTION_NOTIFY_COMPLETED,
         completed, sv, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_SOCK_ADDR,
-        ai->ai_addr, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, sv, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_SOCK_ADDR, addr.sa,
+        MHD_OPTION_EXTERNAL_LOGGER, fs_httpd_log, lg, MHD_OPTION_CONNECTION_LIMIT,
         opts->max_connections, MHD_OPTION_LISTEN_BACKLOG_SIZE, 256u,
         opts->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, opts->threads,
         MHD_OPTION_END);
@@ -392,21 +369,18 @@ fs_serve_t *fs_serve_new(const fs_conf_t *conf, const fs_serve_opts_t *opts, fs_
                  errno ? strerror(errno) : "libmicrohttpd refused");
         goto fail;
     }
-    freeaddrinfo(ai);
+    fs_httpd_addr_free(&addr);
     return sv;
 fail:
-    freeaddrinfo(ai);
+    fs_httpd_addr_free(&addr);
     fs_serve_destroy(sv);
     return NULL;
 }
 
 int fs_serve_port(const fs_serve_t *sv)
 {
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(sv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    return info ? info->port : -1;
+    return fs_httpd_port(sv->mhd);
 }
-
 void fs_serve_destroy(fs_serve_t *sv)
 {
     if (!sv)

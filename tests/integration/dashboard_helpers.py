@@ -11,7 +11,6 @@ import datetime
 import json
 import os
 import subprocess
-import time
 import urllib.parse
 import uuid
 

@@ -10,12 +10,10 @@ input gets 400/404/405 naming the parameter and never crashes the daemon
 import datetime
 import json
 import os
-import signal
 import subprocess
 import time
 
 import pytest
-import redis
 
 from conftest import fs_binary, fs_free_port, fs_http
 from dashboard_helpers import MODELS, STAGES, dashboard, start_serve, today  # noqa: F401
@@ -196,7 +194,7 @@ def test_redis_down_then_back(fs_ctx, fs_procs, tmp_path):
         status, _, body = fs_http(serve.port, "GET", "/api/funnel")
         assert status == 503 and "error" in json.loads(body)
         assert fs_http(serve.port, "GET", "/healthz")[0] == 200
-        proc, _ = start_redis_on(str(tmp_path), port)
+        proc, _ = start_redis(str(tmp_path), port=port)
         deadline = time.monotonic() + 10
         while fs_http(serve.port, "GET", "/readyz")[0] != 200:
             assert time.monotonic() < deadline, "readyz never recovered"
@@ -208,21 +206,6 @@ def test_redis_down_then_back(fs_ctx, fs_procs, tmp_path):
         assert errors and float(errors[0].split()[1]) >= 2
     finally:
         stop_redis(proc)
-
-
-def start_redis_on(tmp, port):
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", tmp],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(host="127.0.0.1", port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            return proc, port
-        except redis.exceptions.ConnectionError:
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
 
 
 def acl_user(ctx, name, password, rules):
