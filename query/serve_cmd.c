@@ -20,8 +20,9 @@
 /* Messages of failures that retrying cannot fix. */
 static int misconfigured(const char *errstr)
 {
-    static const char *const marks[] = {"AUTH",   "WRONGPASS", "NOPERM",
-                                        "NOAUTH", "SELECT",    "password_file"};
+    /* fs_redis_connect() prefixes the failed step ("AUTH: ...", "SELECT: ..."). */
+    static const char *const marks[] = {"AUTH: ", "SELECT: ", "WRONGPASS",
+                                        "NOPERM", "NOAUTH",   "password_file"};
     for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
         if (strstr(errstr, marks[i]))
             return 1;

@@ -10,6 +10,7 @@ input gets 400/404/405 naming the parameter and never crashes the daemon
 import datetime
 import json
 import os
+import socket
 import subprocess
 import time
 
@@ -146,6 +147,35 @@ def test_methods_and_oversized_requests(dashboard):
     assert status in (400, 414, 431)
     assert fs_http(port, "HEAD", "/api/funnel")[0] == 200
     assert dashboard.serve.alive()
+
+
+def test_connections_are_bounded(fs_ctx, fs_procs):
+    serve = start_serve(fs_procs, "--max-connections", "4")
+    held = []
+    try:
+        for _ in range(4):
+            held.append(socket.create_connection(("127.0.0.1", serve.port)))
+            held[-1].sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b" 200 " in held[-1].recv(4096)  # kept alive: the slot stays taken
+        # A fifth connection is closed without an answer while four are held.
+        with pytest.raises((ConnectionError, OSError)):
+            with socket.create_connection(("127.0.0.1", serve.port), timeout=5) as extra:
+                extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                if not extra.recv(4096):
+                    raise ConnectionError("closed")
+    finally:
+        for s in held:
+            s.close()
+    deadline = time.monotonic() + 10
+    while True:  # the slots come back once the held connections are gone
+        try:
+            if fs_http(serve.port, "GET", "/healthz", timeout=5)[0] == 200:
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "serve never took connections again"
+        time.sleep(0.1)
+    assert serve.alive()
 
 
 def test_health_and_metrics(dashboard):
