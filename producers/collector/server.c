@@ -39,7 +39,6 @@
 #include "server.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,7 +53,7 @@
 
 #include "fs_buf.h"
 #include "fs_hash.h"
-#include "fs_url.h"
+#include "fs_httpd.h"
 #include "fs_uuid.h"
 #include "intake.h"
 #include "metrics.h"
@@ -914,42 +913,22 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&srv->inflight, 1);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    fs_server_t *srv = cls;
-    char msg[512];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    msg[strcspn(msg, "\n")] = '\0';
-    FS_DEBUG(srv->lg, "http: %s", msg);
-}
-
 /* ---- lifecycle -------------------------------------------------------- */
 
 fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer,
                            fs_producer_t *bulk, const fs_definition_t *def, fs_log_t *lg,
                            char *errstr, size_t sz)
 {
-    fs_hostport_t hp;
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-                             .ai_socktype = SOCK_STREAM};
-    struct addrinfo *ai = NULL;
-    char port[8], e[256];
-    if (fs_hostport_parse(opts->listen, &hp, e, sizeof(e)) != FS_OK) {
-        snprintf(errstr, sz, "listen: %s", e);
+    fs_httpd_addr_t addr;
+    char e[256];
+    if (fs_httpd_resolve(opts->listen, "listen", &addr, errstr, sz) != FS_OK)
         return NULL;
-    }
-    snprintf(port, sizeof(port), "%d", hp.port);
-    int gai = getaddrinfo(hp.host[0] ? hp.host : NULL, port, &hints, &ai);
-    if (gai != 0) {
-        snprintf(errstr, sz, "listen: %s: %s", opts->listen, gai_strerror(gai));
-        return NULL;
-    }
     fs_server_t *srv = calloc(1, sizeof(*srv));
     if (!srv || !(srv->metrics = fs_metrics_new()) ||
         (opts->rate_per_s > 0 &&
          !(srv->rl =
                fs_ratelimit_new(opts->rate_per_s, opts->burst, opts->rate_table_size)))) {
-        freeaddrinfo(ai);
+        fs_httpd_addr_free(&addr);
         snprintf(errstr, sz, "out of memory");
         goto fail;
     }
@@ -961,7 +940,7 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
     srv->rl_mu_init = pthread_mutex_init(&srv->rl_mu, NULL) == 0;
     srv->enc_mu_init = pthread_mutex_init(&srv->enc_mu, NULL) == 0;
     if (!srv->rl_mu_init || !srv->enc_mu_init) {
-        freeaddrinfo(ai);
+        fs_httpd_addr_free(&addr);
         snprintf(errstr, sz, "cannot create a mutex");
         goto fail;
     }
@@ -969,7 +948,7 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
     for (unsigned i = 0; i < threads; i++) { /* one per HTTP thread, up front */
         encoder_t *enc = encoder_new(e, sizeof(e));
         if (!enc) {
-            freeaddrinfo(ai);
+            fs_httpd_addr_free(&addr);
             snprintf(errstr, sz, "codec: %s", e);
             goto fail;
         }
@@ -988,14 +967,14 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
         pl->srv = srv;
         pl->lane = (fs_lane_t)l;
         if (pthread_create(&pl->th, NULL, poll_main, pl) != 0) {
-            freeaddrinfo(ai);
+            fs_httpd_addr_free(&addr);
             snprintf(errstr, sz, "cannot start a Kafka poll thread");
             goto fail;
         }
         pl->started = 1;
     }
     if (pthread_create(&srv->pinger, NULL, ping_main, srv) != 0) {
-        freeaddrinfo(ai);
+        fs_httpd_addr_free(&addr);
         snprintf(errstr, sz, "cannot start the Kafka readiness thread");
         goto fail;
     }
@@ -1008,20 +987,18 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
      * suspend/resume).  Level-triggered poll(2): 0 stalls in 14 runs, and
      * the descriptors per thread are few (hundreds). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | addr.mhd_flags;
     /* A pool of 1 is not MHD's single-thread mode: ask for a pool only
      * when there is more than one thread. */
     srv->mhd = MHD_start_daemon(
-        flags, (uint16_t)hp.port, NULL, NULL, handle, srv, MHD_OPTION_NOTIFY_COMPLETED,
+        flags, (uint16_t)addr.port, NULL, NULL, handle, srv, MHD_OPTION_NOTIFY_COMPLETED,
         completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, opts->conn_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->conn_memory_limit, MHD_OPTION_SOCK_ADDR,
-        ai->ai_addr, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+        addr.sa, MHD_OPTION_EXTERNAL_LOGGER, fs_httpd_log, lg,
         MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
         MHD_OPTION_END);
-    freeaddrinfo(ai);
+    fs_httpd_addr_free(&addr);
     if (!srv->mhd) {
         snprintf(errstr, sz, "listen: cannot serve on %s: %s", opts->listen,
                  errno ? strerror(errno) : "libmicrohttpd refused");
@@ -1035,9 +1012,7 @@ fail:
 
 int fs_server_port(const fs_server_t *srv)
 {
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    return info ? info->port : -1;
+    return fs_httpd_port(srv->mhd);
 }
 
 /* Waits up to @p ms for every request to be answered; non-zero if they were. */
