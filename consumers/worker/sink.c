@@ -45,6 +45,7 @@
 
 #include <jansson.h>
 
+#include "bound.h"
 #include "fs_buf.h"
 #include "fs_day.h"
 #include "fs_redis.h"
@@ -87,17 +88,26 @@ static const char claim_lua[] =
  *   parts   (topic:partition, epoch, offset read)   checked
  *   state   (key, stamp read)                       checked
  *   absent  (key)                 checked: still absent (one EXISTS a chunk)
- *   hincrby (key, n, then n × (field, delta))       (the count is of keys)
+ *   hincrby (key, n, then n fields, then their n deltas)  (count of keys)
  *   seen    (event_id)                 into the de-duplication hash
  *   set     (key, value)               with the state TTL
  *   pfadd   (key, n, then n members): one PFADD per key (count of keys)
  *   offsets (topic:partition, offset)
  * Every argument costs Redis a Lua string (hashed and interned) and every
  * redis.call a conversion of its arguments, so keys are sent once per group
- * and numbers the script passes on are strings.  Returns 1 when everything
- * was written, 0 (and nothing written) when a checked value changed since
- * it was read. */
-static const char commit_lua[] =
+ * and numbers the script passes on are strings.
+ *
+ * A batch is applied whole or not at all: every check runs before the
+ * first write, and the writes that follow cannot fail on what was checked.
+ * Checked: the stamps, epochs and offsets (a conflict: returns 0); every
+ * increment against the field's stored value (HMGET, FS_BOUND_LUA): a sum
+ * past the signed 64-bit range returns {2, key, field, stored, delta}, a
+ * stored text HINCRBY would refuse {3, key, field, stored}; the type of
+ * every key written (HMGET and GETRANGE fail with WRONGTYPE on a key of
+ * another type, before anything is written; a HyperLogLog key holding a
+ * plain string returns {3, key, '', its first bytes}).  Returns 1 once
+ * everything is written. */
+static const char commit_lua[] = FS_BOUND_LUA
     "local pre = ARGV[1] .. ':v1:'\n"
     "local seen, seen_ttl, state_ttl = ARGV[2], ARGV[3], ARGV[4]\n"
     "local i = 5\n"
@@ -119,23 +129,65 @@ static const char commit_lua[] =
     "  if redis.call('EXISTS', unpack(ARGV, i, i + m - 1)) ~= 0 then return 0 end\n"
     "  i = i + m; n = n - m\n"
     "end\n"
-    "for _ = 1, count() do\n"
+    /* Increments: HMGET the stored values, 1,000 fields a call. */
+    "local ninc = count()\n"
+    "local inc = i\n"
+    "for _ = 1, ninc do\n"
     "  local key, m = ARGV[i], tonumber(ARGV[i + 1]); i = i + 2\n"
-    "  for _ = 1, m do redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1]); i = i + 2 end\n"
+    "  for a = 0, m - 1, 1000 do\n"
+    "    local b = a + 1000 <= m and a + 1000 or m\n"
+    "    local cur = redis.call('HMGET', key, unpack(ARGV, i + a, i + b - 1))\n"
+    "    for k = 1, b - a do\n"
+    "      local c, d = cur[k], ARGV[i + m + a + k - 1]\n"
+    "      if c then\n"
+    "        if not int_ok(c) then return {3, key, ARGV[i + a + k - 1], c} end\n"
+    "        if not fits(c, d) then return {2, key, ARGV[i + a + k - 1], c, d} end\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  i = i + 2 * m\n"
     "end\n"
-    "n = count()\n"
-    "if n > 0 then\n"
+    /* The other sections: where each starts, and the types of their keys. */
+    "local sn = count()\n"
+    "local sid = i\n"
+    "if sn > 0 then redis.call('HMGET', seen, ARGV[i]) end\n"
+    "i = i + sn\n"
+    "local setn = count()\n"
+    "local set = i\n"
+    "i = i + 2 * setn\n"
+    "local pfn = count()\n"
+    "local pf = i\n"
+    "for _ = 1, pfn do\n"
+    "  local key, m = ARGV[i], tonumber(ARGV[i + 1])\n"
+    "  local h = redis.call('GETRANGE', key, '0', '3')\n"
+    "  if h ~= '' and h ~= 'HYLL' then return {3, key, '', h} end\n"
+    "  i = i + 2 + m\n"
+    "end\n"
+    "local ofn = count()\n"
+    "if ofn > 0 then redis.call('HMGET', pre .. 'offsets', ARGV[i]) end\n"
+    /* Writes. */
+    "local of = i\n"
+    "i = inc\n"
+    "for _ = 1, ninc do\n"
+    "  local key, m = ARGV[i], tonumber(ARGV[i + 1]); i = i + 2\n"
+    "  for k = i, i + m - 1 do redis.call('HINCRBY', key, ARGV[k], ARGV[k + m]) end\n"
+    "  i = i + 2 * m\n"
+    "end\n"
+    "i = sid\n"
+    "if sn > 0 then\n"
     "  local t = {}\n"
-    "  for k = 1, n do\n"
+    "  for k = 1, sn do\n"
     "    t[#t + 1] = ARGV[i]; t[#t + 1] = '1'; i = i + 1\n"
-    "    if #t >= 1000 or k == n then redis.call('HSET', seen, unpack(t)); t = {} end\n"
+    "    if #t >= 1000 or k == sn then redis.call('HSET', seen, unpack(t)); t = {} end\n"
     "  end\n"
     "  redis.call('EXPIRE', seen, seen_ttl)\n"
     "end\n"
-    "for _ = 1, count() do\n"
+    "i = set\n"
+    "for _ = 1, setn do\n"
     "  redis.call('SET', ARGV[i], ARGV[i + 1], 'EX', state_ttl); i = i + 2\n"
     "end\n"
-    "for _ = 1, count() do\n"
+    "i = pf\n"
+    "for _ = 1, pfn do\n"
     "  local key, m = ARGV[i], tonumber(ARGV[i + 1]); i = i + 2\n"
     "  while m > 0 do\n"
     "    local c = m < 1000 and m or 1000\n"
@@ -143,7 +195,8 @@ static const char commit_lua[] =
     "    i = i + c; m = m - c\n"
     "  end\n"
     "end\n"
-    "for _ = 1, count() do\n"
+    "i = of\n"
+    "for _ = 1, ofn do\n"
     "  redis.call('SET', pre .. 'offset:' .. ARGV[i], ARGV[i + 1])\n"
     "  redis.call('HSET', pre .. 'offsets', ARGV[i], ARGV[i + 1]); i = i + 2\n"
     "end\n"
@@ -574,7 +627,7 @@ static fs_err_t add_incr(txn_t *t, const char *key, const char *field, int64_t d
     uintptr_t at = (uintptr_t)fs_strmap_getn(t->incr_ix, (const char *)ix->data, ix->len);
     if (at) {
         incr_t *in = &t->incrs[at - 1];
-        return __builtin_add_overflow(in->delta, delta, &in->delta) ? FS_ERR_INVALID
+        return __builtin_add_overflow(in->delta, delta, &in->delta) ? FS_ERR_OVERFLOW
                                                                     : FS_OK;
     }
     if (t->nincrs == t->capincrs) {
@@ -1583,11 +1636,11 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
         for (m = 1; i + m < ninc && !strcmp(inc[i + m]->key, inc[i]->key); m++)
             ;
         err = args_group(hi, s->pre, inc[i]->key, m);
+        for (size_t j = i; !err && j < i + m; j++) /* fields, then deltas */
+            err = args_str(hi, inc[j]->field);
         for (size_t j = i; !err && j < i + m; j++) {
             snprintf(num, sizeof(num), "%" PRId64, inc[j]->delta);
-            err = args_str(hi, inc[j]->field);
-            if (!err)
-                err = args_str(hi, num);
+            err = args_str(hi, num);
         }
     }
     free(inc);
@@ -1728,6 +1781,45 @@ static fs_err_t commit_send(txn_t *t)
     return err;
 }
 
+/* Element @p i of the commit script's refusal, as printable text. */
+static const char *refusal_str(const redisReply *r, size_t i)
+{
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING
+               ? r->element[i]->str
+               : "";
+}
+
+/* The commit script refused before writing anything (see commit_lua):
+ * {2, key, field, stored, delta} — FS_ERR_OVERFLOW, the batch holds an
+ * event whose contribution the aggregate cannot hold; {3, key, field,
+ * stored} — FS_ERR_CORRUPT, a value of the namespace that is not what
+ * the worker wrote there. */
+static fs_err_t refusal(const redisReply *r, char *errstr, size_t sz)
+{
+    long long code = r->elements > 0 && r->element[0]->type == REDIS_REPLY_INTEGER
+                         ? r->element[0]->integer
+                         : 0;
+    if (code == 2) {
+        snprintf(errstr, sz,
+                 "overflow: %.200s field %.300s would pass the signed 64-bit range "
+                 "(stored %s, adding %s); the event is refused",
+                 refusal_str(r, 1), refusal_str(r, 2), refusal_str(r, 3),
+                 refusal_str(r, 4));
+        return FS_ERR_OVERFLOW;
+    }
+    if (code == 3) {
+        snprintf(errstr, sz,
+                 "redis: %.200s%s%.300s holds \"%.40s\", not what the worker writes "
+                 "there (another program wrote into the namespace?): repair or "
+                 "delete it",
+                 refusal_str(r, 1), refusal_str(r, 2)[0] ? " field " : "",
+                 refusal_str(r, 2), refusal_str(r, 3));
+        return FS_ERR_CORRUPT;
+    }
+    snprintf(errstr, sz, "redis: unexpected reply to the commit script");
+    return FS_ERR_FATAL;
+}
+
 /* Waits for the reply to commit_send(): FS_OK when applied,
  * FS_ERR_CONFLICT when a checked value had changed (nothing written). */
 static fs_err_t commit_recv(txn_t *t, char *errstr, size_t sz)
@@ -1747,6 +1839,8 @@ static fs_err_t commit_recv(txn_t *t, char *errstr, size_t sz)
     } else if (r->type == REDIS_REPLY_ERROR) {
         snprintf(errstr, sz, "redis: commit script: %s", r->str);
         err = classify_error_reply(r);
+    } else if (r->type == REDIS_REPLY_ARRAY) {
+        err = refusal(r, errstr, sz);
     } else if (r->type != REDIS_REPLY_INTEGER) {
         snprintf(errstr, sz, "redis: unexpected reply to the commit script");
         err = FS_ERR_FATAL;
@@ -1824,7 +1918,7 @@ static fs_err_t txn_compute(txn_t *t, char *errstr, size_t sz)
  * unless the failure was a clean refusal by the commit script. */
 static fs_err_t attempt_failed(fs_sink_t *s, fs_err_t err)
 {
-    if (err != FS_ERR_CONFLICT && s->c)
+    if (err != FS_ERR_CONFLICT && err != FS_ERR_OVERFLOW && s->c)
         disconnect(s); /* whatever was pipelined is in an unknown state */
     return err == FS_ERR_CORRUPT ? FS_ERR_FATAL : err;
 }
