@@ -237,14 +237,21 @@ static void disconnect(fs_sink_t *s)
 /* An error reply that names a passing condition (LOADING, BUSY, READONLY,
  * MASTERDOWN, TRYAGAIN, OOM...) is retriable; "ERR ..." (e.g. a script that
  * does not compile) and authentication or permission errors are not. */
+/* An error reply's class (fs_redis_error_class): transient conditions
+ * (LOADING, BUSY, READONLY, MASTERDOWN, TRYAGAIN, OOM...) are retried;
+ * misconfigurations (WRONGPASS, NOAUTH, NOPERM) and refusals that would
+ * repeat ("ERR ...", e.g. a script that does not compile) are not. */
 static fs_err_t classify_error_reply(const redisReply *r)
 {
-    static const char *const fatal[] = {"ERR",       "NOPERM",    "NOAUTH",
-                                        "WRONGPASS", "WRONGTYPE", "EXECABORT"};
-    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-        if (!strncmp(r->str, fatal[i], strlen(fatal[i])))
-            return FS_ERR_FATAL;
-    return FS_ERR_TRANSIENT;
+    return fs_redis_error_class(r->str);
+}
+
+/* Fills @p errstr about error reply @p r to @p what, with the setting to
+ * fix when it is a misconfiguration. */
+static void reply_error(const redisReply *r, const char *what, char *errstr, size_t sz)
+{
+    const char *hint = fs_redis_error_hint(r->str);
+    snprintf(errstr, sz, "redis: %s%s%s: %s", hint, hint[0] ? "; " : "", what, r->str);
 }
 
 /* Loads @p script into sha (48 bytes). */
@@ -253,28 +260,99 @@ static fs_err_t load_script(fs_sink_t *s, const char *script, char *sha, char *e
 {
     redisReply *r = redisCommand(s->c, "SCRIPT LOAD %s", script);
     fs_err_t err = FS_OK;
-    if (fs_redis_reply_ok(s->c, r, "SCRIPT LOAD", errstr, sz))
+    if (fs_redis_reply_ok(s->c, r, "SCRIPT LOAD", errstr, sz)) {
         err = r ? classify_error_reply(r) : FS_ERR_TRANSIENT;
-    else if (r->type != REDIS_REPLY_STRING || r->len >= 48)
+        if (r)
+            reply_error(r, "SCRIPT LOAD", errstr, sz);
+    } else if (r->type != REDIS_REPLY_STRING || r->len >= 48) {
         err = FS_ERR_FATAL;
-    else
+    } else {
         snprintf(sha, 48, "%s", r->str);
+    }
     if (r)
         freeReplyObject(r);
     return err;
 }
 
-/* (Re)connects and loads the scripts when needed. */
+/* Calls, inside a script as the commit and claim scripts do, every command
+ * the worker sends, on a key of the namespace, and removes what it wrote
+ * (EXPIRE 0 deletes).  Redis checks a script's commands against the
+ * caller's ACL one by one when they run: a forbidden one found only in the
+ * middle of a commit would end the worker with a batch half-written.
+ * Returns 1, or {0, command, error} for the first command refused. */
+static const char probe_lua[] =
+    "local k = ARGV[1]\n"
+    "local function try(...)\n"
+    "  local r = redis.pcall(...)\n"
+    "  if type(r) == 'table' and r.err then return r.err end\n"
+    "end\n"
+    "local calls = {\n"
+    "  {'GET', k}, {'MGET', k}, {'GETRANGE', k, '0', '16'}, {'EXISTS', k},\n"
+    "  {'HMGET', k .. ':h', 'f'}, {'EXPIRE', k .. ':none', '60'},\n"
+    "  {'SET', k, '0', 'EX', '60'}, {'INCR', k}, {'EXPIRE', k, '0'},\n"
+    "  {'HINCRBY', k .. ':h', 'f', '0'}, {'HSET', k .. ':h', 'f', '0'},\n"
+    "  {'EXPIRE', k .. ':h', '0'}, {'PFADD', k .. ':p', 'x'}, {'EXPIRE', k .. ':p', "
+    "'0'}}\n"
+    "for _, c in ipairs(calls) do\n"
+    "  local e = try(unpack(c))\n"
+    "  if e then\n"
+    "    redis.pcall('EXPIRE', k .. ':h', '0')\n"
+    "    return {0, c[1], e}\n"
+    "  end\n"
+    "end\n"
+    "return 1\n";
+
+/* Runs probe_lua: FS_ERR_INVALID, naming the command, when the ACL of the
+ * configured user forbids one the worker needs. */
+static fs_err_t probe(fs_sink_t *s, char *errstr, size_t sz)
+{
+    char key[128], sha[48];
+    snprintf(key, sizeof(key), "%sacl-probe", s->pre);
+    fs_err_t err = load_script(s, probe_lua, sha, errstr, sz);
+    if (err)
+        return err;
+    redisReply *r = redisCommand(s->c, "EVALSHA %s 0 %s", sha, key);
+    if (!r) {
+        snprintf(errstr, sz, "redis: %s", s->c->errstr);
+        err = FS_ERR_TRANSIENT;
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        err = classify_error_reply(r);
+        reply_error(r, "EVALSHA", errstr, sz);
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+               r->element[1]->type == REDIS_REPLY_STRING &&
+               r->element[2]->type == REDIS_REPLY_STRING) {
+        err = classify_error_reply(r->element[2]);
+        const char *hint = fs_redis_error_hint(r->element[2]->str);
+        snprintf(errstr, sz, "redis: %s%s%s %s: %s", hint, hint[0] ? "; " : "",
+                 err == FS_ERR_INVALID ? "the worker needs" : "checking",
+                 r->element[1]->str, r->element[2]->str);
+        if (err == FS_ERR_INVALID && !hint[0])
+            err = FS_ERR_FATAL;
+    } else if (r->type != REDIS_REPLY_INTEGER || r->integer != 1) {
+        snprintf(errstr, sz, "redis: unexpected reply to the command check");
+        err = FS_ERR_FATAL;
+    }
+    if (r)
+        freeReplyObject(r);
+    return err;
+}
+
+/* (Re)connects, checks that the user may run every command the worker
+ * sends, and loads the scripts.  FS_ERR_TRANSIENT: retry later;
+ * FS_ERR_INVALID: a misconfiguration (credentials, ACL), named in @p errstr. */
 static fs_err_t ensure(fs_sink_t *s, char *errstr, size_t sz)
 {
     if (s->c)
         return FS_OK;
-    s->c = fs_redis_connect(s->conf, 5000, errstr, sz);
+    fs_err_t err = FS_ERR_TRANSIENT;
+    s->c = fs_redis_open(s->conf, 5000, &err, errstr, sz);
     if (!s->c)
-        return FS_ERR_TRANSIENT;
-    fs_err_t err = load_script(s, claim_lua, s->claim_sha, errstr, sz);
+        return err;
+    err = load_script(s, claim_lua, s->claim_sha, errstr, sz);
     if (!err)
         err = load_script(s, commit_lua, s->commit_sha, errstr, sz);
+    if (!err)
+        err = probe(s, errstr, sz);
     if (err)
         disconnect(s);
     return err;
@@ -307,8 +385,10 @@ fs_sink_t *fs_sink_new(const fs_conf_t *conf, const char *topic, int dedup_ttl_s
     }
     fs_rng_seed_from(&s->rng, seed);
     /* Redis being down (or loading) at start-up is retried later like any
-     * outage; a refused password or a broken script is not. */
-    if (ensure(s, errstr, sz) == FS_ERR_FATAL) {
+     * outage; a refused password, a forbidden command or a broken script is
+     * not. */
+    fs_err_t err = ensure(s, errstr, sz);
+    if (err && !fs_err_is_retriable(err)) {
         fs_sink_destroy(s);
         return NULL;
     }
@@ -364,7 +444,7 @@ fs_err_t fs_sink_claim(fs_sink_t *s, int32_t partition, int64_t *epoch,
         }
         long long v[2];
         if (r->type == REDIS_REPLY_ERROR) {
-            snprintf(errstr, sz, "redis: %s", r->str);
+            reply_error(r, "claim script", errstr, sz);
             err = classify_error_reply(r);
         } else if (int_array(r, 2, v)) {
             snprintf(errstr, sz, "redis: unexpected reply to the claim script");
@@ -687,7 +767,7 @@ static fs_err_t get_reply(txn_t *t, redisReply **r, char *errstr, size_t sz)
     }
     *r = reply;
     if ((*r)->type == REDIS_REPLY_ERROR) {
-        snprintf(errstr, sz, "redis: %s", (*r)->str);
+        reply_error(*r, "reading", errstr, sz);
         fs_err_t err = classify_error_reply(*r);
         freeReplyObject(*r);
         *r = NULL;
@@ -1837,7 +1917,7 @@ static fs_err_t commit_recv(txn_t *t, char *errstr, size_t sz)
         disconnect(s);
         err = FS_ERR_CONFLICT;
     } else if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(errstr, sz, "redis: commit script: %s", r->str);
+        reply_error(r, "commit script", errstr, sz);
         err = classify_error_reply(r);
     } else if (r->type == REDIS_REPLY_ARRAY) {
         err = refusal(r, errstr, sz);

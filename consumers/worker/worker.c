@@ -168,11 +168,24 @@ static void on_dlq_delivery(void *app, void *msg, rd_kafka_resp_err_t err)
 
 /* ---- one message ------------------------------------------------------ */
 
+static fs_err_t topic_exists(rd_kafka_t *rk, const char *topic, const char *key,
+                             int timeout_ms, char *errstr, size_t sz);
+
 static void handle_message(fs_worker_t *w, rd_kafka_message_t *m)
 {
     if (m->err) {
-        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            FS_WARN(w->lg, "consumer: %s", rd_kafka_message_errstr(m));
+        char err[512];
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            return;
+        FS_WARN(w->lg, "consumer: %s", rd_kafka_message_errstr(m));
+        /* The topic gone (or forbidden) while running: stop, unless the
+         * brokers, asked again, know it (metadata can lag a broker restart). */
+        if ((m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+             m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) &&
+            topic_exists(w->rk, w->topic, "kafka.topic", 5000, err, sizeof(err))) {
+            FS_ERROR(w->lg, "%s", err);
+            w->fatal = 1;
+        }
         return;
     }
     part_t *pt = part_get(w, m->partition);
@@ -552,6 +565,42 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- lifecycle -------------------------------------------------------- */
 
+/*
+ * Asks the brokers whether @p topic exists (for @p key, the setting that
+ * names it).  FS_ERR_INVALID, with @p errstr naming the topic and the
+ * setting, when a broker answered that it does not or that this client
+ * may not see it: nothing to consume or dead-letter into, and waiting
+ * cannot fix it (the brokers do not create topics on demand).  FS_OK
+ * when it exists, and also when no broker answered within @p timeout_ms:
+ * an unreachable cluster is an outage, retried like any other.
+ */
+static fs_err_t topic_exists(rd_kafka_t *rk, const char *topic, const char *key,
+                             int timeout_ms, char *errstr, size_t sz)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    if (!rkt)
+        return FS_OK;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+    fs_err_t err = FS_OK;
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
+        rd_kafka_resp_err_t te = md->topics[0].err;
+        if (te == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+            te == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+            snprintf(
+                errstr, sz, "%s: topic \"%s\" %s", key, topic,
+                te == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+                    ? "is not authorized for this client (Kafka ACL)"
+                    : "does not exist on the brokers: create it, or fix the setting");
+            err = FS_ERR_INVALID;
+        }
+    }
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return err;
+}
+
 fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def,
                            fs_log_t *lg, const fs_worker_opts_t *opts, char *errstr,
                            size_t sz)
@@ -589,6 +638,10 @@ fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def,
         goto fail;
     }
     kc = NULL; /* now owned by rk */
+    if (topic_exists(w->rk, w->topic, "kafka.topic", 5000, errstr, sz) ||
+        topic_exists(w->rk, fs_conf_str(conf, "kafka.dlq_topic"), "kafka.dlq_topic", 5000,
+                     errstr, sz))
+        goto fail;
     rd_kafka_poll_set_consumer(w->rk);
     sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, w->topic, RD_KAFKA_PARTITION_UA);
