@@ -14,8 +14,11 @@
  *      contribution, and the increments new − old.
  *   6. One EVALSHA of the commit script: it checks that every partition's
  *      epoch and offset and every state key read in steps 3–4 are still
- *      what was read, and only then makes every write.  Otherwise it writes
- *      nothing and the batch is recomputed from fresh state.
+ *      what was read, that every increment keeps its field a signed 64-bit
+ *      integer and that every key written has its type, and only then
+ *      makes every write.  Otherwise it writes nothing: the batch is
+ *      recomputed from fresh state (a conflict), or refused with
+ *      FS_ERR_OVERFLOW for the worker to narrow (docs/funnel-worker.md).
  *
  * Every state value (b:, ln:, lk:) starts with a STAMP — 16 hex digits
  * drawn at random for each transaction, and '|' — so the script compares
@@ -1989,7 +1992,12 @@ static fs_err_t txn_compute(txn_t *t, char *errstr, size_t sz)
         err = recompute(t, &t->res);
     if (!err && (step = "preparing the writes"))
         err = build_writes(t, t->parts, t->nparts);
-    if (err && !errstr[0])
+    if (err == FS_ERR_OVERFLOW && !errstr[0])
+        snprintf(errstr, sz,
+                 "overflow: %s, a sum would pass the signed 64-bit range; the event is "
+                 "refused",
+                 step);
+    else if (err && !errstr[0])
         snprintf(errstr, sz, "%s: %s", step, fs_err2str(err));
     return err;
 }
