@@ -65,12 +65,21 @@
  * off for good (the first claim records which; a partition claimed before
  * the setting existed was claimed with it on): a worker of the other kind is
  * refused, since its buckets would lack, or carry, the touches the stored
- * contributions were computed from. */
-static const char claim_lua[] =
+ * contributions were computed from.  The epoch is checked before the first
+ * write: a value INCR would refuse (not an integer, or 2^63 - 1) is an
+ * error that writes nothing. */
+static const char claim_lua[] = FS_BOUND_LUA
     "local pre = ARGV[1] .. ':v1:'\n"
+    "local ek = pre .. 'epoch:' .. ARGV[2]\n"
+    "local e = redis.call('GET', ek)\n"
+    "if e and not (int_ok(e) and fits(e, '1')) then\n"
+    "  return redis.error_reply('ERR ' .. ek .. ' holds \"' .. e:sub(1, 40)\n"
+    "    .. '\", not a fencing epoch the worker can increment: repair or delete it')\n"
+    "end\n"
+    "local o = redis.call('GET', pre .. 'offset:' .. ARGV[2])\n"
     "local m = redis.call('GET', pre .. 'attribution')\n"
     "if not m then\n"
-    "  m = redis.call('GET', pre .. 'epoch:' .. ARGV[2]) and 'on' or ARGV[3]\n"
+    "  m = e and 'on' or ARGV[3]\n"
     "  redis.call('SET', pre .. 'attribution', m)\n"
     "end\n"
     "if m ~= ARGV[3] then\n"
@@ -79,8 +88,7 @@ static const char claim_lua[] =
     "    .. ARGV[3] .. ' (FUNNEL_ATTRIBUTION): use the same setting or another '\n"
     "    .. 'namespace')\n"
     "end\n"
-    "local e = redis.call('INCR', pre .. 'epoch:' .. ARGV[2])\n"
-    "local o = redis.call('GET', pre .. 'offset:' .. ARGV[2])\n"
+    "e = redis.call('INCR', ek)\n"
     "return {e, tonumber(o or '-1')}\n";
 
 /* The stamp in front of every state value: 16 hex digits and '|'. */

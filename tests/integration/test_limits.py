@@ -21,13 +21,18 @@ batch may stay in Redis.
   makes itself, and why), then sends events that reach each bound exactly
   and events that would pass it.  Every other aggregate is checked against
   the oracle.
+- test_bound_lua_exact_on_redis: the check's Lua (bound.h), run by Redis
+  on sums at each bound and one past it, and on random values near the
+  bounds, against Python's exact integers.
 
 Run: /usr/bin/python3 -m pytest tests/integration/test_limits.py with the
 stack's exports and FS_BINARY_DIR / FS_SOURCE_DIR set.
 """
 
 import datetime
+import os
 import random
+import re
 import struct
 
 import oracle
@@ -143,12 +148,7 @@ def test_day_revenue_overflow(fs_ctx, fs_procs, fs_schemas):
     for i in range(n_big):
         idx = f"{i:06d}"
         big.append(dict(tmpl, event_id=f"{tag}-big-{idx}", user_id=f"{tag}-bu-{idx}",
-                        occurred_at=big_day + 12 * HOUR + i % 1000,
                         _raw=raw.replace(b"000000", idx.encode())))
-    # occurred_at differs per event in the JSON but not in the template:
-    # keep them equal so the oracle sees what the worker sees
-    for ev in big:
-        ev["occurred_at"] = tmpl["occurred_at"]
     sent = others[:len(others) // 2] + big + others[len(others) // 2:]
     produce(fs_ctx, v2, sent)
 
@@ -249,3 +249,43 @@ def test_counter_bounds_exact(fs_ctx, fs_procs, fs_schemas):
     applied = [e for e in first + filler1 + second + filler2 if e["event_id"] not in got]
     check_attribution(fs_ctx, applied, person_oracle.self_check(applied))
     assert w.alive()
+
+
+def lua_of_bound_h():
+    """FS_BOUND_LUA, the Lua the commit script embeds, read from bound.h."""
+    path = os.path.join(os.environ.get("FS_SOURCE_DIR", "."), "consumers", "worker", "bound.h")
+    text = open(path, encoding="utf-8").read()
+    body = text[text.index("#define FS_BOUND_LUA"):].split("\n\n")[0]
+    lines = re.findall(r'^\s*"(.*)\\n"\s*\\?$', body, re.M)
+    assert len(lines) > 10, body
+    return "\n".join(line.replace('\\"', '"').replace("\\\\", "\\") for line in lines) + "\n"
+
+
+def test_bound_lua_exact_on_redis(fs_stack):
+    """The commit script's range check, run by Redis's own Lua on values
+    near both bounds, against Python's exact integers."""
+    rng = random.Random(63)
+    pairs = []
+    for k in range(0, 2 * 10**9, 99_999_989):  # sums at each bound and one past it
+        for j in (0, 1):
+            pairs.append((INT64_MAX - k, k + j))
+            pairs.append((INT64_MIN + k, -k - j))
+            pairs.append((k + j, INT64_MAX - k))
+            pairs.append((-k - j, INT64_MIN + k))
+    for _ in range(6000):
+        edge = rng.choice((INT64_MAX, INT64_MIN))
+        c = edge - rng.randrange(10**10) if edge > 0 else edge + rng.randrange(10**10)
+        d = rng.randrange(-10**10, 10**10)
+        pairs.append((c, d))
+        c = rng.randrange(INT64_MIN, INT64_MAX + 1)
+        pairs.append((c, rng.randrange(INT64_MIN, INT64_MAX + 1)))
+    script = lua_of_bound_h() + (
+        "local out = {}\n"
+        "for k = 1, #ARGV, 2 do out[#out + 1] = fits(ARGV[k], ARGV[k + 1]) and 1 or 0 end\n"
+        "return out\n")
+    args = [str(x) for p in pairs for x in p]
+    got = fs_stack["redis"].eval(script, 0, *args)
+    want = [1 if INT64_MIN <= c + d <= INT64_MAX else 0 for c, d in pairs]
+    wrong = [(c, d, g) for (c, d), g, w in zip(pairs, got, want) if g != w]
+    assert not wrong, wrong[:10]
+    assert sum(want) not in (0, len(want))  # both outcomes exercised
