@@ -48,6 +48,7 @@ struct fs_worker {
     fs_sink_part_t *flyparts; /* the batch in flight (slot !gather), or NULL */
     size_t nfly;
     int dlq_pending; /* dead letters sent since the last flush */
+    int topic_check; /* the brokers reported the topic unknown: ask them again */
     int batch_now;   /* messages per batch for now: fs_plan_batch_size() */
     int fatal;
     fs_buf_t scratch;
@@ -168,24 +169,15 @@ static void on_dlq_delivery(void *app, void *msg, rd_kafka_resp_err_t err)
 
 /* ---- one message ------------------------------------------------------ */
 
-static fs_err_t topic_exists(rd_kafka_t *rk, const char *topic, const char *key,
-                             int timeout_ms, char *errstr, size_t sz);
-
 static void handle_message(fs_worker_t *w, rd_kafka_message_t *m)
 {
     if (m->err) {
-        char err[512];
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
             return;
         FS_WARN(w->lg, "consumer: %s", rd_kafka_message_errstr(m));
-        /* The topic gone (or forbidden) while running: stop, unless the
-         * brokers, asked again, know it (metadata can lag a broker restart). */
-        if ((m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-             m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) &&
-            topic_exists(w->rk, w->topic, "kafka.topic", 5000, err, sizeof(err))) {
-            FS_ERROR(w->lg, "%s", err);
-            w->fatal = 1;
-        }
+        if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+            m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+            w->topic_check = 1;
         return;
     }
     part_t *pt = part_get(w, m->partition);
@@ -565,6 +557,18 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- lifecycle -------------------------------------------------------- */
 
+/* librdkafka's error events (served on the caller's thread by the consumer
+ * poll): logged; a topic reported unknown is checked by the run loop. */
+static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    fs_worker_t *w = opaque;
+    (void)rk;
+    FS_WARN(w->lg, "kafka: %s", reason);
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+        err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+        w->topic_check = 1;
+}
+
 /*
  * Asks the brokers whether @p topic exists (for @p key, the setting that
  * names it).  FS_ERR_INVALID, with @p errstr naming the topic and the
@@ -632,6 +636,7 @@ fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def,
     fs_producer_set_delivery(w->dlq, on_dlq_delivery, w);
     rd_kafka_conf_set_opaque(kc, w);
     rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
+    rd_kafka_conf_set_error_cb(kc, on_kafka_error);
     char err[512];
     if (!(w->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)))) {
         snprintf(errstr, sz, "kafka consumer: %s", err);
@@ -775,6 +780,16 @@ int fs_worker_run(fs_worker_t *w)
          * it now for latency.  Full batches are pipelined for throughput. */
         (void)apply_batches(w, n < w->batch_now);
         fs_producer_poll(w->dlq, 0);
+        if (w->topic_check) {
+            /* The topic gone (or forbidden) while running: stop, unless the
+             * brokers, asked again, know it (metadata can lag a restart). */
+            char err[512];
+            w->topic_check = 0;
+            if (topic_exists(w->rk, w->topic, "kafka.topic", 5000, err, sizeof(err))) {
+                FS_ERROR(w->lg, "%s", err);
+                w->fatal = 1;
+            }
+        }
         if (w->opts.stats_every_s && mono_s() - last_stats >= w->opts.stats_every_s) {
             stats(w, mono_s() - last_stats);
             last_stats = mono_s();

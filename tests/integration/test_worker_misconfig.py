@@ -148,3 +148,27 @@ def test_epoch_at_its_limit_stops_the_worker_before_writing(fs_ctx):
     assert r.get(key) == str(2**63 - 1)
     assert sorted(r.scan_iter(match=f"{fs_ctx['ns']}:*", count=1000)) == sorted(
         f"{fs_ctx['ns']}:v1:epoch:{fs_ctx['topic']}:{p}" for p in range(6))
+
+
+def test_topic_deleted_while_running_stops_the_worker(fs_ctx):
+    """The events topic deleted under a running worker: once the brokers
+    confirm it is gone the worker stops with exit 1, naming it (within the
+    12 s its wind-down may take)."""
+    p = subprocess.Popen([fs_binary("worker"), "--stats-s", "0"], env=fs_ctx["env"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not fs_ctx["redis"].exists(f"{fs_ctx['ns']}:v1:epoch:{fs_ctx['topic']}:0"):
+            assert time.monotonic() < deadline and p.poll() is None, "no partition claimed"
+            time.sleep(0.2)
+        for f in fs_ctx["admin"].delete_topics([fs_ctx["topic"]],
+                                               operation_timeout=30).values():
+            f.result(timeout=60)
+        out = p.communicate(timeout=LIMIT_S + 15)[0]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    assert p.returncode == 1, out
+    assert f'kafka.topic: topic "{fs_ctx["topic"]}" does not exist' in out, out
