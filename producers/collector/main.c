@@ -64,6 +64,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "funnel-collector: %s\n", err);
         goto fail;
     }
+    /* A topic that does not exist is not an outage to ride out with 503s:
+     * stop now, naming it.  No answer from Kafka is (it may be starting). */
+    fs_err_t te = fs_producer_check_topics(producer, 5000, err, sizeof(err));
+    if (te == FS_ERR_INVALID) {
+        fprintf(stderr, "funnel-collector: %s\n", err);
+        goto fail;
+    }
+    if (te != FS_OK)
+        FS_WARN(lg, "%s (Kafka unreachable at start-up; /readyz says when it is back)",
+                err);
     rc = 1;
     if (fs_signal_install() != FS_OK)
         goto fail;
@@ -82,6 +92,9 @@ int main(int argc, char **argv)
         fs_conf_str(conf, "kafka.dlq_topic"),
         opts.write_keys ? ", write keys required" : "",
         opts.rate_per_s > 0 ? ", rate-limited" : "");
+    if (opts.health_listen)
+        FS_INFO(lg, "health probes also on %s (port %d)", opts.health_listen,
+                fs_server_health_port(srv));
     notify(lg, "READY=1");
     while (!fs_signal_stop_requested())
         usleep(100 * 1000);
