@@ -16,8 +16,7 @@ import subprocess
 import threading
 import time
 
-from conftest import (fs_binary, fs_free_port, fs_http, fs_post_events, fs_read_topic,
-                      fs_wait_ready)
+from conftest import fs_binary, fs_free_port, fs_http, fs_post_events, fs_read_topic
 
 EVENT_HEAD = b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 
