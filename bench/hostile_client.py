@@ -27,6 +27,7 @@ counted.
 
 import argparse
 import json
+import multiprocessing
 import resource
 import socket
 import sys
@@ -52,34 +53,45 @@ def status_of(data):
     return int(data[9:12]) if data.startswith(b"HTTP/1.") else None
 
 
-class Probe(threading.Thread):
-    """GET /healthz every 100 ms from another loopback address."""
+def probe_loop(port, stop, out):
+    """GET /healthz every 100 ms from another loopback address, until
+    @stop is set; latencies (None: failed) go to @out."""
+    lat = []
+    while not stop.is_set():
+        t0 = time.monotonic()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2,
+                                          source_address=("127.0.0.2", 0)) as s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                ok = status_of(s.recv(4096)) == 200
+        except OSError:
+            ok = False
+        lat.append(time.monotonic() - t0 if ok else None)
+        time.sleep(0.1)
+    out.send(lat)
+
+
+class Probe:
+    """The probe in a process of its own, so that the attack's work in this
+    one (and its interpreter lock) does not delay the measurement."""
 
     def __init__(self, port):
-        super().__init__(daemon=True)
-        self.port, self.lat, self.failed, self.stop = port, [], 0, False
+        self.stop = multiprocessing.Event()
+        self.rx, tx = multiprocessing.Pipe(duplex=False)
+        self.proc = multiprocessing.Process(target=probe_loop, args=(port, self.stop, tx))
 
-    def run(self):
-        while not self.stop:
-            t0 = time.monotonic()
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2,
-                                              source_address=("127.0.0.2", 0)) as s:
-                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                    data = s.recv(4096)
-                ok = status_of(data) == 200
-            except OSError:
-                ok = False
-            dt = time.monotonic() - t0
-            self.lat.append(dt)
-            self.failed += (not ok) or dt >= 1.0
-            time.sleep(0.1)
+    def start(self):
+        self.proc.start()
 
-    def summary(self):
-        lat = sorted(self.lat) or [0.0]
-        return {"probes": len(self.lat), "failed_or_slow": self.failed,
-                "p50_ms": round(lat[len(lat) // 2] * 1000, 1),
-                "max_ms": round(lat[-1] * 1000, 1)}
+    def finish(self):
+        self.stop.set()
+        lat = self.rx.recv()
+        self.proc.join()
+        ok = sorted(x for x in lat if x is not None) or [0.0]
+        return {"probes": len(lat),
+                "failed_or_slow": sum(1 for x in lat if x is None or x >= 1.0),
+                "p50_ms": round(ok[len(ok) // 2] * 1000, 1),
+                "max_ms": round(ok[-1] * 1000, 1)}
 
 
 def drain_statuses(socks):
@@ -250,9 +262,7 @@ def main():
         probe = Probe(a.health_port or a.port)
         probe.start()
         report[name] = attacks[name](a)
-        probe.stop = True
-        probe.join()
-        report[name]["healthz"] = probe.summary()
+        report[name]["healthz"] = probe.finish()
         print(name, json.dumps(report[name]), flush=True)
         time.sleep(1)
 

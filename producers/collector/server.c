@@ -1269,7 +1269,7 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
         ai->ai_addr, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->max_conns_per_addr,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, opts->max_connections,
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
         MHD_OPTION_END);
     freeaddrinfo(ai);
