@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -27,6 +28,27 @@ static void notify(fs_log_t *lg, const char *state)
 {
     if (fs_sdnotify(state) != FS_OK)
         FS_WARN(lg, "could not send %s to $NOTIFY_SOCKET", state);
+}
+
+/* Each connection is a descriptor: take the hard limit, and say so when
+ * even that is below collector.max_connections (accept would fail with
+ * EMFILE long before the cap). */
+static void raise_fd_limit(fs_log_t *lg, unsigned max_connections)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            (void)getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)max_connections + 128)
+        FS_WARN(
+            lg,
+            "file descriptor limit %llu is below collector.max_connections (%u) + 128: "
+            "raise it (LimitNOFILE=, ulimit -n) or lower the setting",
+            (unsigned long long)rl.rlim_cur, max_connections);
 }
 
 int main(int argc, char **argv)
@@ -75,6 +97,7 @@ int main(int argc, char **argv)
         FS_WARN(lg, "%s (Kafka unreachable at start-up; /readyz says when it is back)",
                 err);
     rc = 1;
+    raise_fd_limit(lg, opts.max_connections);
     if (fs_signal_install() != FS_OK)
         goto fail;
     srv = fs_server_new(&opts, producer, bulk, def, lg, err, sizeof(err));
