@@ -850,7 +850,9 @@ static enum MHD_Result refuse_mid_body(request_t *req, unsigned status, const ch
     fs_server_t *srv = req->srv;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    char *text = json_dumps(json_pack("{s:s}", "error", msg), JSON_COMPACT);
+    json_t *obj = json_pack("{s:s}", "error", msg);
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
     char head[512], ra[32] = "", cors[300] = "";
     if (retry_after > 0)
         snprintf(ra, sizeof(ra), "Retry-After: %d\r\n", retry_after);
