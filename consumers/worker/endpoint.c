@@ -4,17 +4,15 @@
 #include "endpoint.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <microhttpd.h>
 
 #include "fs_buf.h"
+#include "fs_httpd.h"
 #include "fs_redis.h"
-#include "fs_url.h"
 
 #define REDIS_TIMEOUT_MS 1000
 /* Per partition; after one failure the rest of the scrape uses the cached
@@ -28,7 +26,6 @@ struct fs_worker_endpoint {
     fs_counters_t *counters; /* borrowed */
     rd_kafka_t *rk;          /* borrowed */
     char topic[256];
-    fs_log_t *lg;        /* borrowed */
     redisContext *redis; /* MHD thread only */
     int broker_failed;   /* MHD thread only: this scrape gave up asking */
 };
@@ -134,63 +131,39 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     return text(conn, MHD_HTTP_NOT_FOUND, "not found: /metrics, /healthz, /readyz\n");
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    fs_worker_endpoint_t *ep = cls;
-    char msg[512];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    size_t n = strlen(msg);
-    while (n && msg[n - 1] == '\n')
-        msg[--n] = '\0';
-    FS_WARN(ep->lg, "endpoint: %s", msg);
-}
-
 fs_worker_endpoint_t *fs_worker_endpoint_new(const char *listen, const fs_conf_t *conf,
                                              fs_counters_t *counters, rd_kafka_t *rk,
                                              const char *topic, fs_log_t *lg,
                                              char *errstr, size_t sz)
 {
-    fs_hostport_t hp;
-    if (fs_hostport_parse(listen, &hp, errstr, sz) != FS_OK)
+    fs_httpd_addr_t addr;
+    if (fs_httpd_resolve(listen, "worker.listen", &addr, errstr, sz) != FS_OK)
         return NULL;
     fs_worker_endpoint_t *ep = calloc(1, sizeof(*ep));
     if (!ep) {
+        fs_httpd_addr_free(&addr);
         snprintf(errstr, sz, "out of memory");
         return NULL;
     }
     ep->conf = conf;
     ep->counters = counters;
     ep->rk = rk;
-    ep->lg = lg;
     snprintf(ep->topic, sizeof(ep->topic), "%s", topic);
-
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *ai = NULL;
-    char port[16];
-    snprintf(port, sizeof(port), "%d", hp.port);
-    int gai = getaddrinfo(hp.host[0] ? hp.host : NULL, port, &hints, &ai);
-    if (gai != 0 || !ai) {
-        snprintf(errstr, sz, "worker.listen %s: %s", listen, gai_strerror(gai));
-        free(ep);
-        return NULL;
-    }
     /* One internal thread, poll(2): a handful of scrapes, no suspension. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+                     addr.mhd_flags;
     errno = 0;
     ep->mhd =
-        MHD_start_daemon(flags, (uint16_t)hp.port, NULL, NULL, handle, ep,
+        MHD_start_daemon(flags, (uint16_t)addr.port, NULL, NULL, handle, ep,
                          /* the logger first, or MHD logs the options before it itself */
-                         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, ep, MHD_OPTION_SOCK_ADDR,
-                         ai->ai_addr, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-                         MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
-    freeaddrinfo(ai);
+                         MHD_OPTION_EXTERNAL_LOGGER, fs_httpd_log, lg,
+                         MHD_OPTION_SOCK_ADDR, addr.sa, MHD_OPTION_CONNECTION_TIMEOUT,
+                         10u, MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
+    int mhd_errno = errno;
+    fs_httpd_addr_free(&addr);
     if (!ep->mhd) {
         snprintf(errstr, sz, "worker.listen: cannot serve on %s: %s", listen,
-                 errno ? strerror(errno) : "libmicrohttpd refused");
+                 mhd_errno ? strerror(mhd_errno) : "libmicrohttpd refused");
         free(ep);
         return NULL;
     }
