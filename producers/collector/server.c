@@ -637,7 +637,7 @@ static enum MHD_Result finish(fs_server_t *srv, request_t *req)
 static enum MHD_Result events_body(fs_server_t *srv, request_t *req)
 {
     int64_t t = now_ms();
-    fs_validate_ctx_t vctx = {srv->def, t, "collector"};
+    fs_validate_ctx_t vctx = {srv->def, t, "collector", srv->opts.channels};
     char err[512];
     fs_err_t e = fs_intake_parse(&vctx, (const char *)req->body.data, req->body.len,
                                  srv->opts.max_events, &req->intake, err, sizeof(err));
@@ -686,7 +686,7 @@ static enum MHD_Result pixel(fs_server_t *srv, request_t *req)
         snprintf(err, sizeof(err), "query: more than %d parameters", MAX_PIXEL_PARAMS);
         e = FS_ERR_INVALID;
     }
-    fs_validate_ctx_t vctx = {srv->def, t, "collector"};
+    fs_validate_ctx_t vctx = {srv->def, t, "collector", srv->opts.channels};
     if (e == FS_ERR_NOMEM ||
         fs_intake_object(&vctx, obj, e ? err : NULL, &req->intake) != FS_OK) {
         json_decref(obj);
