@@ -23,8 +23,9 @@ static const char *const reason_names[] = {FS_METRICS_REASONS};
 
 static const double latency_bounds[FS_METRICS_NLATENCY] = FS_METRICS_LATENCY_BOUNDS;
 
-static const char *const endpoint_names[FS_EP__COUNT] = {"events", "pixel",   "healthz",
-                                                         "readyz", "metrics", "other"};
+static const char *const endpoint_names[FS_EP__COUNT] = {
+    "events",  "pixel",   "healthz",    "readyz", "metrics",
+    "segment", "tracker", "definition", "other"};
 
 struct fs_metrics {
     atomic_ullong requests[FS_EP__COUNT][S__COUNT];
@@ -159,7 +160,7 @@ fs_err_t fs_metrics_render(const fs_metrics_t *cm, long long kafka_queue,
         e = header(out, "funnel_collector_rate_limited_total", "counter",
                    "Requests answered 429 by the per-key/per-IP rate limit.");
     for (int ep = 0; !e && ep < FS_EP__COUNT; ep++)
-        if (ep == FS_EP_EVENTS || ep == FS_EP_PIXEL)
+        if (ep == FS_EP_EVENTS || ep == FS_EP_PIXEL || ep == FS_EP_SEGMENT)
             e = fs_buf_printf(
                 out, "funnel_collector_rate_limited_total{endpoint=\"%s\"} %llu\n",
                 endpoint_names[ep], LOAD(m->rate_limited[ep]));
