@@ -76,8 +76,36 @@ void fs_metrics_produced(fs_metrics_t *m, fs_lane_t lane, uint64_t n)
         atomic_fetch_add_explicit(&m->produced[lane], n, memory_order_relaxed);
 }
 
+/* Fields as the Segment API names them in its errors (docs/segment.md) →
+ * their reason class.  Its "event: ..." (the track name) stays "event". */
+static const struct {
+    const char *segment;
+    size_t reason;
+} segment_reasons[] = {
+    {"messageId", R_event_id},
+    {"userId", R_user_id},
+    {"anonymousId", R_anonymous_id},
+    {"timestamp", R_occurred_at},
+    {"originalTimestamp", R_occurred_at},
+    {"context.campaign.name", R_campaign},
+    {"context.campaign.source", R_source},
+    {"context.campaign.medium", R_medium},
+    {"context.campaign.term", R_term},
+    {"context.campaign.content", R_content},
+    {"properties.revenue", R_revenue},
+    {"properties.currency", R_currency},
+    {"context.page.referrer", R_properties},
+    {"context.page.url", R_properties},
+    {"message", R_event},
+};
+
 static size_t reason_index(const char *error)
 {
+    size_t field = error ? strcspn(error, ":") : 0;
+    for (size_t i = 0; i < sizeof(segment_reasons) / sizeof(segment_reasons[0]); i++)
+        if (strlen(segment_reasons[i].segment) == field &&
+            !strncmp(segment_reasons[i].segment, error, field))
+            return segment_reasons[i].reason;
     size_t n = error ? strcspn(error, ":.") : 0;
     for (size_t i = 0; i < R__COUNT; i++)
         if (strlen(reason_names[i]) == n && !strncmp(reason_names[i], error, n))
