@@ -83,8 +83,11 @@ def page(collector_port, body, key="wk-web", extra=""):
 class Browser:
     """One headless Chromium showing @url, with its own profile; killed on close."""
 
-    def __init__(self, url, tmp_path):
+    def __init__(self, url, tmp_path, dnt=False):
         profile = tmp_path / f"chromium-{time.monotonic_ns()}"
+        if dnt:  # the browser's own "Send a Do Not Track request" setting
+            (profile / "Default").mkdir(parents=True)
+            (profile / "Default" / "Preferences").write_text('{"enable_do_not_track": true}')
         self.log = open(tmp_path / "chromium.log", "ab")
         self.proc = subprocess.Popen(
             [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -212,6 +215,59 @@ def test_visit_across_pages(fs_procs, fs_ctx, fs_schemas, tmp_path):
     assert ident["user_id"] == "u-42" and ident["anonymous_id"] == evs[0]["anonymous_id"]
     dl = [e for e in evs if e["type"] == "content_download"][0]
     assert dl["user_id"] is None and dl["properties"]["asset"] == "guide.pdf"
+
+
+def test_reset_and_do_not_track(fs_procs, fs_ctx, fs_schemas, tmp_path):
+    port = fs_free_port()
+    site = Site({})
+    site.pages = {
+        # reset() on log-out: a new anonymous id, no user
+        "account.html": page(port, """
+            function go() {
+              if (!window.funnel || !window.funnel.track) return setTimeout(go, 50);
+              funnel.identify('u-7');
+              funnel.track('content_download', {step: 'in'});
+              funnel.reset();
+              funnel.track('content_download', {step: 'out'});
+              funnel.flush();
+            }
+            go();"""),
+        # data-respect-dnt in a browser sending DNT: nothing at all
+        "private.html": page(port, """
+            function go() {
+              if (!window.funnel || !window.funnel.track) return setTimeout(go, 50);
+              funnel.track('content_download', {step: 'dnt'});
+              funnel.flush();
+              setTimeout(function(){location.href='/plain.html'}, 1000);
+            }
+            go();""", extra="data-respect-dnt"),
+        # the same browser without the attribute: tracked
+        # (a call queued before the script loads is replayed)
+        "plain.html": page(port, "").replace(
+            "<script src", "<script>window.funnel = [['track', 'content_download', "
+            "{step: 'queued'}]];</script><script src", 1),
+    }
+    start_collector(fs_procs, port, "--cors-origins", site.origin)
+    b1 = Browser(f"{site.origin}/account.html", tmp_path)
+    b2 = Browser(f"{site.origin}/private.html", tmp_path, dnt=True)
+    try:
+        evs = wait_events(fs_ctx, fs_schemas, lambda e: len(e) >= 6, 40)
+        time.sleep(2)
+        evs = read_events(fs_ctx, fs_schemas)
+    finally:
+        b1.close()
+        b2.close()
+        site.close()
+    steps = sorted((e["properties"].get("step", "-"), e["type"]) for e in evs)
+    assert steps == [("-", "identify"), ("-", "page_view"), ("-", "page_view"),
+                     ("in", "content_download"), ("out", "content_download"),
+                     ("queued", "content_download")], steps
+    ins = [e for e in evs if e["properties"].get("step") == "in"][0]
+    out = [e for e in evs if e["properties"].get("step") == "out"][0]
+    assert ins["user_id"] == "u-7" and out["user_id"] is None
+    assert out["anonymous_id"] != ins["anonymous_id"] and UUID4.match(out["anonymous_id"])
+    plain = [e for e in evs if e["properties"].get("path") == "/plain.html"]
+    assert len(plain) == 1 and plain[0]["channel"] == "direct"
 
 
 def test_collector_outage_exactly_once(fs_procs, fs_ctx, fs_schemas, tmp_path):

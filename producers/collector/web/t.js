@@ -95,8 +95,10 @@
     var batch = queue.slice(0, MAX_BATCH), ids = {};
     batch.forEach(function (e) { ids[e.event_id] = 1; });
     sending = ids;
+    function mine() { var m = sending === ids; if (m) sending = null; return m; }
     function retry(after) {
-      sending = null; healthy = 0; failures++;
+      if (!mine()) { drop(ids); queue = batch.concat(queue); save(); } /* a page hide let it go */
+      healthy = 0; failures++;
       var ms = after > 0 ? after * 1000 : Math.min(30000, 1000 * Math.pow(2, failures - 1)) * (0.5 + Math.random() / 2);
       schedule(ms);
     }
@@ -104,7 +106,7 @@
       credentials: 'omit', keepalive: true }).then(function (r) {
       if (r.status == 429 || r.status >= 500) return retry(+r.headers.get('Retry-After') || 0);
       if (r.status >= 400) r.text().then(function (t) { warn(r.status + ' ' + t); });
-      sending = null; failures = 0; healthy = 1;
+      mine(); failures = 0; healthy = 1;
       drop(ids);
       if (queue.length) schedule(queue.length >= MAX_BATCH ? 0 : FLUSH_MS);
     }, function () { retry(0); });
