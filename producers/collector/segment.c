@@ -328,8 +328,12 @@ static void rename_fields(const mapped_t *m, char *err, size_t size)
             if (strlen(names[i][0]) == flen && !memcmp(names[i][0], s, flen))
                 name = names[i][1];
         size_t end = next ? (size_t)(next - s) + 2 : strlen(s);
+        static const char ids[] = "user_id: user_id or anonymous_id is required";
         int w;
-        if (name)
+        if (end == sizeof(ids) - 1 + (next ? 2 : 0) && !memcmp(s, ids, sizeof(ids) - 1))
+            w = snprintf(out + o, sizeof(out) - o,
+                         "userId: userId or anonymousId is required%s", next ? "; " : "");
+        else if (name)
             w = snprintf(out + o, sizeof(out) - o, "%s%.*s", name, (int)(end - flen),
                          s + flen);
         else
@@ -340,11 +344,6 @@ static void rename_fields(const mapped_t *m, char *err, size_t size)
         s += end;
     }
     out[o] = '\0';
-    static const char ours[] = "user_id or anonymous_id is required";
-    char *at = strstr(out, ours);
-    if (at)
-        snprintf(at, sizeof(out) - (size_t)(at - out),
-                 "userId or anonymousId is required");
     snprintf(err, size, "%s", out);
 }
 

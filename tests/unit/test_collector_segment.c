@@ -147,6 +147,12 @@ static void test_errors_name_segment_fields(void)
         {"{\"type\":\"page\",\"anonymous_id\":\"a\"}",
          "anonymous_id: not a Segment field (Segment's is anonymousId)"},
         {"[]", "message: must be a JSON object"},
+        /* a key quoting an error message does not disturb the renaming */
+        {"{\"type\":\"page\",\"properties\":{\"user_id or anonymous_id is "
+         "required\":[1]}}",
+         "userId: userId or anonymousId is required; properties.user_id or anonymous_id "
+         "is "
+         "required: nested objects and arrays are not allowed"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char body[512], err[512];
