@@ -30,6 +30,8 @@ const char *fs_err2str(fs_err_t err)
         return "concurrent update, retry";
     case FS_ERR_FATAL:
         return "fatal error";
+    case FS_ERR_OVERFLOW:
+        return "value out of range";
     case FS_ERR__COUNT:
         break;
     }

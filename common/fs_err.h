@@ -22,6 +22,7 @@ typedef enum fs_err {
     FS_ERR_FENCED,         /* another owner took over: stop using this resource */
     FS_ERR_CONFLICT,       /* an optimistic transaction lost a race: recompute, retry */
     FS_ERR_FATAL,          /* unrecoverable internal error */
+    FS_ERR_OVERFLOW,       /* a value past what its store can hold: refuse the input */
     FS_ERR__COUNT
 } fs_err_t;
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fs_kafka.h"
 
@@ -193,6 +194,58 @@ fs_err_t fs_producer_ping(fs_producer_t *p, int timeout_ms)
     if (md)
         rd_kafka_metadata_destroy(md);
     return err == RD_KAFKA_RESP_ERR_NO_ERROR ? FS_OK : FS_ERR_TRANSIENT;
+}
+
+/* The cluster's answer about @p rkt: NO_ERROR, the topic's own error, or
+ * the request's (e.g. __TIMED_OUT). */
+static rd_kafka_resp_err_t topic_state(fs_producer_t *p, rd_kafka_topic_t *rkt,
+                                       int timeout_ms)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, rkt, &md, timeout_ms);
+    if (!err && md && md->topic_cnt == 1)
+        err = md->topics[0].err;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    return err;
+}
+
+fs_err_t fs_producer_check_topics(fs_producer_t *p, int timeout_ms, char *errstr,
+                                  size_t sz)
+{
+    rd_kafka_topic_t *const topics[] = {p->rkt, p->rkt_dlq};
+    const char *const keys[] = {"kafka.topic", "kafka.dlq_topic"};
+    for (int i = 0; i < 2; i++) {
+        rd_kafka_resp_err_t err = topic_state(p, topics[i], timeout_ms);
+        for (int again = 0; err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && again < 4;
+             again++) {
+            nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
+            err = topic_state(p, topics[i], timeout_ms);
+        }
+        switch (err) {
+        case RD_KAFKA_RESP_ERR_NO_ERROR:
+        case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE: /* exists, electing a leader */
+            continue;
+        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+            snprintf(errstr, sz,
+                     "%s: topic \"%s\" does not exist on the Kafka cluster (create it, "
+                     "or fix the setting)",
+                     keys[i], rd_kafka_topic_name(topics[i]));
+            return FS_ERR_INVALID;
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+        case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+        case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+        case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+            snprintf(errstr, sz, "%s: topic \"%s\": %s", keys[i],
+                     rd_kafka_topic_name(topics[i]), rd_kafka_err2str(err));
+            return FS_ERR_INVALID;
+        default:
+            snprintf(errstr, sz, "%s: topic \"%s\" not checked: %s", keys[i],
+                     rd_kafka_topic_name(topics[i]), rd_kafka_err2str(err));
+            return FS_ERR_TRANSIENT;
+        }
+    }
+    return FS_OK;
 }
 
 rd_kafka_t *fs_producer_handle(fs_producer_t *p)

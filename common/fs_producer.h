@@ -100,6 +100,19 @@ int fs_producer_queue_len(fs_producer_t *p);
 /** Asks the cluster for metadata: FS_OK when a broker answered within @p timeout_ms. */
 fs_err_t fs_producer_ping(fs_producer_t *p, int timeout_ms) FS_WUR;
 
+/**
+ * Asks the cluster whether the events topic and the dead-letter topic exist
+ * (docs/guarantees.md, item 9: a misconfiguration no retry can fix stops the program at
+ * start-up).  FS_OK when both exist; FS_ERR_INVALID when the cluster says
+ * one does not exist or may not be written (@p errstr names the setting and
+ * the topic); FS_ERR_TRANSIENT when no broker answered within
+ * @p timeout_ms (nothing is known: the caller goes on, readiness shows it).
+ * A topic the cluster calls unknown is asked about again for a moment, as a
+ * topic created just before is not known to every broker at once.
+ */
+fs_err_t fs_producer_check_topics(fs_producer_t *p, int timeout_ms, char *errstr,
+                                  size_t errstr_size) FS_WUR;
+
 /** The handle, for statistics only (borrowed). */
 rd_kafka_t *fs_producer_handle(fs_producer_t *p);
 

@@ -98,8 +98,7 @@ void fs_attr_sums_destroy(fs_attr_sums_t *s)
     free(s);
 }
 
-/* Parses a Redis integer: optional '-', 1..19 digits, within int64_t. */
-static int parse_int64(const char *v, size_t len, int64_t *out)
+int fs_attr_parse_int64(const char *v, size_t len, int64_t *out)
 {
     size_t i = len && v[0] == '-';
     uint64_t limit = i ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, n = 0;
@@ -132,7 +131,7 @@ fs_err_t fs_attr_sums_add(fs_attr_sums_t *s, const char *field, size_t flen,
         snprintf(errstr, sz, "field \"%c:...\" holds a NUL byte", field[0]);
         return FS_ERR_CORRUPT;
     }
-    if (parse_int64(value, vlen, &v) != 0) {
+    if (fs_attr_parse_int64(value, vlen, &v) != 0) {
         snprintf(errstr, sz, "field %.*s: \"%.*s\" is not an integer",
                  (int)(flen > 300 ? 300 : flen), field, (int)(vlen > 40 ? 40 : vlen),
                  value);

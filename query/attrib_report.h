@@ -74,6 +74,13 @@ fs_err_t fs_attr_sums_add(fs_attr_sums_t *s, const char *field, size_t field_len
                           const char *value, size_t value_len, char *errstr,
                           size_t errstr_size) FS_WUR;
 
+/**
+ * Parses a stored Redis integer: optional '-', then 1..19 decimal digits,
+ * within int64_t.  @p v is @p len bytes, not NUL-terminated.
+ * @returns 0 and sets *out, or -1 (*out untouched).
+ */
+int fs_attr_parse_int64(const char *v, size_t len, int64_t *out);
+
 /** Total revenue (cents) and conversions (millionths) of everything added. */
 void fs_attr_sums_total(const fs_attr_sums_t *s, int64_t *revenue, int64_t *conversions);
 

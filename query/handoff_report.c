@@ -212,13 +212,43 @@ static fs_err_t render_csv(const void *report, fs_buf_t *out)
 
 #define BAR_MAX 40 /* characters of the longest histogram bar */
 
+/* The delay histogram as aligned lines with bars (both tables). */
+static fs_err_t histogram_table(const fs_handoff_report_t *r, fs_buf_t *out)
+{
+    uint64_t counts[FS_HANDOFF_BUCKETS], most = 0;
+    const char *labels[FS_HANDOFF_BUCKETS];
+    fs_err_t err;
+    fs_handoff_histogram(r, counts, labels);
+    for (int b = 0; b < FS_HANDOFF_BUCKETS; b++)
+        most = counts[b] > most ? counts[b] : most;
+    if (most == 0)
+        return fs_buf_puts(out, "\n(no handoff delays recorded in this range)\n");
+    char cells[FS_HANDOFF_BUCKETS][32];
+    int wc = (int)strlen("handoffs");
+    for (int b = 0; b < FS_HANDOFF_BUCKETS; b++) {
+        fs_report_group_digits(counts[b], cells[b]);
+        wc = (int)strlen(cells[b]) > wc ? (int)strlen(cells[b]) : wc;
+    }
+    err = fs_buf_printf(out, "\n%-5s  %*s\n", "delay", wc, "handoffs");
+    for (int b = 0; !err && b < FS_HANDOFF_BUCKETS; b++) {
+        /* Any non-zero count shows at least one mark. */
+        __extension__ unsigned __int128 len =
+            ((unsigned __int128)counts[b] * BAR_MAX + most - 1) / most;
+        err = fs_buf_printf(out, "%-5s  %*s%s", labels[b], wc, cells[b], len ? "  " : "");
+        for (unsigned i = 0; !err && i < (unsigned)len; i++)
+            err = fs_buf_puts(out, "#");
+        if (!err)
+            err = fs_buf_puts(out, "\n");
+    }
+    return err;
+}
+
 static fs_err_t render_table(const void *report, fs_buf_t *out)
 {
     const fs_handoff_report_t *r = report;
     char from[11], to[11], leads[32], within[32], share[96] = "", median[64] = "-";
     char label[64];
-    uint64_t e2, counts[FS_HANDOFF_BUCKETS], most = 0;
-    const char *labels[FS_HANDOFF_BUCKETS];
+    uint64_t e2;
     int64_t e4;
     fs_day_format(r->from, from);
     fs_day_format(r->to, to);
@@ -246,30 +276,7 @@ static fs_err_t render_table(const void *report, fs_buf_t *out)
                       "%-*s  %*s\n%-*s  %*s%s\n%-*s  %*s\n",
                       from, to, w, "leads", wv, leads, w, label, wv, within, share, w,
                       "median delay", wv, median);
-    fs_handoff_histogram(r, counts, labels);
-    for (int b = 0; b < FS_HANDOFF_BUCKETS; b++)
-        most = counts[b] > most ? counts[b] : most;
-    if (!err && most == 0)
-        return fs_buf_puts(out, "\n(no handoff delays recorded in this range)\n");
-    char cells[FS_HANDOFF_BUCKETS][32];
-    int wc = (int)strlen("handoffs");
-    for (int b = 0; b < FS_HANDOFF_BUCKETS; b++) {
-        fs_report_group_digits(counts[b], cells[b]);
-        wc = (int)strlen(cells[b]) > wc ? (int)strlen(cells[b]) : wc;
-    }
-    if (!err)
-        err = fs_buf_printf(out, "\n%-5s  %*s\n", "delay", wc, "handoffs");
-    for (int b = 0; !err && b < FS_HANDOFF_BUCKETS; b++) {
-        /* Any non-zero count shows at least one mark. */
-        __extension__ unsigned __int128 len =
-            ((unsigned __int128)counts[b] * BAR_MAX + most - 1) / most;
-        err = fs_buf_printf(out, "%-5s  %*s%s", labels[b], wc, cells[b], len ? "  " : "");
-        for (unsigned i = 0; !err && i < (unsigned)len; i++)
-            err = fs_buf_puts(out, "#");
-        if (!err)
-            err = fs_buf_puts(out, "\n");
-    }
-    return err;
+    return err ? err : histogram_table(r, out);
 }
 
 fs_err_t fs_handoff_render(const fs_handoff_report_t *r, fs_report_format_t format,
@@ -277,4 +284,58 @@ fs_err_t fs_handoff_render(const fs_handoff_report_t *r, fs_report_format_t form
 {
     static const fs_report_renderers_t handoff = {render_table, render_json, render_csv};
     return fs_report_render_as(&handoff, format, r, out);
+}
+
+/* ---- the delay histogram on its own ----------------------------------- */
+
+static fs_err_t delays_json(const void *report, fs_buf_t *out)
+{
+    const fs_handoff_report_t *r = report;
+    uint64_t counts[FS_HANDOFF_BUCKETS], total = 0;
+    const char *labels[FS_HANDOFF_BUCKETS];
+    char from[11], to[11];
+    fs_day_format(r->from, from);
+    fs_day_format(r->to, to);
+    fs_handoff_histogram(r, counts, labels);
+    for (int b = 0; b < FS_HANDOFF_BUCKETS; b++)
+        total += counts[b]; /* fs_handoff_finish() checked the sum */
+    fs_err_t err = fs_buf_printf(out,
+                                 "{\"from\":\"%s\",\"to\":\"%s\",\"sla_days\":%lld,"
+                                 "\"handoffs\":%" PRIu64 ",\"buckets\":[",
+                                 from, to, r->sla_days, total);
+    for (int b = 0; !err && b < FS_HANDOFF_BUCKETS; b++)
+        err = fs_buf_printf(out, "%s{\"bucket\":\"%s\",\"handoffs\":%" PRIu64 "}",
+                            b ? "," : "", labels[b], counts[b]);
+    return err ? err : fs_buf_puts(out, "]}\n");
+}
+
+static fs_err_t delays_csv(const void *report, fs_buf_t *out)
+{
+    uint64_t counts[FS_HANDOFF_BUCKETS];
+    const char *labels[FS_HANDOFF_BUCKETS];
+    fs_handoff_histogram(report, counts, labels);
+    fs_err_t err = fs_buf_puts(out, "bucket,handoffs\n");
+    for (int b = 0; !err && b < FS_HANDOFF_BUCKETS; b++)
+        err = fs_buf_printf(out, "%s,%" PRIu64 "\n", labels[b], counts[b]);
+    return err;
+}
+
+static fs_err_t delays_table(const void *report, fs_buf_t *out)
+{
+    const fs_handoff_report_t *r = report;
+    char from[11], to[11];
+    fs_day_format(r->from, from);
+    fs_day_format(r->to, to);
+    fs_err_t err = fs_buf_printf(out,
+                                 "Handoff delays %s .. %s (UTC, by lead day, SLA %lld "
+                                 "days)\n",
+                                 from, to, r->sla_days);
+    return err ? err : histogram_table(r, out);
+}
+
+fs_err_t fs_handoff_delays_render(const fs_handoff_report_t *r, fs_report_format_t format,
+                                  fs_buf_t *out)
+{
+    static const fs_report_renderers_t delays = {delays_table, delays_json, delays_csv};
+    return fs_report_render_as(&delays, format, r, out);
 }

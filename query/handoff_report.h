@@ -99,4 +99,17 @@ void fs_handoff_histogram(const fs_handoff_report_t *r,
 fs_err_t fs_handoff_render(const fs_handoff_report_t *r, fs_report_format_t format,
                            fs_buf_t *out) FS_WUR;
 
+/**
+ * Appends the delay histogram of the finished @p r (fs_handoff_histogram())
+ * rendered as @p format, ending with a newline.
+ *  JSON (one line): {"from":..,"to":..,"sla_days":7,"handoffs":N,
+ *    "buckets":[{"bucket":"< 1h","handoffs":3},...]}, all six buckets in
+ *    order, handoffs = their sum.
+ *  CSV: `bucket,handoffs`, one line per bucket.
+ *  Table: a title line and the histogram of the handoff table.
+ * @returns FS_OK or FS_ERR_NOMEM.
+ */
+fs_err_t fs_handoff_delays_render(const fs_handoff_report_t *r, fs_report_format_t format,
+                                  fs_buf_t *out) FS_WUR;
+
 #endif

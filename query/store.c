@@ -392,3 +392,72 @@ fs_err_t fs_qstore_read_handoff(fs_qstore_t *qs, fs_handoff_report_t *r, char *e
         snprintf(errstr, sz, "%s:v1:handoff:* over the range: %s", qs->ns, reason);
     return err;
 }
+
+/* ---- one field per day: series --------------------------------------- */
+
+/* "<ns>:v1:attr:<day>:position_based:campaign:XXX" stays under HASH_KEY_MAX. */
+static void series_key(const fs_qstore_t *qs, const char *kind, const char *suffix,
+                       int64_t day, char key[HASH_KEY_MAX])
+{
+    char d[11];
+    fs_day_format(day, d);
+    snprintf(key, HASH_KEY_MAX, "%s:v1:%s:%s%s%s", qs->ns, kind, d, suffix[0] ? ":" : "",
+             suffix);
+}
+
+fs_err_t fs_qstore_read_series(fs_qstore_t *qs, fs_series_t *s, char *errstr, size_t sz)
+{
+    char kind[FS_SERIES_KIND_MAX], suffix[FS_SERIES_SUFFIX_MAX];
+    char field[FS_SERIES_FIELD_MAX], key[HASH_KEY_MAX], what[HASH_KEY_MAX + 16];
+    char reason[128];
+    fs_err_t err;
+    if (fs_series_source(s, kind, suffix, field) != FS_OK) {
+        snprintf(errstr, sz, "the filter value is too long");
+        return FS_ERR_INVALID;
+    }
+    for (int64_t start = s->from; start <= s->to; start += BATCH_DAYS) {
+        int64_t end = s->to - start >= BATCH_DAYS ? start + BATCH_DAYS - 1 : s->to;
+        for (int64_t day = start; day <= end; day++) {
+            const char *argv[3] = {"HGET", key, field};
+            series_key(qs, kind, suffix, day, key);
+            if (redisAppendCommandArgv(qs->c, 3, argv, NULL) != REDIS_OK) {
+                snprintf(errstr, sz, "Redis: queueing HGET %s: %s", key, qs->c->errstr);
+                return FS_ERR_NOMEM;
+            }
+        }
+        for (int64_t day = start; day <= end; day++) {
+            redisReply *reply;
+            series_key(qs, kind, suffix, day, key);
+            snprintf(what, sizeof(what), "HGET %s", key);
+            if ((err = next_reply(qs, what, &reply, errstr, sz)))
+                return err;
+            if (reply->type == REDIS_REPLY_STRING)
+                err =
+                    fs_series_set(s, day, reply->str, reply->len, reason, sizeof(reason));
+            else if (reply->type != REDIS_REPLY_NIL) {
+                snprintf(reason, sizeof(reason), "unexpected reply type %d", reply->type);
+                err = FS_ERR_CORRUPT;
+            }
+            freeReplyObject(reply);
+            if (err) {
+                snprintf(errstr, sz, "%s field %.*s: %s", key, 100, field, reason);
+                return err;
+            }
+        }
+    }
+    return FS_OK;
+}
+
+fs_err_t fs_qstore_ping(fs_qstore_t *qs, char *errstr, size_t sz)
+{
+    redisReply *reply;
+    const char *argv[1] = {"PING"};
+    if (redisAppendCommandArgv(qs->c, 1, argv, NULL) != REDIS_OK) {
+        snprintf(errstr, sz, "Redis: queueing PING: %s", qs->c->errstr);
+        return FS_ERR_NOMEM;
+    }
+    fs_err_t err = next_reply(qs, "PING", &reply, errstr, sz);
+    if (!err)
+        freeReplyObject(reply);
+    return err;
+}

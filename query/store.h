@@ -4,9 +4,11 @@
  * Owns one blocking hiredis connection (opened by common/fs_redis.h) and
  * the knowledge of which keys and fields of docs/redis-keys.md answer a
  * query.
- * Called by the subcommands (query/<name>_cmd.c) only.  Reads and never writes; knows
- * nothing of output formats (report.c renders) nor of Kafka.  Not thread-safe: one caller
- * at a time.
+ * Called by query/query.c (for the CLI and the dashboard's API) and
+ * query/serve.c (readiness).  Reads and never writes; knows nothing of
+ * output formats (the report modules render) nor of Kafka.  Not
+ * thread-safe: one caller at a time (the dashboard keeps one per request
+ * in flight).
  */
 #ifndef FS_QUERY_STORE_H
 #define FS_QUERY_STORE_H
@@ -18,6 +20,7 @@
 #include "attrib_report.h"
 #include "handoff_report.h"
 #include "report.h"
+#include "series.h"
 
 typedef struct fs_qstore fs_qstore_t;
 
@@ -87,5 +90,20 @@ fs_err_t fs_qstore_require_attribution(fs_qstore_t *qs, char *errstr,
  */
 fs_err_t fs_qstore_read_handoff(fs_qstore_t *qs, fs_handoff_report_t *r, char *errstr,
                                 size_t errstr_size) FS_WUR;
+
+/**
+ * Fills s->values, one per day of s->from..s->to, from the hash field
+ * fs_series_source() names: one pipelined HGET per day; a missing hash or
+ * field is 0.
+ * @returns and failures as fs_qstore_read_attribution().
+ */
+fs_err_t fs_qstore_read_series(fs_qstore_t *qs, fs_series_t *s, char *errstr,
+                               size_t errstr_size) FS_WUR;
+
+/**
+ * PING: whether Redis answers on this connection (the dashboard's readyz).
+ * @returns FS_OK, or FS_ERR_TRANSIENT / FS_ERR_IO with @p errstr.
+ */
+fs_err_t fs_qstore_ping(fs_qstore_t *qs, char *errstr, size_t errstr_size) FS_WUR;
 
 #endif

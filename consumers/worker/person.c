@@ -451,7 +451,7 @@ static fs_err_t acc_add_h(acc_t *a, const char *key, uint64_t kh, const char *fi
     while (a->slot[h]) {
         fs_contrib_entry_t *e = &c->e[a->slot[h] - 1];
         if (strcmp(e->field, field) == 0 && strcmp(e->key, key) == 0)
-            return __builtin_add_overflow(e->value, value, &e->value) ? FS_ERR_INVALID
+            return __builtin_add_overflow(e->value, value, &e->value) ? FS_ERR_OVERFLOW
                                                                       : FS_OK;
         h = (h + 1) & (a->nslot - 1);
     }
@@ -1331,14 +1331,14 @@ fs_err_t fs_contrib_diff(const fs_contrib_t *old, const fs_contrib_t *new_,
         if (c < 0) {
             e = &old->e[i++];
             if (__builtin_sub_overflow((int64_t)0, e->value, &delta))
-                return FS_ERR_INVALID;
+                return FS_ERR_OVERFLOW;
         } else if (c > 0) {
             e = &new_->e[j++];
             delta = e->value;
         } else {
             e = &new_->e[j];
             if (__builtin_sub_overflow(new_->e[j].value, old->e[i].value, &delta))
-                return FS_ERR_INVALID;
+                return FS_ERR_OVERFLOW;
             i++;
             j++;
         }

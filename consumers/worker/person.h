@@ -115,7 +115,8 @@ void fs_contrib_clear(fs_contrib_t *c);
  * (docs/attribution.md; conversions without touches go to "(direct)" / "(none)" /
  * "unattributed" / "(none)"), booked revenue per conversion day and
  * currency, and the handoff of the person's first lead.  @p out must be
- * initialised; it is overwritten.
+ * initialised; it is overwritten.  FS_ERR_OVERFLOW when one of its sums
+ * passes the signed 64-bit range.
  */
 fs_err_t fs_person_contribution(const fs_person_params_t *params,
                                 const fs_bucket_t *const *buckets, size_t nbuckets,
@@ -134,6 +135,7 @@ fs_err_t fs_contrib_parse(const char *data, size_t len, fs_contrib_t *out, char 
 /**
  * Calls @p fn for every (key, field) whose value differs between @p old and
  * @p new_, with delta new − old (a merge walk over the two sorted lists).
+ * FS_ERR_OVERFLOW when a delta is beyond the signed 64-bit range.
  */
 typedef fs_err_t (*fs_contrib_delta_fn)(void *opaque, const char *key, const char *field,
                                         int64_t delta);

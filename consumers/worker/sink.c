@@ -14,8 +14,11 @@
  *      contribution, and the increments new − old.
  *   6. One EVALSHA of the commit script: it checks that every partition's
  *      epoch and offset and every state key read in steps 3–4 are still
- *      what was read, and only then makes every write.  Otherwise it writes
- *      nothing and the batch is recomputed from fresh state.
+ *      what was read, that every increment keeps its field a signed 64-bit
+ *      integer and that every key written has its type, and only then
+ *      makes every write.  Otherwise it writes nothing: the batch is
+ *      recomputed from fresh state (a conflict), or refused with
+ *      FS_ERR_OVERFLOW for the worker to narrow (docs/funnel-worker.md).
  *
  * Every state value (b:, ln:, lk:) starts with a STAMP — 16 hex digits
  * drawn at random for each transaction, and '|' — so the script compares
@@ -45,6 +48,7 @@
 
 #include <jansson.h>
 
+#include "bound.h"
 #include "fs_buf.h"
 #include "fs_day.h"
 #include "fs_redis.h"
@@ -61,12 +65,21 @@
  * off for good (the first claim records which; a partition claimed before
  * the setting existed was claimed with it on): a worker of the other kind is
  * refused, since its buckets would lack, or carry, the touches the stored
- * contributions were computed from. */
-static const char claim_lua[] =
+ * contributions were computed from.  The epoch is checked before the first
+ * write: a value INCR would refuse (not an integer, or 2^63 - 1) is an
+ * error that writes nothing. */
+static const char claim_lua[] = FS_BOUND_LUA
     "local pre = ARGV[1] .. ':v1:'\n"
+    "local ek = pre .. 'epoch:' .. ARGV[2]\n"
+    "local e = redis.call('GET', ek)\n"
+    "if e and not (int_ok(e) and fits(e, '1')) then\n"
+    "  return redis.error_reply('ERR ' .. ek .. ' holds \"' .. e:sub(1, 40)\n"
+    "    .. '\", not a fencing epoch the worker can increment: repair or delete it')\n"
+    "end\n"
+    "local o = redis.call('GET', pre .. 'offset:' .. ARGV[2])\n"
     "local m = redis.call('GET', pre .. 'attribution')\n"
     "if not m then\n"
-    "  m = redis.call('GET', pre .. 'epoch:' .. ARGV[2]) and 'on' or ARGV[3]\n"
+    "  m = e and 'on' or ARGV[3]\n"
     "  redis.call('SET', pre .. 'attribution', m)\n"
     "end\n"
     "if m ~= ARGV[3] then\n"
@@ -75,8 +88,7 @@ static const char claim_lua[] =
     "    .. ARGV[3] .. ' (FUNNEL_ATTRIBUTION): use the same setting or another '\n"
     "    .. 'namespace')\n"
     "end\n"
-    "local e = redis.call('INCR', pre .. 'epoch:' .. ARGV[2])\n"
-    "local o = redis.call('GET', pre .. 'offset:' .. ARGV[2])\n"
+    "e = redis.call('INCR', ek)\n"
     "return {e, tonumber(o or '-1')}\n";
 
 /* The stamp in front of every state value: 16 hex digits and '|'. */
@@ -87,17 +99,26 @@ static const char claim_lua[] =
  *   parts   (topic:partition, epoch, offset read)   checked
  *   state   (key, stamp read)                       checked
  *   absent  (key)                 checked: still absent (one EXISTS a chunk)
- *   hincrby (key, n, then n × (field, delta))       (the count is of keys)
+ *   hincrby (key, n, then n fields, then their n deltas)  (count of keys)
  *   seen    (event_id)                 into the de-duplication hash
  *   set     (key, value)               with the state TTL
  *   pfadd   (key, n, then n members): one PFADD per key (count of keys)
  *   offsets (topic:partition, offset)
  * Every argument costs Redis a Lua string (hashed and interned) and every
  * redis.call a conversion of its arguments, so keys are sent once per group
- * and numbers the script passes on are strings.  Returns 1 when everything
- * was written, 0 (and nothing written) when a checked value changed since
- * it was read. */
-static const char commit_lua[] =
+ * and numbers the script passes on are strings.
+ *
+ * A batch is applied whole or not at all: every check runs before the
+ * first write, and the writes that follow cannot fail on what was checked.
+ * Checked: the stamps, epochs and offsets (a conflict: returns 0); every
+ * increment against the field's stored value (HMGET, FS_BOUND_LUA): a sum
+ * past the signed 64-bit range returns {2, key, field, stored, delta}, a
+ * stored text HINCRBY would refuse {3, key, field, stored}; the type of
+ * every key written (HMGET and GETRANGE fail with WRONGTYPE on a key of
+ * another type, before anything is written; a HyperLogLog key holding a
+ * plain string returns {3, key, '', its first bytes}).  Returns 1 once
+ * everything is written. */
+static const char commit_lua[] = FS_BOUND_LUA
     "local pre = ARGV[1] .. ':v1:'\n"
     "local seen, seen_ttl, state_ttl = ARGV[2], ARGV[3], ARGV[4]\n"
     "local i = 5\n"
@@ -119,23 +140,65 @@ static const char commit_lua[] =
     "  if redis.call('EXISTS', unpack(ARGV, i, i + m - 1)) ~= 0 then return 0 end\n"
     "  i = i + m; n = n - m\n"
     "end\n"
-    "for _ = 1, count() do\n"
+    /* Increments: HMGET the stored values, 1,000 fields a call. */
+    "local ninc = count()\n"
+    "local inc = i\n"
+    "for _ = 1, ninc do\n"
     "  local key, m = ARGV[i], tonumber(ARGV[i + 1]); i = i + 2\n"
-    "  for _ = 1, m do redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1]); i = i + 2 end\n"
+    "  for a = 0, m - 1, 1000 do\n"
+    "    local b = a + 1000 <= m and a + 1000 or m\n"
+    "    local cur = redis.call('HMGET', key, unpack(ARGV, i + a, i + b - 1))\n"
+    "    for k = 1, b - a do\n"
+    "      local c, d = cur[k], ARGV[i + m + a + k - 1]\n"
+    "      if c then\n"
+    "        if not int_ok(c) then return {3, key, ARGV[i + a + k - 1], c} end\n"
+    "        if not fits(c, d) then return {2, key, ARGV[i + a + k - 1], c, d} end\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  i = i + 2 * m\n"
     "end\n"
-    "n = count()\n"
-    "if n > 0 then\n"
+    /* The other sections: where each starts, and the types of their keys. */
+    "local sn = count()\n"
+    "local sid = i\n"
+    "if sn > 0 then redis.call('HMGET', seen, ARGV[i]) end\n"
+    "i = i + sn\n"
+    "local setn = count()\n"
+    "local set = i\n"
+    "i = i + 2 * setn\n"
+    "local pfn = count()\n"
+    "local pf = i\n"
+    "for _ = 1, pfn do\n"
+    "  local key, m = ARGV[i], tonumber(ARGV[i + 1])\n"
+    "  local h = redis.call('GETRANGE', key, '0', '3')\n"
+    "  if h ~= '' and h ~= 'HYLL' then return {3, key, '', h} end\n"
+    "  i = i + 2 + m\n"
+    "end\n"
+    "local ofn = count()\n"
+    "if ofn > 0 then redis.call('HMGET', pre .. 'offsets', ARGV[i]) end\n"
+    /* Writes. */
+    "local of = i\n"
+    "i = inc\n"
+    "for _ = 1, ninc do\n"
+    "  local key, m = ARGV[i], tonumber(ARGV[i + 1]); i = i + 2\n"
+    "  for k = i, i + m - 1 do redis.call('HINCRBY', key, ARGV[k], ARGV[k + m]) end\n"
+    "  i = i + 2 * m\n"
+    "end\n"
+    "i = sid\n"
+    "if sn > 0 then\n"
     "  local t = {}\n"
-    "  for k = 1, n do\n"
+    "  for k = 1, sn do\n"
     "    t[#t + 1] = ARGV[i]; t[#t + 1] = '1'; i = i + 1\n"
-    "    if #t >= 1000 or k == n then redis.call('HSET', seen, unpack(t)); t = {} end\n"
+    "    if #t >= 1000 or k == sn then redis.call('HSET', seen, unpack(t)); t = {} end\n"
     "  end\n"
     "  redis.call('EXPIRE', seen, seen_ttl)\n"
     "end\n"
-    "for _ = 1, count() do\n"
+    "i = set\n"
+    "for _ = 1, setn do\n"
     "  redis.call('SET', ARGV[i], ARGV[i + 1], 'EX', state_ttl); i = i + 2\n"
     "end\n"
-    "for _ = 1, count() do\n"
+    "i = pf\n"
+    "for _ = 1, pfn do\n"
     "  local key, m = ARGV[i], tonumber(ARGV[i + 1]); i = i + 2\n"
     "  while m > 0 do\n"
     "    local c = m < 1000 and m or 1000\n"
@@ -143,7 +206,8 @@ static const char commit_lua[] =
     "    i = i + c; m = m - c\n"
     "  end\n"
     "end\n"
-    "for _ = 1, count() do\n"
+    "i = of\n"
+    "for _ = 1, ofn do\n"
     "  redis.call('SET', pre .. 'offset:' .. ARGV[i], ARGV[i + 1])\n"
     "  redis.call('HSET', pre .. 'offsets', ARGV[i], ARGV[i + 1]); i = i + 2\n"
     "end\n"
@@ -184,14 +248,21 @@ static void disconnect(fs_sink_t *s)
 /* An error reply that names a passing condition (LOADING, BUSY, READONLY,
  * MASTERDOWN, TRYAGAIN, OOM...) is retriable; "ERR ..." (e.g. a script that
  * does not compile) and authentication or permission errors are not. */
+/* An error reply's class (fs_redis_error_class): transient conditions
+ * (LOADING, BUSY, READONLY, MASTERDOWN, TRYAGAIN, OOM...) are retried;
+ * misconfigurations (WRONGPASS, NOAUTH, NOPERM) and refusals that would
+ * repeat ("ERR ...", e.g. a script that does not compile) are not. */
 static fs_err_t classify_error_reply(const redisReply *r)
 {
-    static const char *const fatal[] = {"ERR",       "NOPERM",    "NOAUTH",
-                                        "WRONGPASS", "WRONGTYPE", "EXECABORT"};
-    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-        if (!strncmp(r->str, fatal[i], strlen(fatal[i])))
-            return FS_ERR_FATAL;
-    return FS_ERR_TRANSIENT;
+    return fs_redis_error_class(r->str);
+}
+
+/* Fills @p errstr about error reply @p r to @p what, with the setting to
+ * fix when it is a misconfiguration. */
+static void reply_error(const redisReply *r, const char *what, char *errstr, size_t sz)
+{
+    const char *hint = fs_redis_error_hint(r->str);
+    snprintf(errstr, sz, "redis: %s%s%s: %s", hint, hint[0] ? "; " : "", what, r->str);
 }
 
 /* Loads @p script into sha (48 bytes). */
@@ -200,28 +271,99 @@ static fs_err_t load_script(fs_sink_t *s, const char *script, char *sha, char *e
 {
     redisReply *r = redisCommand(s->c, "SCRIPT LOAD %s", script);
     fs_err_t err = FS_OK;
-    if (fs_redis_reply_ok(s->c, r, "SCRIPT LOAD", errstr, sz))
+    if (fs_redis_reply_ok(s->c, r, "SCRIPT LOAD", errstr, sz)) {
         err = r ? classify_error_reply(r) : FS_ERR_TRANSIENT;
-    else if (r->type != REDIS_REPLY_STRING || r->len >= 48)
+        if (r)
+            reply_error(r, "SCRIPT LOAD", errstr, sz);
+    } else if (r->type != REDIS_REPLY_STRING || r->len >= 48) {
         err = FS_ERR_FATAL;
-    else
+    } else {
         snprintf(sha, 48, "%s", r->str);
+    }
     if (r)
         freeReplyObject(r);
     return err;
 }
 
-/* (Re)connects and loads the scripts when needed. */
+/* Calls, inside a script as the commit and claim scripts do, every command
+ * the worker sends, on a key of the namespace, and removes what it wrote
+ * (EXPIRE 0 deletes).  Redis checks a script's commands against the
+ * caller's ACL one by one when they run: a forbidden one found only in the
+ * middle of a commit would end the worker with a batch half-written.
+ * Returns 1, or {0, command, error} for the first command refused. */
+static const char probe_lua[] =
+    "local k = ARGV[1]\n"
+    "local function try(...)\n"
+    "  local r = redis.pcall(...)\n"
+    "  if type(r) == 'table' and r.err then return r.err end\n"
+    "end\n"
+    "local calls = {\n"
+    "  {'GET', k}, {'MGET', k}, {'GETRANGE', k, '0', '16'}, {'EXISTS', k},\n"
+    "  {'HMGET', k .. ':h', 'f'}, {'EXPIRE', k .. ':none', '60'},\n"
+    "  {'SET', k, '0', 'EX', '60'}, {'INCR', k}, {'EXPIRE', k, '0'},\n"
+    "  {'HINCRBY', k .. ':h', 'f', '0'}, {'HSET', k .. ':h', 'f', '0'},\n"
+    "  {'EXPIRE', k .. ':h', '0'}, {'PFADD', k .. ':p', 'x'}, {'EXPIRE', k .. ':p', "
+    "'0'}}\n"
+    "for _, c in ipairs(calls) do\n"
+    "  local e = try(unpack(c))\n"
+    "  if e then\n"
+    "    redis.pcall('EXPIRE', k .. ':h', '0')\n"
+    "    return {0, c[1], e}\n"
+    "  end\n"
+    "end\n"
+    "return 1\n";
+
+/* Runs probe_lua: FS_ERR_INVALID, naming the command, when the ACL of the
+ * configured user forbids one the worker needs. */
+static fs_err_t probe(fs_sink_t *s, char *errstr, size_t sz)
+{
+    char key[128], sha[48];
+    snprintf(key, sizeof(key), "%sacl-probe", s->pre);
+    fs_err_t err = load_script(s, probe_lua, sha, errstr, sz);
+    if (err)
+        return err;
+    redisReply *r = redisCommand(s->c, "EVALSHA %s 0 %s", sha, key);
+    if (!r) {
+        snprintf(errstr, sz, "redis: %s", s->c->errstr);
+        err = FS_ERR_TRANSIENT;
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        err = classify_error_reply(r);
+        reply_error(r, "EVALSHA", errstr, sz);
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+               r->element[1]->type == REDIS_REPLY_STRING &&
+               r->element[2]->type == REDIS_REPLY_STRING) {
+        err = classify_error_reply(r->element[2]);
+        const char *hint = fs_redis_error_hint(r->element[2]->str);
+        snprintf(errstr, sz, "redis: %s%s%s %s: %s", hint, hint[0] ? "; " : "",
+                 err == FS_ERR_INVALID ? "the worker needs" : "checking",
+                 r->element[1]->str, r->element[2]->str);
+        if (err == FS_ERR_INVALID && !hint[0])
+            err = FS_ERR_FATAL;
+    } else if (r->type != REDIS_REPLY_INTEGER || r->integer != 1) {
+        snprintf(errstr, sz, "redis: unexpected reply to the command check");
+        err = FS_ERR_FATAL;
+    }
+    if (r)
+        freeReplyObject(r);
+    return err;
+}
+
+/* (Re)connects, checks that the user may run every command the worker
+ * sends, and loads the scripts.  FS_ERR_TRANSIENT: retry later;
+ * FS_ERR_INVALID: a misconfiguration (credentials, ACL), named in @p errstr. */
 static fs_err_t ensure(fs_sink_t *s, char *errstr, size_t sz)
 {
     if (s->c)
         return FS_OK;
-    s->c = fs_redis_connect(s->conf, 5000, errstr, sz);
+    fs_err_t err = FS_ERR_TRANSIENT;
+    s->c = fs_redis_open(s->conf, 5000, &err, errstr, sz);
     if (!s->c)
-        return FS_ERR_TRANSIENT;
-    fs_err_t err = load_script(s, claim_lua, s->claim_sha, errstr, sz);
+        return err;
+    err = load_script(s, claim_lua, s->claim_sha, errstr, sz);
     if (!err)
         err = load_script(s, commit_lua, s->commit_sha, errstr, sz);
+    if (!err)
+        err = probe(s, errstr, sz);
     if (err)
         disconnect(s);
     return err;
@@ -254,8 +396,10 @@ fs_sink_t *fs_sink_new(const fs_conf_t *conf, const char *topic, int dedup_ttl_s
     }
     fs_rng_seed_from(&s->rng, seed);
     /* Redis being down (or loading) at start-up is retried later like any
-     * outage; a refused password or a broken script is not. */
-    if (ensure(s, errstr, sz) == FS_ERR_FATAL) {
+     * outage; a refused password, a forbidden command or a broken script is
+     * not. */
+    fs_err_t err = ensure(s, errstr, sz);
+    if (err && !fs_err_is_retriable(err)) {
         fs_sink_destroy(s);
         return NULL;
     }
@@ -311,7 +455,7 @@ fs_err_t fs_sink_claim(fs_sink_t *s, int32_t partition, int64_t *epoch,
         }
         long long v[2];
         if (r->type == REDIS_REPLY_ERROR) {
-            snprintf(errstr, sz, "redis: %s", r->str);
+            reply_error(r, "claim script", errstr, sz);
             err = classify_error_reply(r);
         } else if (int_array(r, 2, v)) {
             snprintf(errstr, sz, "redis: unexpected reply to the claim script");
@@ -574,7 +718,7 @@ static fs_err_t add_incr(txn_t *t, const char *key, const char *field, int64_t d
     uintptr_t at = (uintptr_t)fs_strmap_getn(t->incr_ix, (const char *)ix->data, ix->len);
     if (at) {
         incr_t *in = &t->incrs[at - 1];
-        return __builtin_add_overflow(in->delta, delta, &in->delta) ? FS_ERR_INVALID
+        return __builtin_add_overflow(in->delta, delta, &in->delta) ? FS_ERR_OVERFLOW
                                                                     : FS_OK;
     }
     if (t->nincrs == t->capincrs) {
@@ -634,7 +778,7 @@ static fs_err_t get_reply(txn_t *t, redisReply **r, char *errstr, size_t sz)
     }
     *r = reply;
     if ((*r)->type == REDIS_REPLY_ERROR) {
-        snprintf(errstr, sz, "redis: %s", (*r)->str);
+        reply_error(*r, "reading", errstr, sz);
         fs_err_t err = classify_error_reply(*r);
         freeReplyObject(*r);
         *r = NULL;
@@ -1583,11 +1727,11 @@ static fs_err_t build_writes(txn_t *t, fs_sink_part_t *parts, size_t n)
         for (m = 1; i + m < ninc && !strcmp(inc[i + m]->key, inc[i]->key); m++)
             ;
         err = args_group(hi, s->pre, inc[i]->key, m);
+        for (size_t j = i; !err && j < i + m; j++) /* fields, then deltas */
+            err = args_str(hi, inc[j]->field);
         for (size_t j = i; !err && j < i + m; j++) {
             snprintf(num, sizeof(num), "%" PRId64, inc[j]->delta);
-            err = args_str(hi, inc[j]->field);
-            if (!err)
-                err = args_str(hi, num);
+            err = args_str(hi, num);
         }
     }
     free(inc);
@@ -1728,6 +1872,45 @@ static fs_err_t commit_send(txn_t *t)
     return err;
 }
 
+/* Element @p i of the commit script's refusal, as printable text. */
+static const char *refusal_str(const redisReply *r, size_t i)
+{
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING
+               ? r->element[i]->str
+               : "";
+}
+
+/* The commit script refused before writing anything (see commit_lua):
+ * {2, key, field, stored, delta} — FS_ERR_OVERFLOW, the batch holds an
+ * event whose contribution the aggregate cannot hold; {3, key, field,
+ * stored} — FS_ERR_CORRUPT, a value of the namespace that is not what
+ * the worker wrote there. */
+static fs_err_t refusal(const redisReply *r, char *errstr, size_t sz)
+{
+    long long code = r->elements > 0 && r->element[0]->type == REDIS_REPLY_INTEGER
+                         ? r->element[0]->integer
+                         : 0;
+    if (code == 2) {
+        snprintf(errstr, sz,
+                 "overflow: %.200s field %.300s would pass the signed 64-bit range "
+                 "(stored %s, adding %s); the event is refused",
+                 refusal_str(r, 1), refusal_str(r, 2), refusal_str(r, 3),
+                 refusal_str(r, 4));
+        return FS_ERR_OVERFLOW;
+    }
+    if (code == 3) {
+        snprintf(errstr, sz,
+                 "redis: %.200s%s%.300s holds \"%.40s\", not what the worker writes "
+                 "there (another program wrote into the namespace?): repair or "
+                 "delete it",
+                 refusal_str(r, 1), refusal_str(r, 2)[0] ? " field " : "",
+                 refusal_str(r, 2), refusal_str(r, 3));
+        return FS_ERR_CORRUPT;
+    }
+    snprintf(errstr, sz, "redis: unexpected reply to the commit script");
+    return FS_ERR_FATAL;
+}
+
 /* Waits for the reply to commit_send(): FS_OK when applied,
  * FS_ERR_CONFLICT when a checked value had changed (nothing written). */
 static fs_err_t commit_recv(txn_t *t, char *errstr, size_t sz)
@@ -1745,8 +1928,10 @@ static fs_err_t commit_recv(txn_t *t, char *errstr, size_t sz)
         disconnect(s);
         err = FS_ERR_CONFLICT;
     } else if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(errstr, sz, "redis: commit script: %s", r->str);
+        reply_error(r, "commit script", errstr, sz);
         err = classify_error_reply(r);
+    } else if (r->type == REDIS_REPLY_ARRAY) {
+        err = refusal(r, errstr, sz);
     } else if (r->type != REDIS_REPLY_INTEGER) {
         snprintf(errstr, sz, "redis: unexpected reply to the commit script");
         err = FS_ERR_FATAL;
@@ -1815,7 +2000,12 @@ static fs_err_t txn_compute(txn_t *t, char *errstr, size_t sz)
         err = recompute(t, &t->res);
     if (!err && (step = "preparing the writes"))
         err = build_writes(t, t->parts, t->nparts);
-    if (err && !errstr[0])
+    if (err == FS_ERR_OVERFLOW && !errstr[0])
+        snprintf(errstr, sz,
+                 "overflow: %s, a sum would pass the signed 64-bit range; the event is "
+                 "refused",
+                 step);
+    else if (err && !errstr[0])
         snprintf(errstr, sz, "%s: %s", step, fs_err2str(err));
     return err;
 }
@@ -1824,7 +2014,7 @@ static fs_err_t txn_compute(txn_t *t, char *errstr, size_t sz)
  * unless the failure was a clean refusal by the commit script. */
 static fs_err_t attempt_failed(fs_sink_t *s, fs_err_t err)
 {
-    if (err != FS_ERR_CONFLICT && s->c)
+    if (err != FS_ERR_CONFLICT && err != FS_ERR_OVERFLOW && s->c)
         disconnect(s); /* whatever was pipelined is in an unknown state */
     return err == FS_ERR_CORRUPT ? FS_ERR_FATAL : err;
 }

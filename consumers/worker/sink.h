@@ -1,16 +1,18 @@
 /*
  * sink.h — the worker's Redis side.
  *
- * Owns one Redis connection (reconnected on failure), the claim script,
- * and the key names of one namespace.  Claims partitions (fencing epoch +
- * stored offset, atomically) and applies a batch — event counts,
- * de-duplication marks, identity links, per-bucket state, each affected
- * person's contribution delta (users, attribution, revenue, handoff) and
- * every partition's offset — in one optimistic transaction: read the
- * state, compute, then one script checks that nothing read has changed
- * and makes every write; when another worker changed any of it, nothing is
- * written and the batch is recomputed from fresh state.  Knows nothing
- * of Kafka or Avro: it receives plans.
+ * Owns one Redis connection (reconnected on failure, each time checking
+ * that the configured user may run every command the worker sends), the
+ * claim and commit scripts, and the key names of one namespace.  Claims
+ * partitions (fencing epoch + stored offset, atomically) and applies a
+ * batch — event counts, de-duplication marks, identity links, per-bucket
+ * state, each affected person's contribution delta (users, attribution,
+ * revenue, handoff) and every partition's offset — in one optimistic
+ * transaction: read the state, compute, then one script checks that
+ * nothing read has changed and that every increment fits its field, and
+ * only then makes every write; when another worker changed any of it,
+ * nothing is written and the batch is recomputed from fresh state.  Knows
+ * nothing of Kafka or Avro: it receives plans.
  */
 #ifndef FS_SINK_H
 #define FS_SINK_H
@@ -63,6 +65,10 @@ fs_err_t fs_sink_claim(fs_sink_t *sink, int32_t partition, int64_t *epoch,
  * partition's are left out and marked fenced (drop them).  Already applied
  * offsets are skipped, so replays are harmless.  FS_ERR_TRANSIENT: Redis
  * unreachable or busy, nothing applied, retry the same parts.
+ * FS_ERR_OVERFLOW: an event of the parts would take an aggregate past the
+ * signed 64-bit range (checked before any write: nothing applied; @p errstr
+ * names the key and field) — apply fewer events to find it.
+ * FS_ERR_INVALID: a misconfiguration (credentials, ACL) named in @p errstr.
  */
 fs_err_t fs_sink_apply(fs_sink_t *sink, fs_sink_part_t *parts, size_t n,
                        fs_sink_result_t *res, char *errstr, size_t errstr_size) FS_WUR;

@@ -48,6 +48,7 @@ struct fs_worker {
     fs_sink_part_t *flyparts; /* the batch in flight (slot !gather), or NULL */
     size_t nfly;
     int dlq_pending; /* dead letters sent since the last flush */
+    int topic_check; /* the brokers reported the topic unknown: ask them again */
     int batch_now;   /* messages per batch for now: fs_plan_batch_size() */
     int fatal;
     fs_buf_t scratch;
@@ -133,6 +134,29 @@ static void dead_letter(fs_worker_t *w, const rd_kafka_message_t *m, const char 
             m->partition, m->offset, reason);
 }
 
+/* Dead-letters an event the batch could not store, read at @p it's offset
+ * of @p partition: its record is the event encoded again (with the schema
+ * the worker writes, which a resubmission reads). */
+static void dead_letter_event(fs_worker_t *w, int32_t partition, const fs_plan_item_t *it,
+                              const char *reason)
+{
+    char err[256];
+    fs_buf_t raw = {0};
+    if (fs_codec_encode_event(w->codec, &it->ev, &raw, err, sizeof(err))) {
+        FS_ERROR(w->lg, "dead letter for %s [%" PRId32 "] @%" PRId64 ": %s", w->topic,
+                 partition, it->offset, err);
+        w->fatal = 1;
+        fs_buf_free(&raw);
+        return;
+    }
+    rd_kafka_message_t m = {.partition = partition,
+                            .offset = it->offset,
+                            .payload = raw.data,
+                            .len = raw.len};
+    dead_letter(w, &m, reason);
+    fs_buf_free(&raw);
+}
+
 static void on_dlq_delivery(void *app, void *msg, rd_kafka_resp_err_t err)
 {
     fs_worker_t *w = app;
@@ -148,8 +172,12 @@ static void on_dlq_delivery(void *app, void *msg, rd_kafka_resp_err_t err)
 static void handle_message(fs_worker_t *w, rd_kafka_message_t *m)
 {
     if (m->err) {
-        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            FS_WARN(w->lg, "consumer: %s", rd_kafka_message_errstr(m));
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            return;
+        FS_WARN(w->lg, "consumer: %s", rd_kafka_message_errstr(m));
+        if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+            m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+            w->topic_check = 1;
         return;
     }
     part_t *pt = part_get(w, m->partition);
@@ -215,11 +243,11 @@ static size_t collect_parts(fs_worker_t *w, int slot, fs_sink_part_t **out)
     return n;
 }
 
-/* A batch is in Redis: stats, offsets committed to Kafka (for lag tools;
- * Redis stays the source of truth), fenced partitions given up, and the
- * batch's plans (slot @p slot) emptied. */
-static void batch_done(fs_worker_t *w, fs_sink_part_t *parts, size_t n, int slot,
-                       const fs_sink_result_t *res)
+/* A batch (or part of one) is in Redis: stats, offsets committed to Kafka
+ * (for lag tools; Redis stays the source of truth), fenced partitions
+ * given up. */
+static void batch_counted(fs_worker_t *w, fs_sink_part_t *parts, size_t n,
+                          const fs_sink_result_t *res)
 {
     w->st_batches++;
     w->st_applied += (uint64_t)res->applied;
@@ -247,34 +275,119 @@ static void batch_done(fs_worker_t *w, fs_sink_part_t *parts, size_t n, int slot
             (void)rd_kafka_commit(w->rk, commit, 1); /* async; only delays lag */
         rd_kafka_topic_partition_list_destroy(commit);
     }
+}
+
+/* Empties the plans (slot @p slot) of @p parts. */
+static void plans_clear(fs_worker_t *w, fs_sink_part_t *parts, size_t n, int slot)
+{
     for (size_t i = 0; i < n; i++)
         fs_plan_clear(w->parts[parts[i].plan->partition].slot[slot]);
 }
 
-/* Applies @p parts (slot @p slot) synchronously, retrying while Redis is
- * unreachable.  Returns -1 when that failed (fatal, or stopping). */
-static int apply_sync(fs_worker_t *w, fs_sink_part_t *parts, size_t n, int slot)
+/* A batch is in Redis: counted, and its plans (slot @p slot) emptied. */
+static void batch_done(fs_worker_t *w, fs_sink_part_t *parts, size_t n, int slot,
+                       const fs_sink_result_t *res)
 {
-    fs_sink_result_t res;
-    char err[512];
+    batch_counted(w, parts, n, res);
+    plans_clear(w, parts, n, slot);
+}
+
+/* fs_sink_apply(), retried while Redis is unreachable (and not stopping). */
+static fs_err_t apply_retry(fs_worker_t *w, fs_sink_part_t *parts, size_t n,
+                            fs_sink_result_t *res, char *err, size_t sz)
+{
     fs_err_t e;
     int delay_ms = 100;
-    while ((e = fs_sink_apply(w->sink, parts, n, &res, err, sizeof(err))) ==
-               FS_ERR_TRANSIENT &&
+    while ((e = fs_sink_apply(w->sink, parts, n, res, err, sz)) == FS_ERR_TRANSIENT &&
            !fs_signal_stop_requested()) {
         FS_WARN(w->lg, "%s; retrying in %d ms", err, delay_ms);
         usleep((useconds_t)delay_ms * 1000);
         delay_ms = delay_ms < 5000 ? delay_ms * 2 : 5000;
     }
+    return e;
+}
+
+/*
+ * Applies the events [lo, hi) of @p part's plan, which cover the offsets up
+ * to @p last, as one batch; when an event would take an aggregate past what
+ * it can hold (FS_ERR_OVERFLOW: the sink wrote nothing), halves the range,
+ * in offset order, down to the single event, which is dead-lettered with
+ * the reason and skipped.  An event refused alone is refused on top of
+ * every event before it that was applied.  A bad event costs about
+ * 2 log2(n) extra transactions; the rest of its batch is applied.
+ */
+static fs_err_t apply_range(fs_worker_t *w, fs_sink_part_t *part, size_t lo, size_t hi,
+                            int64_t last, char *err, size_t sz)
+{
+    const fs_plan_t *pl = part->plan;
+    fs_plan_t view = {.partition = pl->partition,
+                      .last_offset = last,
+                      .n = hi - lo,
+                      .items = pl->items + lo}; /* borrowed: never cleared */
+    fs_sink_part_t sp = {.plan = &view, .epoch = part->epoch};
+    fs_sink_result_t res;
+    fs_err_t e = apply_retry(w, &sp, 1, &res, err, sz);
+    if (e == FS_OK) {
+        batch_counted(w, &sp, 1, &res);
+        part->fenced = sp.fenced;
+        return FS_OK;
+    }
+    if (e != FS_ERR_OVERFLOW)
+        return e;
+    if (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        e = apply_range(w, part, lo, mid, pl->items[mid].offset - 1, err, sz);
+        return e || part->fenced ? e : apply_range(w, part, mid, hi, last, err, sz);
+    }
+    if (hi == lo) { /* nothing left to refuse: a bug, not an event */
+        snprintf(err + strlen(err), sz - strlen(err), " (with no event in the batch)");
+        return FS_ERR_FATAL;
+    }
+    dead_letter_event(w, pl->partition, &pl->items[lo], err);
+    if (w->fatal || fs_producer_flush(w->dlq, 30000) != FS_OK) {
+        /* Not durable: the offset must not move past the event. */
+        snprintf(err, sz, "dead letter for %s [%" PRId32 "] @%" PRId64 " not written",
+                 w->topic, pl->partition, pl->items[lo].offset);
+        return FS_ERR_FATAL;
+    }
+    w->dlq_pending = 0;
+    view.n = 0; /* the offsets alone */
+    e = apply_retry(w, &sp, 1, &res, err, sz);
+    if (e == FS_OK) {
+        batch_counted(w, &sp, 1, &res);
+        part->fenced = sp.fenced;
+    }
+    return e;
+}
+
+/* Applies @p parts (slot @p slot) synchronously, retrying while Redis is
+ * unreachable; a batch with an event no aggregate can take is applied
+ * partition by partition, then narrowed to that event (apply_range).
+ * Returns -1 when that failed (fatal, or stopping). */
+static int apply_sync(fs_worker_t *w, fs_sink_part_t *parts, size_t n, int slot)
+{
+    fs_sink_result_t res;
+    char err[1024];
+    fs_err_t e = apply_retry(w, parts, n, &res, err, sizeof(err));
     if (e == FS_OK) {
         batch_done(w, parts, n, slot, &res);
         return 0;
     }
+    if (e == FS_ERR_OVERFLOW) {
+        FS_WARN(w->lg, "%s; narrowing the batch to find the event", err);
+        e = FS_OK;
+        for (size_t i = 0; i < n && !e; i++)
+            e = apply_range(w, &parts[i], 0, parts[i].plan->n, parts[i].plan->last_offset,
+                            err, sizeof(err));
+        if (e == FS_OK) {
+            plans_clear(w, parts, n, slot);
+            return 0;
+        }
+    }
     FS_ERROR(w->lg, "applying a batch: %s", err);
     if (e != FS_ERR_TRANSIENT)
         w->fatal = 1;
-    for (size_t i = 0; i < n; i++) /* the next owner resumes from Redis */
-        fs_plan_clear(w->parts[parts[i].plan->partition].slot[slot]);
+    plans_clear(w, parts, n, slot); /* the next owner resumes from Redis */
     return -1;
 }
 
@@ -444,6 +557,54 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- lifecycle -------------------------------------------------------- */
 
+/* librdkafka's error events (served on the caller's thread by the consumer
+ * poll): logged; a topic reported unknown is checked by the run loop. */
+static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    fs_worker_t *w = opaque;
+    (void)rk;
+    FS_WARN(w->lg, "kafka: %s", reason);
+    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+        err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+        w->topic_check = 1;
+}
+
+/*
+ * Asks the brokers whether @p topic exists (for @p key, the setting that
+ * names it).  FS_ERR_INVALID, with @p errstr naming the topic and the
+ * setting, when a broker answered that it does not or that this client
+ * may not see it: nothing to consume or dead-letter into, and waiting
+ * cannot fix it (the brokers do not create topics on demand).  FS_OK
+ * when it exists, and also when no broker answered within @p timeout_ms:
+ * an unreachable cluster is an outage, retried like any other.
+ */
+static fs_err_t topic_exists(rd_kafka_t *rk, const char *topic, const char *key,
+                             int timeout_ms, char *errstr, size_t sz)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    if (!rkt)
+        return FS_OK;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+    fs_err_t err = FS_OK;
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
+        rd_kafka_resp_err_t te = md->topics[0].err;
+        if (te == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+            te == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+            snprintf(
+                errstr, sz, "%s: topic \"%s\" %s", key, topic,
+                te == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+                    ? "is not authorized for this client (Kafka ACL)"
+                    : "does not exist on the brokers: create it, or fix the setting");
+            err = FS_ERR_INVALID;
+        }
+    }
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return err;
+}
+
 fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def,
                            fs_log_t *lg, const fs_worker_opts_t *opts, char *errstr,
                            size_t sz)
@@ -475,12 +636,17 @@ fs_worker_t *fs_worker_new(const fs_conf_t *conf, const fs_definition_t *def,
     fs_producer_set_delivery(w->dlq, on_dlq_delivery, w);
     rd_kafka_conf_set_opaque(kc, w);
     rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
+    rd_kafka_conf_set_error_cb(kc, on_kafka_error);
     char err[512];
     if (!(w->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)))) {
         snprintf(errstr, sz, "kafka consumer: %s", err);
         goto fail;
     }
     kc = NULL; /* now owned by rk */
+    if (topic_exists(w->rk, w->topic, "kafka.topic", 5000, errstr, sz) ||
+        topic_exists(w->rk, fs_conf_str(conf, "kafka.dlq_topic"), "kafka.dlq_topic", 5000,
+                     errstr, sz))
+        goto fail;
     rd_kafka_poll_set_consumer(w->rk);
     sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, w->topic, RD_KAFKA_PARTITION_UA);
@@ -614,6 +780,16 @@ int fs_worker_run(fs_worker_t *w)
          * it now for latency.  Full batches are pipelined for throughput. */
         (void)apply_batches(w, n < w->batch_now);
         fs_producer_poll(w->dlq, 0);
+        if (w->topic_check) {
+            /* The topic gone (or forbidden) while running: stop, unless the
+             * brokers, asked again, know it (metadata can lag a restart). */
+            char err[512];
+            w->topic_check = 0;
+            if (topic_exists(w->rk, w->topic, "kafka.topic", 5000, err, sizeof(err))) {
+                FS_ERROR(w->lg, "%s", err);
+                w->fatal = 1;
+            }
+        }
         if (w->opts.stats_every_s && mono_s() - last_stats >= w->opts.stats_every_s) {
             stats(w, mono_s() - last_stats);
             last_stats = mono_s();

@@ -7,7 +7,11 @@
  * producer and the Redis sink.  Exactly-once: a batch's aggregate updates
  * and its offsets reach Redis in one atomic script call; on assignment a
  * partition resumes from the offset Redis holds; Kafka commits follow
- * Redis, for lag tools only.
+ * Redis, for lag tools only.  A batch refused because an event would take
+ * an aggregate past its range is narrowed (per partition, then halves) to
+ * that event, which is dead-lettered; the rest is applied.  Outages are
+ * retried; a misconfiguration (Redis credentials or ACL, an unknown topic)
+ * ends the run (docs/funnel-worker.md).
  *
  * Runs on the caller's thread; librdkafka calls the rebalance callback from
  * inside fs_worker_run's polls, on that same thread.

@@ -123,7 +123,30 @@ const fs_conf_def_t fs_collector_defs[] = {
     {"collector.max_events", "max-events", NULL, FS_CONF_INT, "500", 1, 500, NULL,
      "most events per request (400 above)"},
     {"collector.conn_timeout_s", "conn-timeout-s", NULL, FS_CONF_INT, "30", 1, 3600, NULL,
-     "idle or slow client connections are closed after this"},
+     "a connection on which nothing arrives for this long is closed"},
+    {"collector.request_deadline_s", "request-deadline-s", NULL, FS_CONF_INT, "30", 1,
+     3600, NULL,
+     "a request's headers and body must arrive whole within this, however steadily the "
+     "bytes trickle in; the connection is closed otherwise (counted from the connection, "
+     "or from the end of the previous request on a keep-alive connection)"},
+    {"collector.body_budget_bytes", "body-budget-bytes", NULL, FS_CONF_INT, "268435456",
+     1048576, 68719476736LL, NULL,
+     "bytes of request bodies held by all connections together; memory is taken as "
+     "bytes arrive, and a request that would take it past this gets 503 with "
+     "Retry-After"},
+    {"collector.max_connections", "max-connections", NULL, FS_CONF_INT, "4096", 16,
+     1000000, NULL,
+     "open client connections at most (raise the file descriptor limit to match); "
+     "further connections are closed at once"},
+    {"collector.max_conns_per_addr", "max-conns-per-addr", NULL, FS_CONF_INT, "256", 0,
+     1000000, NULL,
+     "open connections at most per client IP address (0 = no cap); further ones are "
+     "closed at once.  Behind a proxy every client has the proxy's address: raise it or "
+     "set 0"},
+    {"collector.health_listen", "health-listen", NULL, FS_CONF_STRING, NULL, 0, 0, NULL,
+     "host:port of a second listener serving only /healthz, /readyz and /metrics, with "
+     "its own thread and connections, so probes are answered when the main listener is "
+     "full; unset = none (they are served on listen as always)"},
     {"collector.conn_memory_limit", "conn-memory-limit", NULL, FS_CONF_INT, "16384", 8192,
      16777216, NULL,
      "bytes of memory per connection for the request line, headers and read buffer; a "
@@ -191,6 +214,13 @@ fs_err_t fs_collector_opts(const fs_conf_t *conf, fs_server_opts_t *opts, char *
     opts->max_body_bytes = (size_t)fs_conf_int(conf, "collector.max_body_bytes");
     opts->max_events = (size_t)fs_conf_int(conf, "collector.max_events");
     opts->conn_timeout_s = (unsigned)fs_conf_int(conf, "collector.conn_timeout_s");
+    opts->request_deadline_s =
+        (unsigned)fs_conf_int(conf, "collector.request_deadline_s");
+    opts->body_budget_bytes = (size_t)fs_conf_int(conf, "collector.body_budget_bytes");
+    opts->max_connections = (unsigned)fs_conf_int(conf, "collector.max_connections");
+    opts->max_conns_per_addr =
+        (unsigned)fs_conf_int(conf, "collector.max_conns_per_addr");
+    opts->health_listen = fs_conf_str(conf, "collector.health_listen");
     opts->conn_memory_limit = (size_t)fs_conf_int(conf, "collector.conn_memory_limit");
     opts->threads = (unsigned)fs_conf_int(conf, "collector.http_threads");
     if (opts->threads == 0) {

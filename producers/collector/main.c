@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -27,6 +28,27 @@ static void notify(fs_log_t *lg, const char *state)
 {
     if (fs_sdnotify(state) != FS_OK)
         FS_WARN(lg, "could not send %s to $NOTIFY_SOCKET", state);
+}
+
+/* Each connection is a descriptor: take the hard limit, and say so when
+ * even that is below collector.max_connections (accept would fail with
+ * EMFILE long before the cap). */
+static void raise_fd_limit(fs_log_t *lg, unsigned max_connections)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            (void)getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)max_connections + 128)
+        FS_WARN(
+            lg,
+            "file descriptor limit %llu is below collector.max_connections (%u) + 128: "
+            "raise it (LimitNOFILE=, ulimit -n) or lower the setting",
+            (unsigned long long)rl.rlim_cur, max_connections);
 }
 
 int main(int argc, char **argv)
@@ -64,7 +86,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "funnel-collector: %s\n", err);
         goto fail;
     }
+    /* A topic that does not exist is not an outage to ride out with 503s:
+     * stop now, naming it.  No answer from Kafka is (it may be starting). */
+    fs_err_t te = fs_producer_check_topics(producer, 5000, err, sizeof(err));
+    if (te == FS_ERR_INVALID) {
+        fprintf(stderr, "funnel-collector: %s\n", err);
+        goto fail;
+    }
+    if (te != FS_OK)
+        FS_WARN(lg, "%s (Kafka unreachable at start-up; /readyz says when it is back)",
+                err);
     rc = 1;
+    raise_fd_limit(lg, opts.max_connections);
     if (fs_signal_install() != FS_OK)
         goto fail;
     srv = fs_server_new(&opts, producer, bulk, def, lg, err, sizeof(err));
@@ -82,6 +115,9 @@ int main(int argc, char **argv)
         fs_conf_str(conf, "kafka.dlq_topic"),
         opts.write_keys ? ", write keys required" : "",
         opts.rate_per_s > 0 ? ", rate-limited" : "");
+    if (opts.health_listen)
+        FS_INFO(lg, "health probes also on %s (port %d)", opts.health_listen,
+                fs_server_health_port(srv));
     notify(lg, "READY=1");
     while (!fs_signal_stop_requested())
         usleep(100 * 1000);

@@ -30,6 +30,7 @@ static const char *const endpoint_names[FS_EP__COUNT] = {
 struct fs_metrics {
     atomic_ullong requests[FS_EP__COUNT][S__COUNT];
     atomic_ullong rate_limited[FS_EP__COUNT];
+    atomic_ullong refused[FS_REFUSED__COUNT];
     atomic_ullong accepted;
     atomic_ullong produced[FS_LANE__COUNT];
     atomic_ullong rejected[R__COUNT];
@@ -152,6 +153,12 @@ void fs_metrics_rate_limited(fs_metrics_t *m, fs_endpoint_t ep)
     atomic_fetch_add_explicit(&m->rate_limited[ep], 1, memory_order_relaxed);
 }
 
+void fs_metrics_refused(fs_metrics_t *m, fs_refusal_t why)
+{
+    if ((unsigned)why < FS_REFUSED__COUNT)
+        atomic_fetch_add_explicit(&m->refused[why], 1, memory_order_relaxed);
+}
+
 #define LOAD(x) ((unsigned long long)atomic_load_explicit(&(x), memory_order_relaxed))
 
 static fs_err_t header(fs_buf_t *out, const char *name, const char *type,
@@ -192,6 +199,15 @@ fs_err_t fs_metrics_render(const fs_metrics_t *cm, long long kafka_queue,
             e = fs_buf_printf(
                 out, "funnel_collector_rate_limited_total{endpoint=\"%s\"} %llu\n",
                 endpoint_names[ep], LOAD(m->rate_limited[ep]));
+    static const char *const refusal_names[FS_REFUSED__COUNT] = {
+        "body_budget", "deadline", "strict_http"};
+    if (!e)
+        e = header(out, "funnel_collector_refused_total", "counter",
+                   "Requests refused to protect the collector: body_budget (503), "
+                   "deadline (closed), strict_http (400).");
+    for (int r = 0; !e && r < FS_REFUSED__COUNT; r++)
+        e = fs_buf_printf(out, "funnel_collector_refused_total{reason=\"%s\"} %llu\n",
+                          refusal_names[r], LOAD(m->refused[r]));
     if (!e)
         e = header(out, "funnel_collector_events_accepted_total", "counter",
                    "Events acknowledged by Kafka (acks=all) and answered 2xx.");

@@ -86,6 +86,17 @@ void fs_metrics_delivery_failure(fs_metrics_t *m);
 void fs_metrics_dead_letter_failure(fs_metrics_t *m);
 void fs_metrics_rate_limited(fs_metrics_t *m, fs_endpoint_t ep);
 
+/** Why a hostile or broken client was refused (docs/security.md). */
+typedef enum fs_refusal {
+    FS_REFUSED_BODY_BUDGET, /* 503: collector.body_budget_bytes spent */
+    FS_REFUSED_DEADLINE,    /* closed: request not in by collector.request_deadline_s */
+    FS_REFUSED_STRICT_HTTP, /* 400: framing or a control character in a parameter */
+    FS_REFUSED__COUNT
+} fs_refusal_t;
+
+/** One request refused for @p why.  @locality any thread. */
+void fs_metrics_refused(fs_metrics_t *m, fs_refusal_t why);
+
 /** The reason class of @p error (see FS_METRICS_REASONS); never NULL. */
 const char *fs_metrics_reason_class(const char *error);
 

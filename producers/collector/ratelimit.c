@@ -185,3 +185,14 @@ void fs_ratelimit_charge(fs_ratelimit_t *rl, const char *key, double tokens,
 {
     bucket(rl, key, now_ms)->tokens -= tokens;
 }
+
+void fs_ratelimit_charge_capped(fs_ratelimit_t *rl, const char *key, double tokens,
+                                int64_t now_ms)
+{
+    if (tokens <= 0)
+        return;
+    entry_t *b = bucket(rl, key, now_ms);
+    double take = b->tokens < tokens ? b->tokens : tokens;
+    if (take > 0)
+        b->tokens -= take;
+}

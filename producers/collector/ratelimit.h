@@ -12,7 +12,7 @@
  * Admission and charging are separate because a POST's event count is
  * known only once its body is parsed: fs_ratelimit_admit() is asked when
  * the headers arrive (is there at least one token?) and
- * fs_ratelimit_charge() takes the events afterwards, possibly driving the
+ * fs_ratelimit_charge() takes the accepted events afterwards, possibly driving the
  * bucket into debt — a 500-event request under a burst of 100 is admitted
  * once, then the client waits 400 / rate seconds.  Over time no client
  * gets more than rate_per_s events per second plus one burst.
@@ -59,6 +59,16 @@ int fs_ratelimit_admit(fs_ratelimit_t *rl, const char *key, int64_t now_ms,
  */
 void fs_ratelimit_charge(fs_ratelimit_t *rl, const char *key, double tokens,
                          int64_t now_ms);
+
+/**
+ * Takes up to @p tokens from @p key's bucket at @p now_ms, never below zero:
+ * for what a client sent that was refused (invalid events, an unparseable
+ * body).  Refused work still costs the client its remaining tokens, but
+ * cannot put its key into debt, so one request of junk never locks a key
+ * out for longer than the next token takes to refill.
+ */
+void fs_ratelimit_charge_capped(fs_ratelimit_t *rl, const char *key, double tokens,
+                                int64_t now_ms);
 
 /** Buckets currently held (for tests and metrics). */
 size_t fs_ratelimit_size(const fs_ratelimit_t *rl);

@@ -35,27 +35,40 @@
  * Order of checks on /v1/events and the pixel: method → write key (401) →
  * rate (429) → content type (415) → size (413) → body (400) → Kafka
  * (200/503).  Unauthenticated requests learn nothing about the others.
+ *
+ * Hostile clients (docs/security.md).  Before any of
+ * that, every request's framing headers and decoded parameters pass
+ * httpcheck (400 and close).  Bodies grow as bytes arrive under one budget
+ * shared by all connections (body.c; 503 past it); a body past the limit
+ * or the budget is refused as it streams in, by writing the answer to the
+ * socket ourselves (refuse_mid_body).  A sweep thread closes connections
+ * whose request has not arrived whole within the deadline (conns.c);
+ * libmicrohttpd caps connections in total and per client address.  An
+ * optional second daemon serves the probes (start_health).
  */
 #include "server.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "body.h"
+#include "conns.h"
 #include "fs_buf.h"
 #include "fs_hash.h"
-#include "fs_url.h"
+#include "fs_httpd.h"
 #include "fs_uuid.h"
+#include "httpcheck.h"
 #include "intake.h"
 #include "metrics.h"
 #include "netaddr.h"
@@ -67,6 +80,11 @@
 #define PIXEL_PATH "/v1/pixel.gif"
 #define EVENTS_PATH "/v1/events"
 #define MAX_PIXEL_PARAMS 64
+#define MAX_HEADERS 100
+#define BUDGET_MSG                                                                       \
+    "request bodies: the collector holds as much as it may "                             \
+    "(collector.body_budget_bytes); "                                                    \
+    "retry later"
 
 enum req_state { REQ_RECEIVING, REQ_WAITING, REQ_DONE };
 
@@ -82,8 +100,9 @@ typedef struct request {
     unsigned status;     /* of the response queued, for the access log */
     const char *origin;  /* allowed Origin to echo, or NULL (MHD's storage) */
     char rate_key[FS_RATELIMIT_KEY_MAX + 1];
-    fs_buf_t body;
-    int too_large;
+    fs_conn_t *cn; /* the connection's deadline record (NULL: untracked) */
+    fs_body_t body;
+    int close; /* answer with Connection: close (the framing cannot be trusted) */
     fs_intake_t intake;
     atomic_int pending; /* handler reference + events awaiting a delivery report */
     pthread_mutex_t mu; /* guards failed, fail_reason until pending reaches 0 */
@@ -123,6 +142,11 @@ struct fs_server {
     } pollers[FS_LANE__COUNT];
     pthread_t pinger;
     int pinger_started;
+    struct MHD_Daemon *health_mhd; /* opts.health_listen, or NULL */
+    fs_budget_t budget;            /* request bodies, all together */
+    fs_conns_t *conns;             /* open connections, for the request deadline */
+    pthread_t sweeper;
+    int sweeper_started;
     atomic_int stop_threads;
     atomic_int kafka_ready;
     atomic_int inflight;
@@ -295,8 +319,11 @@ static enum MHD_Result reply(request_t *req, unsigned status, struct MHD_Respons
             MHD_add_response_header(r, "Access-Control-Expose-Headers", "Retry-After");
         }
     }
+    if (req->close)
+        MHD_add_response_header(r, "Connection", "close");
     enum MHD_Result ret = MHD_queue_response(req->conn, status, r);
     MHD_destroy_response(r);
+    fs_conn_arrived(req->cn);
     req->status = status;
     req->state = REQ_DONE;
     fs_metrics_request(srv->metrics, req->ep, status);
@@ -454,13 +481,20 @@ static enum MHD_Result admit(request_t *req)
     return send_error(req, 429, msg, retry);
 }
 
-static void charge(request_t *req, size_t events)
+/* Charges @p accepted events in full (into debt if need be) and @p refused
+ * ones (rejected events, or 1 for an unparseable body) only as far as the
+ * bucket holds tokens: junk costs the client its remaining burst — it is
+ * dead-lettered, which is work and disk — but never locks its key out
+ * beyond the next token. */
+static void charge(request_t *req, size_t accepted, size_t refused)
 {
     fs_server_t *srv = req->srv;
     if (!srv->rl || !req->rate_key[0])
         return;
+    int64_t t = mono_us() / 1000;
     pthread_mutex_lock(&srv->rl_mu);
-    fs_ratelimit_charge(srv->rl, req->rate_key, (double)events, mono_us() / 1000);
+    fs_ratelimit_charge(srv->rl, req->rate_key, (double)accepted, t);
+    fs_ratelimit_charge_capped(srv->rl, req->rate_key, (double)refused, t);
     pthread_mutex_unlock(&srv->rl_mu);
 }
 
@@ -653,14 +687,14 @@ static enum MHD_Result events_body(fs_server_t *srv, request_t *req)
                                sizeof(err))
             : fs_intake_parse(&vctx, (const char *)req->body.data, req->body.len,
                               srv->opts.max_events, &req->intake, err, sizeof(err));
-    fs_buf_free(&req->body);
+    fs_body_free(&req->body);
     if (e == FS_ERR_NOMEM)
         return send_error(req, 500, "out of memory", 0);
     if (e != FS_OK) {
-        charge(req, 1);
+        charge(req, 0, 1);
         return send_error(req, 400, err, 0);
     }
-    charge(req, req->intake.n);
+    charge(req, req->intake.accepted, req->intake.n - req->intake.accepted);
     reject_invalid(srv, req, t);
     if (req->intake.accepted == 0)
         return send_result(req, 400);
@@ -705,7 +739,7 @@ static enum MHD_Result pixel(fs_server_t *srv, request_t *req)
         return send_gif(req, 500, "out of memory", 0);
     }
     json_decref(obj);
-    charge(req, 1);
+    charge(req, req->intake.accepted, 1 - req->intake.accepted);
     reject_invalid(srv, req, t);
     if (req->intake.accepted == 0)
         return send_gif(req, 400, req->intake.items[0].error, 0);
@@ -792,6 +826,106 @@ static enum MHD_Result definition(fs_server_t *srv, request_t *req)
     return r;
 }
 
+/* ---- strict HTTP and mid-body refusals (docs/security.md) ------------- */
+
+typedef struct kvs {
+    fs_httpcheck_kv_t kv[MAX_HEADERS];
+    size_t n;
+    int overflow;
+} kvs_t;
+
+static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  size_t key_size, const char *value, size_t value_size)
+{
+    kvs_t *k = cls;
+    (void)kind;
+    if (k->n == MAX_HEADERS) {
+        k->overflow = 1;
+        return MHD_NO;
+    }
+    k->kv[k->n++] = (fs_httpcheck_kv_t){key, key_size, value, value_size};
+    return MHD_YES;
+}
+
+/* The framing headers and (on /v1/events and the pixel) the decoded query
+ * parameters, with their lengths as libmicrohttpd parsed them.  FS_OK, or
+ * the reason of a 400 in @p err. */
+static fs_err_t strict_check(request_t *req, char *err, size_t sz)
+{
+    kvs_t k = {.n = 0};
+    MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, collect_kv, &k);
+    if (k.overflow) {
+        snprintf(err, sz, "header: more than %d headers", MAX_HEADERS);
+        return FS_ERR_INVALID;
+    }
+    if (fs_httpcheck_headers(k.kv, k.n, err, sz) != FS_OK)
+        return FS_ERR_INVALID;
+    if (req->ep != FS_EP_EVENTS && req->ep != FS_EP_PIXEL && req->ep != FS_EP_SEGMENT)
+        return FS_OK;
+    k.n = 0;
+    k.overflow = 0;
+    MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, collect_kv, &k);
+    for (size_t i = 0; i < k.n; i++)
+        if (fs_httpcheck_param(&k.kv[i], err, sz) != FS_OK)
+            return FS_ERR_INVALID;
+    return FS_OK; /* more than MAX_HEADERS parameters: the pixel refuses them itself */
+}
+
+static const char *reason_phrase(unsigned status)
+{
+    switch (status) {
+    case 413:
+        return "Payload Too Large";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Bad Request";
+    }
+}
+
+/* Refuses a request whose body is still arriving.  libmicrohttpd 0.9.75
+ * queues a response only once the body is all in, which for an endless
+ * chunked body is never: so the answer is written to the socket here —
+ * nothing else of this request was sent on it — the write side is shut
+ * (the client reads the answer, then end of stream) and MHD_NO makes
+ * libmicrohttpd close the connection. */
+static enum MHD_Result refuse_mid_body(request_t *req, unsigned status, const char *msg,
+                                       int retry_after)
+{
+    fs_server_t *srv = req->srv;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    json_t *obj = json_pack("{s:s}", "error", msg);
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    char head[512], ra[32] = "", cors[300] = "";
+    if (retry_after > 0)
+        snprintf(ra, sizeof(ra), "Retry-After: %d\r\n", retry_after);
+    if (req->origin && strlen(req->origin) < 200)
+        snprintf(cors, sizeof(cors),
+                 "Access-Control-Allow-Origin: %s\r\nAccess-Control-Expose-Headers: "
+                 "Retry-After\r\nVary: Origin\r\n",
+                 req->origin);
+    int hl = snprintf(head, sizeof(head),
+                      "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
+                      "Cache-Control: no-store\r\nConnection: close\r\n%s%s"
+                      "Content-Length: %zu\r\n\r\n",
+                      status, reason_phrase(status), ra, cors, text ? strlen(text) : 0);
+    if (ci && text && hl > 0 && (size_t)hl < sizeof(head)) {
+        /* Best effort: a few hundred bytes fit any socket buffer; a client
+         * that does not read loses only its own answer. */
+        if (send(ci->connect_fd, head, (size_t)hl, MSG_NOSIGNAL | MSG_DONTWAIT) == hl)
+            (void)send(ci->connect_fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)shutdown(ci->connect_fd, SHUT_WR);
+    }
+    free(text);
+    req->status = status;
+    req->state = REQ_DONE;
+    fs_conn_arrived(req->cn);
+    fs_metrics_request(srv->metrics, req->ep, status);
+    return MHD_NO;
+}
+
 static fs_endpoint_t endpoint_of(const char *url)
 {
     if (!strcmp(url, EVENTS_PATH))
@@ -844,10 +978,14 @@ static enum MHD_Result on_headers(fs_server_t *srv, request_t *req, const char *
         unsigned long long clen = cl ? strtoull(cl, NULL, 10) : 0;
         if (clen > srv->opts.max_body_bytes)
             return send_error(req, 413, "body: larger than 512 KiB", 0);
-        /* One allocation for the whole body instead of one per chunk MHD
-         * hands over; a wrong length only costs a reallocation later. */
-        if (clen > 0 && fs_buf_reserve(&req->body, (size_t)clen) != FS_OK)
-            return send_error(req, 500, "out of memory", 0);
+        /* Nothing is reserved from the announced length: memory is taken
+         * as the bytes arrive (fs_body_append), under the budget.  A
+         * budget already spent is answered now rather than mid-body. */
+        if (srv->budget.limit &&
+            fs_budget_used(&srv->budget) + 4096 > srv->budget.limit) {
+            fs_metrics_refused(srv->metrics, FS_REFUSED_BODY_BUDGET);
+            return send_error(req, 503, BUDGET_MSG, srv->opts.retry_after_s);
+        }
         return MHD_YES;
     case FS_EP_PIXEL:
         if (!get)
@@ -883,11 +1021,29 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         req->conn = c;
         req->start_us = mono_us();
         req->ep = endpoint_of(url);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        req->cn = ci ? ci->socket_context : NULL;
+        ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+        if (srv->health_mhd && ci && ci->daemon == srv->health_mhd &&
+            (req->ep == FS_EP_EVENTS || req->ep == FS_EP_PIXEL ||
+             req->ep == FS_EP_SEGMENT || req->ep == FS_EP_TRACKER ||
+             req->ep == FS_EP_DEFINITION))
+            req->ep = FS_EP_OTHER; /* the health listener serves nothing else */
         if (req->ep == FS_EP_SEGMENT && !fs_segment_route(url, &req->seg_call))
             req->ep = FS_EP_OTHER;
         snprintf(req->method, sizeof(req->method), "%s", method);
         *con_cls = req;
         atomic_fetch_add(&srv->inflight, 1);
+        char err[300];
+        if (strict_check(req, err, sizeof(err)) != FS_OK) {
+            /* Where this request ends is in doubt: answer, then close. */
+            req->close = 1;
+            fs_metrics_refused(srv->metrics, FS_REFUSED_STRICT_HTTP);
+            if (req->ep == FS_EP_PIXEL)
+                return send_gif(req, 400, err, 0);
+            return send_error(req, 400, err, 0);
+        }
         return on_headers(srv, req, method);
     }
     if (req->state == REQ_DONE) {
@@ -902,22 +1058,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             *upload_data_size = 0;
             return MHD_YES;
         }
-        if (!req->too_large &&
-            req->body.len + *upload_data_size > srv->opts.max_body_bytes) {
-            req->too_large = 1;
-            fs_buf_free(&req->body);
-        }
-        if (!req->too_large &&
-            fs_buf_append(&req->body, upload_data, *upload_data_size) != FS_OK)
-            return MHD_NO;
+        fs_err_t e = fs_body_append(&req->body, &srv->budget, upload_data,
+                                    *upload_data_size, srv->opts.max_body_bytes);
         *upload_data_size = 0;
-        return MHD_YES;
+        if (e == FS_ERR_INVALID) /* past the limit: refused now, not at its end */
+            return refuse_mid_body(req, 413, "body: larger than 512 KiB", 0);
+        if (e == FS_ERR_TRANSIENT) {
+            fs_metrics_refused(srv->metrics, FS_REFUSED_BODY_BUDGET);
+            return refuse_mid_body(req, 503, BUDGET_MSG, srv->opts.retry_after_s);
+        }
+        return e == FS_OK ? MHD_YES : MHD_NO;
     }
+    fs_conn_arrived(
+        req->cn); /* all in: from here on the time is ours, not the client's */
     switch (req->ep) {
     case FS_EP_SEGMENT:
     case FS_EP_EVENTS:
-        if (req->too_large)
-            return send_error(req, 413, "body: larger than 512 KiB", 0);
         return events_body(srv, req);
     case FS_EP_PIXEL:
         return pixel(srv, req);
@@ -970,7 +1126,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!req)
         return;
     access_log(srv, req, c, toe);
-    fs_buf_free(&req->body);
+    fs_conn_next_request(req->cn, mono_us() / 1000);
+    fs_body_free(&req->body);
     fs_intake_clear(&req->intake);
     pthread_mutex_destroy(&req->mu);
     free(req);
@@ -978,46 +1135,105 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&srv->inflight, 1);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+/* Registers each connection for the request deadline; the record goes
+ * before libmicrohttpd closes the socket (see conns.h). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
 {
     fs_server_t *srv = cls;
-    char msg[512];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    msg[strcspn(msg, "\n")] = '\0';
-    FS_DEBUG(srv->lg, "http: %s", msg);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        /* Out of memory: the connection goes without a deadline (the idle
+         * timeout still applies). */
+        *socket_context =
+            ci ? fs_conns_add(srv->conns, ci->connect_fd, mono_us() / 1000) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        fs_conns_remove(srv->conns, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* Past its deadline: shut the socket down; libmicrohttpd sees the end of
+ * the stream on its next poll and closes the connection.  Under the
+ * registry's lock, so @p fd is still the connection's. */
+static void expire_fd(void *arg, int fd)
+{
+    (void)arg;
+    (void)shutdown(fd, SHUT_RDWR);
+}
+
+static void *sweep_main(void *arg)
+{
+    fs_server_t *srv = arg;
+    int64_t deadline_ms = (int64_t)srv->opts.request_deadline_s * 1000;
+    while (!atomic_load(&srv->stop_threads)) {
+        usleep(100 * 1000);
+        size_t n =
+            fs_conns_sweep(srv->conns, mono_us() / 1000, deadline_ms, expire_fd, srv);
+        for (size_t i = 0; i < n; i++)
+            fs_metrics_refused(srv->metrics, FS_REFUSED_DEADLINE);
+        if (n)
+            FS_DEBUG(srv->lg,
+                     "closed %zu connections whose request took longer than %u s", n,
+                     srv->opts.request_deadline_s);
+    }
+    return NULL;
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
+
+/* The health listener (opts.health_listen): its own daemon, one thread,
+ * its own connection limit, so /healthz and /readyz answer when the main
+ * listener is full.  It serves /healthz, /readyz and /metrics only. */
+static struct MHD_Daemon *start_health(fs_server_t *srv, char *errstr, size_t sz)
+{
+    fs_httpd_addr_t addr;
+    char e[256];
+    if (fs_httpd_resolve(srv->opts.health_listen, "health_listen", &addr, e, sizeof(e)) !=
+        FS_OK) {
+        snprintf(errstr, sz, "%s", e);
+        return NULL;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+                     addr.mhd_flags;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, (uint16_t)addr.port, NULL, NULL, handle, srv, MHD_OPTION_NOTIFY_COMPLETED,
+        completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 5u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_SOCK_ADDR, addr.sa,
+        MHD_OPTION_EXTERNAL_LOGGER, fs_httpd_log, srv->lg, MHD_OPTION_CONNECTION_LIMIT,
+        64u, MHD_OPTION_END);
+    fs_httpd_addr_free(&addr);
+    if (!d)
+        snprintf(errstr, sz, "cannot serve on %s: %s", srv->opts.health_listen,
+                 errno ? strerror(errno) : "libmicrohttpd refused");
+    return d;
+}
 
 fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer,
                            fs_producer_t *bulk, const fs_definition_t *def, fs_log_t *lg,
                            char *errstr, size_t sz)
 {
-    fs_hostport_t hp;
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-                             .ai_socktype = SOCK_STREAM};
-    struct addrinfo *ai = NULL;
-    char port[8], e[256];
-    if (fs_hostport_parse(opts->listen, &hp, e, sizeof(e)) != FS_OK) {
-        snprintf(errstr, sz, "listen: %s", e);
+    fs_httpd_addr_t addr;
+    char e[256];
+    if (fs_httpd_resolve(opts->listen, "listen", &addr, errstr, sz) != FS_OK)
         return NULL;
-    }
-    snprintf(port, sizeof(port), "%d", hp.port);
-    int gai = getaddrinfo(hp.host[0] ? hp.host : NULL, port, &hints, &ai);
-    if (gai != 0) {
-        snprintf(errstr, sz, "listen: %s: %s", opts->listen, gai_strerror(gai));
-        return NULL;
-    }
     fs_server_t *srv = calloc(1, sizeof(*srv));
     if (!srv || !(srv->metrics = fs_metrics_new()) ||
         (opts->rate_per_s > 0 &&
          !(srv->rl =
                fs_ratelimit_new(opts->rate_per_s, opts->burst, opts->rate_table_size)))) {
-        freeaddrinfo(ai);
+        fs_httpd_addr_free(&addr);
         snprintf(errstr, sz, "out of memory");
         goto fail;
     }
     srv->opts = *opts;
+    fs_budget_init(&srv->budget, opts->body_budget_bytes);
+    if (!(srv->conns = fs_conns_new())) {
+        fs_httpd_addr_free(&addr);
+        snprintf(errstr, sz, "out of memory");
+        goto fail;
+    }
     srv->lanes[FS_LANE_LATENCY] = producer;
     srv->lanes[FS_LANE_BULK] = bulk;
     srv->def = def;
@@ -1025,7 +1241,7 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
     srv->rl_mu_init = pthread_mutex_init(&srv->rl_mu, NULL) == 0;
     srv->enc_mu_init = pthread_mutex_init(&srv->enc_mu, NULL) == 0;
     if (!srv->rl_mu_init || !srv->enc_mu_init) {
-        freeaddrinfo(ai);
+        fs_httpd_addr_free(&addr);
         snprintf(errstr, sz, "cannot create a mutex");
         goto fail;
     }
@@ -1033,7 +1249,7 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
     for (unsigned i = 0; i < threads; i++) { /* one per HTTP thread, up front */
         encoder_t *enc = encoder_new(e, sizeof(e));
         if (!enc) {
-            freeaddrinfo(ai);
+            fs_httpd_addr_free(&addr);
             snprintf(errstr, sz, "codec: %s", e);
             goto fail;
         }
@@ -1052,18 +1268,24 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
         pl->srv = srv;
         pl->lane = (fs_lane_t)l;
         if (pthread_create(&pl->th, NULL, poll_main, pl) != 0) {
-            freeaddrinfo(ai);
+            fs_httpd_addr_free(&addr);
             snprintf(errstr, sz, "cannot start a Kafka poll thread");
             goto fail;
         }
         pl->started = 1;
     }
     if (pthread_create(&srv->pinger, NULL, ping_main, srv) != 0) {
-        freeaddrinfo(ai);
+        fs_httpd_addr_free(&addr);
         snprintf(errstr, sz, "cannot start the Kafka readiness thread");
         goto fail;
     }
     srv->pinger_started = 1;
+    if (pthread_create(&srv->sweeper, NULL, sweep_main, srv) != 0) {
+        fs_httpd_addr_free(&addr);
+        snprintf(errstr, sz, "cannot start the request deadline thread");
+        goto fail;
+    }
+    srv->sweeper_started = 1;
     /* poll(2), not epoll: with libmicrohttpd 0.9.75's epoll mode a third
      * of our closed-loop runs stalled for 1 to more than 10 s — each
      * connection's answer sent, its next request unread in the socket
@@ -1072,23 +1294,28 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
      * suspend/resume).  Level-triggered poll(2): 0 stalls in 14 runs, and
      * the descriptors per thread are few (hundreds). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | addr.mhd_flags;
     /* A pool of 1 is not MHD's single-thread mode: ask for a pool only
      * when there is more than one thread. */
     srv->mhd = MHD_start_daemon(
-        flags, (uint16_t)hp.port, NULL, NULL, handle, srv, MHD_OPTION_NOTIFY_COMPLETED,
-        completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, opts->conn_timeout_s,
+        flags, (uint16_t)addr.port, NULL, NULL, handle, srv, MHD_OPTION_NOTIFY_COMPLETED,
+        completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, opts->conn_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->conn_memory_limit, MHD_OPTION_SOCK_ADDR,
-        ai->ai_addr, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        addr.sa, MHD_OPTION_EXTERNAL_LOGGER, fs_httpd_log, lg,
+        MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->max_conns_per_addr,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, opts->max_connections,
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
         MHD_OPTION_END);
-    freeaddrinfo(ai);
+    fs_httpd_addr_free(&addr);
     if (!srv->mhd) {
         snprintf(errstr, sz, "listen: cannot serve on %s: %s", opts->listen,
                  errno ? strerror(errno) : "libmicrohttpd refused");
+        goto fail;
+    }
+    if (opts->health_listen && !(srv->health_mhd = start_health(srv, e, sizeof(e)))) {
+        snprintf(errstr, sz, "collector.health_listen: %s", e);
         goto fail;
     }
     return srv;
@@ -1097,11 +1324,14 @@ fail:
     return NULL;
 }
 
+int fs_server_health_port(const fs_server_t *srv)
+{
+    return srv->health_mhd ? fs_httpd_port(srv->health_mhd) : -1;
+}
+
 int fs_server_port(const fs_server_t *srv)
 {
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    return info ? info->port : -1;
+    return fs_httpd_port(srv->mhd);
 }
 
 /* Waits up to @p ms for every request to be answered; non-zero if they were. */
@@ -1151,12 +1381,16 @@ void fs_server_destroy(fs_server_t *srv, int drain_ms)
                 close(lsock);
         }
     }
+    if (srv->health_mhd && !leave_running)
+        MHD_stop_daemon(srv->health_mhd); /* nothing there is ever suspended */
     atomic_store(&srv->stop_threads, 1);
     for (int l = 0; l < FS_LANE__COUNT; l++)
         if (srv->pollers[l].started)
             pthread_join(srv->pollers[l].th, NULL);
     if (srv->pinger_started)
         pthread_join(srv->pinger, NULL);
+    if (srv->sweeper_started)
+        pthread_join(srv->sweeper, NULL);
     /* Delivery reports served later (the caller's final flush, e.g. of dead
      * letters) must not reach a freed server. */
     for (int l = 0; l < FS_LANE__COUNT; l++)
@@ -1175,5 +1409,6 @@ void fs_server_destroy(fs_server_t *srv, int drain_ms)
         pthread_mutex_destroy(&srv->rl_mu);
     fs_ratelimit_destroy(srv->rl);
     fs_metrics_destroy(srv->metrics);
+    fs_conns_destroy(srv->conns);
     free(srv);
 }

@@ -1,8 +1,9 @@
 /*
  * server.h — the collector's HTTP server (docs/collector.md).
  *
- * Owns: the libmicrohttpd daemon, the in-flight requests, the Kafka poll
- * thread, the rate limiter and the metrics; routes every endpoint of
+ * Owns: the libmicrohttpd daemon (and the optional health listener's), the
+ * in-flight requests, the Kafka poll thread, the rate limiter, the metrics,
+ * the body memory budget and the request-deadline sweep; routes every endpoint of
  * docs/collector.md (events, pixel, CORS preflight, health, metrics).  A POST (or a
  * pixel) is authenticated, rate-limited, parsed and validated on the HTTP
  * thread, its events are produced, and the connection is suspended until
@@ -31,21 +32,27 @@
 #include "writekeys.h"
 
 typedef struct fs_server_opts {
-    const char *listen;         /* "host:port" */
-    size_t max_body_bytes;      /* 413 above */
-    size_t max_events;          /* 400 above */
-    unsigned conn_timeout_s;    /* idle/slow connection timeout */
-    size_t conn_memory_limit;   /* MHD's per-connection pool: bounds headers (431) */
-    unsigned threads;           /* HTTP threads (MHD thread pool); 0 or 1 = one */
-    int retry_after_s;          /* Retry-After of a 503 */
-    double rate_per_s;          /* events per second per key/IP; 0 = no limit */
-    double burst;               /* bucket size, >= 1 when rate_per_s > 0 */
-    size_t rate_table_size;     /* most clients tracked at once */
-    fs_writekeys_t *write_keys; /* borrowed; NULL or empty = no key required */
-    fs_cors_t *cors;            /* borrowed; NULL = no CORS */
-    int cors_max_age_s;         /* Access-Control-Max-Age of a preflight */
-    size_t bulk_min_events;     /* accepted events from which a request takes the bulk
-                                   producer (when there is one) */
+    const char *listen;          /* "host:port" */
+    size_t max_body_bytes;       /* 413 above */
+    size_t max_events;           /* 400 above */
+    unsigned conn_timeout_s;     /* idle connection timeout (libmicrohttpd's) */
+    unsigned request_deadline_s; /* a request's headers and body must arrive within it */
+    size_t body_budget_bytes; /* body bytes held by all requests together; 503 past it */
+    unsigned max_connections; /* open connections (libmicrohttpd's limit) */
+    unsigned max_conns_per_addr; /* open connections per client address; 0 = no cap */
+    const char *health_listen;   /* "host:port" of a listener for /healthz, /readyz and
+                                    /metrics only, or NULL */
+    size_t conn_memory_limit;    /* MHD's per-connection pool: bounds headers (431) */
+    unsigned threads;            /* HTTP threads (MHD thread pool); 0 or 1 = one */
+    int retry_after_s;           /* Retry-After of a 503 */
+    double rate_per_s;           /* events per second per key/IP; 0 = no limit */
+    double burst;                /* bucket size, >= 1 when rate_per_s > 0 */
+    size_t rate_table_size;      /* most clients tracked at once */
+    fs_writekeys_t *write_keys;  /* borrowed; NULL or empty = no key required */
+    fs_cors_t *cors;             /* borrowed; NULL = no CORS */
+    int cors_max_age_s;          /* Access-Control-Max-Age of a preflight */
+    size_t bulk_min_events;      /* accepted events from which a request takes the bulk
+                                    producer (when there is one) */
     /* Borrowed; channel grouping of events without a channel (docs/channels.md). */
     fs_channel_table_t *channels;
 } fs_server_opts_t;
@@ -62,6 +69,9 @@ typedef struct fs_server fs_server_t;
 fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer,
                            fs_producer_t *bulk, const fs_definition_t *def, fs_log_t *lg,
                            char *errstr, size_t errstr_size);
+
+/** The port of the health listener actually bound, or -1 without one. */
+int fs_server_health_port(const fs_server_t *srv);
 
 /** The port actually bound (useful with port 0). */
 int fs_server_port(const fs_server_t *srv);

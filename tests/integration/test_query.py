@@ -37,9 +37,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_redis(tmp, *extra):
-    """Starts a throwaway redis-server; returns (process, port)."""
-    port = free_port()
+def start_redis(tmp, *extra, port=None):
+    """Starts a throwaway redis-server (on @port, or a free one); returns
+    (process, port)."""
+    port = port or free_port()
     proc = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--dir", tmp, *extra],

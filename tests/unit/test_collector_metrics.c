@@ -40,6 +40,10 @@ static void test_text(void)
     fs_metrics_request(m, FS_EP_PIXEL, 418); /* not a known code: "other" */
     fs_metrics_request(m, FS_EP_OTHER, 404);
     fs_metrics_rate_limited(m, FS_EP_EVENTS);
+    fs_metrics_refused(m, FS_REFUSED_BODY_BUDGET);
+    fs_metrics_refused(m, FS_REFUSED_BODY_BUDGET);
+    fs_metrics_refused(m, FS_REFUSED_STRICT_HTTP);
+    fs_metrics_refused(m, FS_REFUSED__COUNT); /* out of range: ignored */
     fs_metrics_accepted(m, 7);
     fs_metrics_produced(m, FS_LANE_BULK, 100);
     fs_metrics_produced(m, FS_LANE_BULK, 20);
@@ -69,6 +73,10 @@ static void test_text(void)
     ASSERT(!strstr(t, "code=\"503\"")); /* series never seen are left out */
     ASSERT_CONTAINS(t, "\nfunnel_collector_rate_limited_total{endpoint=\"events\"} 1\n");
     ASSERT_CONTAINS(t, "\nfunnel_collector_rate_limited_total{endpoint=\"pixel\"} 0\n");
+    ASSERT_CONTAINS(t, "\n# TYPE funnel_collector_refused_total counter\n");
+    ASSERT_CONTAINS(t, "\nfunnel_collector_refused_total{reason=\"body_budget\"} 2\n");
+    ASSERT_CONTAINS(t, "\nfunnel_collector_refused_total{reason=\"deadline\"} 0\n");
+    ASSERT_CONTAINS(t, "\nfunnel_collector_refused_total{reason=\"strict_http\"} 1\n");
     ASSERT_CONTAINS(t, "\nfunnel_collector_events_accepted_total 7\n");
     ASSERT_CONTAINS(t, "\nfunnel_collector_events_produced_total{lane=\"latency\"} 1\n");
     ASSERT_CONTAINS(t, "\nfunnel_collector_events_produced_total{lane=\"bulk\"} 120\n");

@@ -98,6 +98,34 @@ static void test_long_keys(void)
     fs_ratelimit_destroy(rl);
 }
 
+static void test_refused_work_never_into_debt(void)
+{
+    fs_ratelimit_t *rl = fs_ratelimit_new(10, 20, 100); /* 10/s, burst 20 */
+    int64_t t = 1000;
+    int retry = 0;
+    ASSERT(fs_ratelimit_admit(rl, "k", t, &retry));
+    fs_ratelimit_charge_capped(rl, "k", 500, t); /* 500 junk events: the bucket empties */
+    ASSERT(!fs_ratelimit_admit(rl, "k", t, &retry));
+    ASSERT_EQ(retry, 1);                                 /* not 48 s of debt */
+    ASSERT(fs_ratelimit_admit(rl, "k", t + 100, NULL));  /* one token 100 ms later */
+    fs_ratelimit_charge_capped(rl, "k", 0.5, t + 100);   /* takes what is asked */
+    ASSERT(!fs_ratelimit_admit(rl, "k", t + 100, NULL)); /* 0.5 left */
+    ASSERT(fs_ratelimit_admit(rl, "k", t + 150, NULL));
+    fs_ratelimit_charge_capped(rl, "k", 3, t + 150); /* only the 1 there */
+    ASSERT(!fs_ratelimit_admit(rl, "k", t + 249, NULL));
+    ASSERT(fs_ratelimit_admit(rl, "k", t + 250, NULL));
+    t += 50;
+    /* accepted events still go into debt */
+    fs_ratelimit_charge(rl, "k", 30, t + 200);
+    ASSERT(!fs_ratelimit_admit(rl, "k", t + 200, &retry));
+    ASSERT_EQ(retry, 3); /* (1 + 29) / 10 */
+    /* and a capped charge on a bucket in debt takes nothing */
+    fs_ratelimit_charge_capped(rl, "k", 100, t + 200);
+    ASSERT(!fs_ratelimit_admit(rl, "k", t + 200, &retry));
+    ASSERT_EQ(retry, 3);
+    fs_ratelimit_destroy(rl);
+}
+
 static void test_bad_parameters(void)
 {
     ASSERT(fs_ratelimit_new(0, 1, 1) == NULL);
@@ -113,6 +141,7 @@ int main(void)
     RUN(test_clock_steps_back);
     RUN(test_bounded_lru);
     RUN(test_long_keys);
+    RUN(test_refused_work_never_into_debt);
     RUN(test_bad_parameters);
     return 0;
 }

@@ -243,8 +243,40 @@ static void test_render(void)
     fs_buf_free(&b);
 }
 
+static void test_delays(void)
+{
+    fs_handoff_report_t r = empty();
+    fs_buf_t b = FS_BUF_INIT;
+    add(&r, "d:1800", "2");
+    add(&r, "d:604800", "1"); /* exactly 7 days: still 2-7d */
+    add(&r, "d:604801", "4");
+    finish(&r);
+    fs_buf_reset(&b);
+    ASSERT_EQ(fs_handoff_delays_render(&r, FS_REPORT_JSON, &b), FS_OK);
+    ASSERT_EQ(fs_buf_append(&b, "", 1), FS_OK);
+    ASSERT_STR_EQ(
+        (const char *)b.data,
+        "{\"from\":\"2026-11-01\",\"to\":\"2026-11-30\",\"sla_days\":7,"
+        "\"handoffs\":7,\"buckets\":[{\"bucket\":\"< 1h\",\"handoffs\":2},{"
+        "\"bucket\":\"1-4h\",\"handoffs\":0},{\"bucket\":\"4-24h\",\"handoffs\":"
+        "0},{\"bucket\":\"1-2d\",\"handoffs\":0},{\"bucket\":\"2-7d\","
+        "\"handoffs\":1},{\"bucket\":\"> 7d\",\"handoffs\":4}]}\n");
+    fs_buf_reset(&b);
+    ASSERT_EQ(fs_handoff_delays_render(&r, FS_REPORT_CSV, &b), FS_OK);
+    ASSERT_EQ(fs_buf_append(&b, "", 1), FS_OK);
+    ASSERT_STR_EQ((const char *)b.data,
+                  "bucket,handoffs\n< 1h,2\n1-4h,0\n4-24h,0\n1-2d,0\n2-7d,1\n> 7d,4\n");
+    fs_buf_reset(&b);
+    ASSERT_EQ(fs_handoff_delays_render(&r, FS_REPORT_TABLE, &b), FS_OK);
+    ASSERT_EQ(fs_buf_append(&b, "", 1), FS_OK);
+    ASSERT_CONTAINS((const char *)b.data, "> 7d          4  ");
+    fs_handoff_report_free(&r);
+    fs_buf_free(&b);
+}
+
 int main(void)
 {
+    RUN(test_delays);
     RUN(test_median);
     RUN(test_bad_fields);
     RUN(test_histogram);
