@@ -146,7 +146,7 @@ int main(int argc, char **argv)
                          : err);
         goto done;
     }
-    fs_validate_ctx_t ctx = {def, 1795756321000LL, "collector"};
+    fs_validate_ctx_t ctx = {def, 1795756321000LL, "collector", NULL};
     long events = one_request(&ctx, codec, &out, body, len); /* warm, and count */
     if (events <= 0)
         goto done;

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_validate: %s\n", def ? "bad iteration count" : err);
         return 2;
     }
-    fs_validate_ctx_t ctx = {def, 1795756321000LL + 1000, "bench"};
+    fs_validate_ctx_t ctx = {def, 1795756321000LL + 1000, "bench", NULL};
     size_t len = strlen(typical);
     fs_event_t ev;
 

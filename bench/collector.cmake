@@ -15,3 +15,7 @@ target_link_libraries(fs-bench-load-gen PRIVATE fs_options)
 add_executable(bench_intake ${CMAKE_CURRENT_LIST_DIR}/bench_intake.c)
 target_link_libraries(bench_intake PRIVATE fs_options fs_collector PkgConfig::YAJL)
 fs_link_allocator(bench_intake mimalloc)
+# bench_segment: the Segment API's request path ÷ POST /v1/events', no network.
+add_executable(bench_segment ${CMAKE_CURRENT_LIST_DIR}/bench_segment.c)
+target_link_libraries(bench_segment PRIVATE fs_options fs_collector)
+fs_link_allocator(bench_segment mimalloc)

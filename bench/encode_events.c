@@ -161,7 +161,7 @@ int main(int argc, char **argv)
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         fs_validate_ctx_t ctx = {def, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-                                 "collector"};
+                                 "collector", NULL};
         fs_event_t *evs = calloc((size_t)batch, sizeof *evs);
         if (!evs)
             die("out of memory");

@@ -917,6 +917,28 @@ static fs_err_t build_event(const fs_validate_ctx_t *ctx, const parsed_t *p,
     return FS_OK;
 }
 
+/* Channel grouping of a valid event without a channel: the derived name
+ * (borrowed from the table, which outlives the call) becomes its channel
+ * text, copied into the event's block like any other field. */
+static void derive_channel(const fs_channel_table_t *t, parsed_t *p)
+{
+    text_t ref = {0}, url = {0};
+    for (size_t i = 0; i < p->nprops; i++) {
+        const prop_in_t *pi = &p->props[i];
+        if (pi->kind != FS_PROP_STRING)
+            continue;
+        if (pi->klen == 8 && !memcmp(pi->key, "referrer", 8))
+            ref = (text_t){pi->s, pi->slen};
+        else if (pi->klen == 3 && !memcmp(pi->key, "url", 3))
+            url = (text_t){pi->s, pi->slen};
+    }
+    const char *ch =
+        fs_channel_derive(t, p->type->name, p->text[F_MEDIUM].p, p->text[F_MEDIUM].len,
+                          ref.p, ref.len, url.p, url.len);
+    if (ch)
+        p->text[F_CHANNEL] = (text_t){ch, strlen(ch)};
+}
+
 fs_err_t fs_validate_jval(const fs_validate_ctx_t *ctx, const fs_jval_t *obj,
                           fs_event_t *out, char *errstr, size_t errstr_size)
 {
@@ -935,6 +957,8 @@ fs_err_t fs_validate_jval(const fs_validate_ctx_t *ctx, const fs_jval_t *obj,
         memset(out, 0, sizeof(*out));
         return FS_ERR_INVALID;
     }
+    if (ctx->channels && !p.text[F_CHANNEL].p)
+        derive_channel(ctx->channels, &p);
     if (build_event(ctx, &p, out) != FS_OK) {
         add_err(&e, "event", "out of memory");
         return FS_ERR_NOMEM;

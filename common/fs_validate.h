@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "fs_channel.h"
 #include "fs_definition.h"
 #include "fs_err.h"
 #include "fs_event.h"
@@ -30,6 +31,10 @@ typedef struct fs_validate_ctx {
     const fs_definition_t *def; /* borrowed for the call */
     int64_t now_ms;             /* time received, epoch ms; the occurred_at default */
     const char *ingest_source;  /* copied into ev->ingest_source; may be NULL */
+    /* Borrowed; NULL = none.  When set, an event without a channel gets
+     * fs_channel_derive() of its type, medium and `referrer` / `url`
+     * properties (the collector's channel grouping, docs/channels.md). */
+    const fs_channel_table_t *channels;
 } fs_validate_ctx_t;
 
 /**

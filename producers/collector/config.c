@@ -107,6 +107,13 @@ static fs_err_t check_keys_file(const char *v, char *errstr, size_t sz)
     return wk ? FS_OK : FS_ERR_INVALID;
 }
 
+static fs_err_t check_channel_table(const char *v, char *errstr, size_t sz)
+{
+    fs_channel_table_t *t = fs_channel_table_load(v, errstr, sz);
+    fs_channel_table_destroy(t);
+    return t ? FS_OK : FS_ERR_INVALID;
+}
+
 const fs_conf_def_t fs_collector_defs[] = {
     {"collector.ack_timeout_ms", "ack-timeout-ms", "FUNNEL_ACK_TIMEOUT_MS", FS_CONF_INT,
      "10000", 100, 300000, NULL,
@@ -184,9 +191,13 @@ const fs_conf_def_t fs_collector_defs[] = {
      "recently seen is forgotten first"},
     {"collector.cors_origins", "cors-origins", "FUNNEL_CORS_ORIGINS", FS_CONF_STRING,
      NULL, 0, 0, fs_cors_check,
-     "comma-separated browser origins (scheme://host[:port]) allowed to call /v1/events "
-     "and "
-     "the pixel, or * for any; unset = no CORS headers"},
+     "comma-separated browser origins (scheme://host[:port]) allowed to call /v1/events, "
+     "the Segment API, /v1/definition and the pixel, or * for any; unset = no CORS "
+     "headers"},
+    {"collector.channel_table", "channel-table", "FUNNEL_CHANNEL_TABLE", FS_CONF_STRING,
+     NULL, 0, 0, check_channel_table,
+     "file replacing the built-in channel grouping table (docs/channels.md), applied to "
+     "every event that arrives without a channel"},
     {"collector.cors_max_age_s", "cors-max-age-s", NULL, FS_CONF_INT, "600", 0, 86400,
      NULL, "how long browsers may cache a CORS preflight answer"},
 };
@@ -248,6 +259,13 @@ fs_err_t fs_collector_opts(const fs_conf_t *conf, fs_server_opts_t *opts, char *
         snprintf(errstr, sz, "collector.cors_origins: %s", e);
         goto fail;
     }
+    const char *table = fs_conf_str(conf, "collector.channel_table");
+    opts->channels = table ? fs_channel_table_load(table, e, sizeof(e))
+                           : fs_channel_table_default(e, sizeof(e));
+    if (!opts->channels) {
+        snprintf(errstr, sz, "collector.channel_table: %s", e);
+        goto fail;
+    }
     return FS_OK;
 fail:
     fs_collector_opts_clear(opts);
@@ -258,6 +276,8 @@ void fs_collector_opts_clear(fs_server_opts_t *opts)
 {
     fs_writekeys_destroy(opts->write_keys);
     fs_cors_destroy(opts->cors);
+    fs_channel_table_destroy(opts->channels);
+    opts->channels = NULL;
     opts->write_keys = NULL;
     opts->cors = NULL;
 }

@@ -25,8 +25,9 @@ static const char *const reason_names[] = {FS_METRICS_REASONS};
 
 static const double latency_bounds[FS_METRICS_NLATENCY] = FS_METRICS_LATENCY_BOUNDS;
 
-static const char *const endpoint_names[FS_EP__COUNT] = {"events", "pixel",   "healthz",
-                                                         "readyz", "metrics", "other"};
+static const char *const endpoint_names[FS_EP__COUNT] = {
+    "events",  "pixel",   "healthz",    "readyz", "metrics",
+    "segment", "tracker", "definition", "other"};
 
 struct fs_metrics {
     atomic_ullong requests[FS_EP__COUNT][S__COUNT];
@@ -79,8 +80,36 @@ void fs_metrics_produced(fs_metrics_t *m, fs_lane_t lane, uint64_t n)
         atomic_fetch_add_explicit(&m->produced[lane], n, memory_order_relaxed);
 }
 
+/* Fields as the Segment API names them in its errors (docs/segment.md) →
+ * their reason class.  Its "event: ..." (the track name) stays "event". */
+static const struct {
+    const char *segment;
+    size_t reason;
+} segment_reasons[] = {
+    {"messageId", R_event_id},
+    {"userId", R_user_id},
+    {"anonymousId", R_anonymous_id},
+    {"timestamp", R_occurred_at},
+    {"originalTimestamp", R_occurred_at},
+    {"context.campaign.name", R_campaign},
+    {"context.campaign.source", R_source},
+    {"context.campaign.medium", R_medium},
+    {"context.campaign.term", R_term},
+    {"context.campaign.content", R_content},
+    {"properties.revenue", R_revenue},
+    {"properties.currency", R_currency},
+    {"context.page.referrer", R_properties},
+    {"context.page.url", R_properties},
+    {"message", R_event},
+};
+
 static size_t reason_index(const char *error)
 {
+    size_t field = error ? strcspn(error, ":") : 0;
+    for (size_t i = 0; i < sizeof(segment_reasons) / sizeof(segment_reasons[0]); i++)
+        if (strlen(segment_reasons[i].segment) == field &&
+            !strncmp(segment_reasons[i].segment, error, field))
+            return segment_reasons[i].reason;
     size_t n = error ? strcspn(error, ":.") : 0;
     for (size_t i = 0; i < R__COUNT; i++)
         if (strlen(reason_names[i]) == n && !strncmp(reason_names[i], error, n))
@@ -156,7 +185,7 @@ fs_err_t fs_metrics_render(const fs_metrics_t *cm, long long kafka_queue,
         e = fs_prom_header(out, "funnel_collector_rate_limited_total", "counter",
                            "Requests answered 429 by the per-key/per-IP rate limit.");
     for (int ep = 0; !e && ep < FS_EP__COUNT; ep++)
-        if (ep == FS_EP_EVENTS || ep == FS_EP_PIXEL)
+        if (ep == FS_EP_EVENTS || ep == FS_EP_PIXEL || ep == FS_EP_SEGMENT)
             e = fs_buf_printf(
                 out, "funnel_collector_rate_limited_total{endpoint=\"%s\"} %llu\n",
                 endpoint_names[ep], LOAD(m->rate_limited[ep]));

@@ -24,7 +24,10 @@ typedef enum fs_endpoint {
     FS_EP_HEALTHZ,
     FS_EP_READYZ,
     FS_EP_METRICS,
-    FS_EP_OTHER, /* anything else (404s) */
+    FS_EP_SEGMENT,    /* /v1/track, /v1/identify, /v1/page, /v1/batch */
+    FS_EP_TRACKER,    /* /v1/t.js */
+    FS_EP_DEFINITION, /* /v1/definition */
+    FS_EP_OTHER,      /* anything else (404s) */
     FS_EP__COUNT
 } fs_endpoint_t;
 

@@ -74,6 +74,8 @@
 #include "netaddr.h"
 #include "pixel.h"
 #include "ratelimit.h"
+#include "segment.h"
+#include "tracker.h"
 
 #define PIXEL_PATH "/v1/pixel.gif"
 #define EVENTS_PATH "/v1/events"
@@ -90,6 +92,7 @@ typedef struct request {
     fs_server_t *srv;
     struct MHD_Connection *conn;
     fs_endpoint_t ep;
+    fs_segment_call_t seg_call; /* FS_EP_SEGMENT: which call */
     enum req_state state;
     char method[8];
     int64_t start_us;    /* monotonic: for the access log */
@@ -305,8 +308,10 @@ static enum MHD_Result reply(request_t *req, unsigned status, struct MHD_Respons
     fs_server_t *srv = req->srv;
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    if ((req->ep == FS_EP_EVENTS || req->ep == FS_EP_PIXEL) &&
+    if (!MHD_get_response_header(r, "Cache-Control")) /* t.js sets its own */
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+    if ((req->ep == FS_EP_EVENTS || req->ep == FS_EP_PIXEL || req->ep == FS_EP_SEGMENT ||
+         req->ep == FS_EP_DEFINITION) &&
         fs_cors_enabled(srv->opts.cors)) {
         MHD_add_response_header(r, "Vary", "Origin");
         if (req->origin) {
@@ -402,6 +407,8 @@ static enum MHD_Result send_result(request_t *req, unsigned status)
     const fs_intake_t *in = &req->intake;
     if (in->accepted < in->n)
         return send_json(req, status, result_json(in), 0, NULL);
+    if (req->ep == FS_EP_SEGMENT) /* Segment's answer (docs/segment.md) */
+        return reply(req, status, make("application/json", "{\"success\":true}", 16));
     /* Nothing rejected (nearly every request): the bytes jansson would
      * write, without building and dumping an object for them. */
     char text[64];
@@ -671,10 +678,15 @@ static enum MHD_Result finish(fs_server_t *srv, request_t *req)
 static enum MHD_Result events_body(fs_server_t *srv, request_t *req)
 {
     int64_t t = now_ms();
-    fs_validate_ctx_t vctx = {srv->def, t, "collector"};
+    fs_validate_ctx_t vctx = {srv->def, t, "collector", srv->opts.channels};
     char err[512];
-    fs_err_t e = fs_intake_parse(&vctx, (const char *)req->body.data, req->body.len,
-                                 srv->opts.max_events, &req->intake, err, sizeof(err));
+    fs_err_t e =
+        req->ep == FS_EP_SEGMENT
+            ? fs_segment_parse(&vctx, req->seg_call, (const char *)req->body.data,
+                               req->body.len, srv->opts.max_events, &req->intake, err,
+                               sizeof(err))
+            : fs_intake_parse(&vctx, (const char *)req->body.data, req->body.len,
+                              srv->opts.max_events, &req->intake, err, sizeof(err));
     fs_body_free(&req->body);
     if (e == FS_ERR_NOMEM)
         return send_error(req, 500, "out of memory", 0);
@@ -720,7 +732,7 @@ static enum MHD_Result pixel(fs_server_t *srv, request_t *req)
         snprintf(err, sizeof(err), "query: more than %d parameters", MAX_PIXEL_PARAMS);
         e = FS_ERR_INVALID;
     }
-    fs_validate_ctx_t vctx = {srv->def, t, "collector"};
+    fs_validate_ctx_t vctx = {srv->def, t, "collector", srv->opts.channels};
     if (e == FS_ERR_NOMEM ||
         fs_intake_object(&vctx, obj, e ? err : NULL, &req->intake) != FS_OK) {
         json_decref(obj);
@@ -780,6 +792,40 @@ static enum MHD_Result metrics(request_t *req)
     return r;
 }
 
+/* ---- web tracking (docs/tracker.md) ----------------------------------- */
+
+/* A cacheable GET answer with a strong ETag; 304 when If-None-Match has it. */
+static enum MHD_Result send_cached(request_t *req, const char *ctype, const void *body,
+                                   size_t len, const char *etag)
+{
+    const char *inm =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
+    int fresh = fs_tracker_etag_matches(inm, etag);
+    struct MHD_Response *r = make(fresh ? NULL : ctype, body, fresh ? 0 : len);
+    if (r) {
+        MHD_add_response_header(r, "ETag", etag);
+        MHD_add_response_header(r, "Cache-Control", FS_TRACKER_CACHE_CONTROL);
+    }
+    return reply(req, fresh ? 304 : 200, r);
+}
+
+static enum MHD_Result tracker_script(request_t *req)
+{
+    return send_cached(req, "application/javascript; charset=utf-8", fs_tracker_js,
+                       fs_tracker_js_len, fs_tracker_js_etag);
+}
+
+static enum MHD_Result definition(fs_server_t *srv, request_t *req)
+{
+    char etag[FS_TRACKER_ETAG_SIZE];
+    char *json = fs_tracker_definition_json(srv->def, etag);
+    if (!json)
+        return send_error(req, 500, "out of memory", 0);
+    enum MHD_Result r = send_cached(req, "application/json", json, strlen(json), etag);
+    free(json);
+    return r;
+}
+
 /* ---- strict HTTP and mid-body refusals (docs/security.md) ------------- */
 
 typedef struct kvs {
@@ -814,7 +860,7 @@ static fs_err_t strict_check(request_t *req, char *err, size_t sz)
     }
     if (fs_httpcheck_headers(k.kv, k.n, err, sz) != FS_OK)
         return FS_ERR_INVALID;
-    if (req->ep != FS_EP_EVENTS && req->ep != FS_EP_PIXEL)
+    if (req->ep != FS_EP_EVENTS && req->ep != FS_EP_PIXEL && req->ep != FS_EP_SEGMENT)
         return FS_OK;
     k.n = 0;
     k.overflow = 0;
@@ -892,6 +938,13 @@ static fs_endpoint_t endpoint_of(const char *url)
         return FS_EP_READYZ;
     if (!strcmp(url, "/metrics"))
         return FS_EP_METRICS;
+    fs_segment_call_t call;
+    if (fs_segment_route(url, &call))
+        return FS_EP_SEGMENT;
+    if (!strcmp(url, FS_TRACKER_PATH))
+        return FS_EP_TRACKER;
+    if (!strcmp(url, FS_DEFINITION_PATH))
+        return FS_EP_DEFINITION;
     return FS_EP_OTHER;
 }
 
@@ -901,12 +954,14 @@ static enum MHD_Result on_headers(fs_server_t *srv, request_t *req, const char *
 {
     struct MHD_Connection *c = req->conn;
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    if (req->ep == FS_EP_EVENTS || req->ep == FS_EP_PIXEL) {
+    if (req->ep == FS_EP_EVENTS || req->ep == FS_EP_PIXEL || req->ep == FS_EP_SEGMENT ||
+        req->ep == FS_EP_DEFINITION) {
         const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
         if (fs_cors_allowed(srv->opts.cors, origin))
             req->origin = origin;
     }
     switch (req->ep) {
+    case FS_EP_SEGMENT:
     case FS_EP_EVENTS:
         if (!strcmp(method, "OPTIONS"))
             return preflight(req);
@@ -971,8 +1026,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         req->cn = ci ? ci->socket_context : NULL;
         ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
         if (srv->health_mhd && ci && ci->daemon == srv->health_mhd &&
-            (req->ep == FS_EP_EVENTS || req->ep == FS_EP_PIXEL))
+            (req->ep == FS_EP_EVENTS || req->ep == FS_EP_PIXEL ||
+             req->ep == FS_EP_SEGMENT || req->ep == FS_EP_TRACKER ||
+             req->ep == FS_EP_DEFINITION))
             req->ep = FS_EP_OTHER; /* the health listener serves nothing else */
+        if (req->ep == FS_EP_SEGMENT && !fs_segment_route(url, &req->seg_call))
+            req->ep = FS_EP_OTHER;
         snprintf(req->method, sizeof(req->method), "%s", method);
         *con_cls = req;
         atomic_fetch_add(&srv->inflight, 1);
@@ -994,7 +1053,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (req->state == REQ_WAITING) /* resumed: every delivery report is in */
         return finish(srv, req);
     if (*upload_data_size) {
-        if (req->ep != FS_EP_EVENTS) { /* ignore bodies sent to other endpoints */
+        if (req->ep != FS_EP_EVENTS &&
+            req->ep != FS_EP_SEGMENT) { /* ignore bodies sent to other endpoints */
             *upload_data_size = 0;
             return MHD_YES;
         }
@@ -1012,6 +1072,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     fs_conn_arrived(
         req->cn); /* all in: from here on the time is ours, not the client's */
     switch (req->ep) {
+    case FS_EP_SEGMENT:
     case FS_EP_EVENTS:
         return events_body(srv, req);
     case FS_EP_PIXEL:
@@ -1025,6 +1086,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_error(req, 503, "kafka unreachable", 1);
     case FS_EP_METRICS:
         return metrics(req);
+    case FS_EP_TRACKER:
+        return tracker_script(req);
+    case FS_EP_DEFINITION:
+        return definition(srv, req);
     default:
         return send_error(req, 404, "not found", 0);
     }
@@ -1045,8 +1110,9 @@ static void access_log(fs_server_t *srv, request_t *req, struct MHD_Connection *
     else
         snprintf(status, sizeof(status), "-(%s)",
                  toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout" : "closed");
-    static const char *const paths[] = {EVENTS_PATH, PIXEL_PATH, "/healthz",
-                                        "/readyz",   "/metrics", "(other)"};
+    static const char *const paths[] = {EVENTS_PATH,     PIXEL_PATH,         "/healthz",
+                                        "/readyz",       "/metrics",         "(segment)",
+                                        FS_TRACKER_PATH, FS_DEFINITION_PATH, "(other)"};
     FS_DEBUG(srv->lg, "%s %s %s events=%zu ms=%.1f client=%s", req->method,
              paths[req->ep < FS_EP__COUNT ? req->ep : FS_EP_OTHER], status, req->intake.n,
              (double)(mono_us() - req->start_us) / 1000.0, ip);

@@ -22,6 +22,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "fs_channel.h"
 #include "fs_codec.h"
 #include "fs_definition.h"
 #include "fs_log.h"
@@ -52,6 +53,8 @@ typedef struct fs_server_opts {
     int cors_max_age_s;          /* Access-Control-Max-Age of a preflight */
     size_t bulk_min_events;      /* accepted events from which a request takes the bulk
                                     producer (when there is one) */
+    /* Borrowed; channel grouping of events without a channel (docs/channels.md). */
+    fs_channel_table_t *channels;
 } fs_server_opts_t;
 
 typedef struct fs_server fs_server_t;

@@ -244,7 +244,7 @@ static fs_err_t handle_line(fs_ingest_t *ing, const fs_line_t *line)
                  line->total, FS_LINES_MAX_LEN);
         return reject(ing, line, why);
     }
-    fs_validate_ctx_t vctx = {ing->def, wall_ms(), "ingest"};
+    fs_validate_ctx_t vctx = {ing->def, wall_ms(), "ingest", NULL};
     fs_event_t ev;
     e = fs_validate_text(&vctx, line->text, line->len, &ev, why, sizeof(why));
     if (e == FS_ERR_INVALID)

@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fs_definition_t *def = fs_definition_new_default(err, sizeof(err));
     if (!def)
         return 0;
-    fs_validate_ctx_t ctx = {def, NOW, "fuzz"};
+    fs_validate_ctx_t ctx = {def, NOW, "fuzz", NULL};
     fs_event_t ev;
 
     fs_err_t rc = fs_validate_text(&ctx, (const char *)data, size, &ev, err, sizeof(err));

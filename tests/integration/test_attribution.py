@@ -33,6 +33,7 @@ import uuid
 
 import pytest
 
+import channel_oracle
 import oracle
 import person_oracle
 from conftest import (fs_binary, fs_create_topics, fs_drop_ctx, fs_post_events, fs_read_topic,
@@ -410,7 +411,7 @@ def dataset_summary(events, early, late):
 def test_attribution_identity_handoff_exact(fs_ctx, fs_procs):
     rng = random.Random(SEED)
     events, early, late, contested = gen_dataset(SEED, fs_ctx["tag"])
-    expect = person_oracle.self_check(events)  # the oracles agree with each other
+    expect = person_oracle.self_check(channel_oracle.grouped(events))  # the oracles agree with each other
     summary = dataset_summary(events, early, late)
     assert summary["persons"] >= 300 and summary["conversions"] >= 150, summary
     # the data set exercises what it claims to
@@ -447,7 +448,7 @@ def test_attribution_identity_handoff_exact(fs_ctx, fs_procs):
     assert poster.error is None, poster.error
 
     fs_wait_offsets(fs_ctx, [w for w in workers if not w.killed], timeout=240)
-    check_attribution(fs_ctx, sent, expect)
+    check_attribution(fs_ctx, channel_oracle.grouped(sent), expect)  # as the collector keeps them
     assert fs_read_topic(fs_ctx["brokers"], fs_ctx["dlq"]) == []
 
 
@@ -475,7 +476,7 @@ def fs_ctx_b(fs_ctx):
 def test_two_orders_identical(fs_ctx, fs_ctx_b, fs_procs):
     rng = random.Random(SEED + 1)
     events, early, late, _ = gen_dataset(SEED + 1, fs_ctx["tag"])
-    expect = person_oracle.self_check(events)
+    expect = person_oracle.self_check(channel_oracle.grouped(events))
     # order A: CRM sales and losing links first, winning links last;
     # order B: the reverse phases, each shuffled differently
     order_a = to_batches(rng, send_order(rng, events, early, late), 0.03, early | late)
@@ -536,7 +537,7 @@ def test_counts_only_namespace(fs_ctx, fs_procs):
     attributes, and funnel-query says why attribution is empty."""
     rng = random.Random(SEED + 2)
     events, early, late, _ = gen_dataset(SEED + 2, fs_ctx["tag"], persons=150)
-    want_users = person_oracle.self_check(events)[0]
+    want_users = person_oracle.self_check(channel_oracle.grouped(events))[0]
     assert want_users
     batches = to_batches(rng, send_order(rng, events, early, late), 0.03, early | late)
     sent = [e for b in batches for e in b]
@@ -549,7 +550,7 @@ def test_counts_only_namespace(fs_ctx, fs_procs):
     fs_wait_offsets(fs_ctx, workers, timeout=240)
 
     got_events = fs_redis_events(fs_ctx)
-    want_events = oracle.expected_events(sent)
+    want_events = oracle.expected_events(channel_oracle.grouped(sent))
     assert got_events == want_events, diff_days(got_events, want_events)
     got_users = fs_redis_hashes(fs_ctx, "users")
     assert got_users == want_users, diff_days(got_users, want_users)

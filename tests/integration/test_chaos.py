@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 
+import channel_oracle
 import oracle
 from conftest import (fs_post_events, fs_query_json, fs_redis_events, fs_redis_hashes,
                       fs_wait_offsets)
@@ -77,7 +78,7 @@ def test_exactly_once_through_failures(fs_ctx, fs_procs):
     events = gen_events(rng, EVENTS, fs_ctx["tag"], days)
     batches = batches_with_duplicates(rng, events, 200, 0.03)
     phases = [batches[i::8] for i in range(8)]  # 8 interleaved slices of the load
-    sent = [ev for b in batches for ev in b]
+    sent = channel_oracle.grouped([ev for b in batches for ev in b])  # as the collector keeps them
 
     col = fs_procs.collector()
     poster = Poster(col.port)

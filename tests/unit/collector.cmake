@@ -12,3 +12,5 @@ fs_unit_test(test_collector_cpus
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_collector_cpus.c LIBS fs_collector)
 fs_unit_test(test_collector_hostile
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_collector_hostile.c LIBS fs_collector)
+fs_unit_test(test_collector_segment
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_collector_segment.c LIBS fs_collector)

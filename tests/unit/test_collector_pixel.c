@@ -78,7 +78,7 @@ static void test_errors(void)
 /* The object goes through the same validation as a POSTed event. */
 static void test_validated_like_post(void)
 {
-    fs_validate_ctx_t ctx = {def, 1795756321000LL, "collector"};
+    fs_validate_ctx_t ctx = {def, 1795756321000LL, "collector", NULL};
     struct {
         fs_pixel_param_t p[3];
         size_t n;

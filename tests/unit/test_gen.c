@@ -198,7 +198,7 @@ static void test_every_line_is_a_spec_event(void)
     char err[1024];
     fs_definition_t *def = fs_definition_new_default(err, sizeof(err));
     ASSERT(def);
-    fs_validate_ctx_t ctx = {def, o.now_ms, "gen"};
+    fs_validate_ctx_t ctx = {def, o.now_ms, "gen", NULL};
     size_t seen_types[17] = {0}, offsets = 0, epochs = 0, numbers = 0, eur = 0;
     lines_t it;
     lines_init(&it, &out);

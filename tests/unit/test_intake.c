@@ -11,7 +11,7 @@ static fs_definition_t *def;
 static fs_err_t parse(const char *body, size_t max, fs_intake_t *in, char *err, size_t sz)
 {
     /* now = 2026-11-27T05:12:01Z */
-    fs_validate_ctx_t ctx = {def, 1795756321000LL, "collector"};
+    fs_validate_ctx_t ctx = {def, 1795756321000LL, "collector", NULL};
     memset(in, 0, sizeof(*in));
     return fs_intake_parse(&ctx, body, strlen(body), max, in, err, sz);
 }

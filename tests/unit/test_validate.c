@@ -22,7 +22,7 @@ static fs_definition_t *g_def; /* set up in main(), read-only */
 
 static fs_validate_ctx_t ctx(void)
 {
-    fs_validate_ctx_t c = {g_def, NOW, "ingest"};
+    fs_validate_ctx_t c = {g_def, NOW, "ingest", NULL};
     return c;
 }
 
@@ -300,7 +300,7 @@ static void test_accepted_values(void)
     fs_event_clear(&ev);
 
     /* No ingest_source in the context. */
-    fs_validate_ctx_t c = {g_def, NOW, NULL};
+    fs_validate_ctx_t c = {g_def, NOW, NULL, NULL};
     char err[256];
     ASSERT_EQ(
         fs_validate_text(&c, "{" BASE "}", strlen("{" BASE "}"), &ev, err, sizeof(err)),
