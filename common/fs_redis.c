@@ -45,6 +45,10 @@ fs_err_t fs_redis_error_class(const char *msg)
             return FS_ERR_INVALID;
     if (starts(msg, script_noperm))
         return FS_ERR_INVALID;
+    /* Redis at maxclients answers a new connection with an ERR: full now,
+     * not misconfigured; the next try may find a free slot. */
+    if (starts(msg, "ERR max number of clients reached"))
+        return FS_ERR_TRANSIENT;
     for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
         if (starts(msg, fatal[i]) &&
             (msg[strlen(fatal[i])] == ' ' || !msg[strlen(fatal[i])]))

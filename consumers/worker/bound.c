@@ -11,8 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* int_ok(s): "0", or an optional '-', a digit 1-9, more digits; at most 20
- * characters (the pattern '^%-?[1-9]%d*$'). */
+/* int_ok(s): "0", or an optional '-', a digit 1-9, more digits (the
+ * pattern '^%-?[1-9]%d*$'), within [−2^63, 2^63 − 1] as HINCRBY reads it:
+ * fewer than 19 digits always are, more never; 19 digits compare as the
+ * first ten (hi) and the last nine (lo). */
+static double digits(const char *s, size_t from, size_t to);
+
 static int int_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -20,13 +24,21 @@ static int int_ok(const char *s)
         return 1;
     if (n > 20)
         return 0;
-    const char *p = s + (*s == '-');
+    int neg = *s == '-';
+    const char *p = s + neg;
     if (*p < '1' || *p > '9')
         return 0;
-    for (p++; *p; p++)
-        if (*p < '0' || *p > '9')
+    for (const char *q = p + 1; *q; q++)
+        if (*q < '0' || *q > '9')
             return 0;
-    return 1;
+    size_t nd = strlen(p);
+    if (nd < 19)
+        return 1;
+    if (nd > 19)
+        return 0;
+    double hi = digits(p, 0, 10), lo = digits(p, 10, 19);
+    return hi < 9223372036.0 ||
+           (hi == 9223372036.0 && lo <= (neg ? 854775808.0 : 854775807.0));
 }
 
 /* tonumber() of the digits s[from, to) (Lua's sub(), then tonumber()). */

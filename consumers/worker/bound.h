@@ -37,13 +37,23 @@ fs_bound_t fs_bound_check(const char *stored, const char *delta);
 
 /*
  * The same check in Lua 5.1 (Redis's), for the commit script: defines
- * local functions int_ok(s) — s is an integer text HINCRBY accepts — and
+ * local functions int_ok(s) — s is an integer text HINCRBY accepts: the
+ * integer pattern and within [−2^63, 2^63 − 1], compared as a high part
+ * (first ten of nineteen digits) and a low part (the last nine) — and
  * fits(c, d) — c + d is a signed 64-bit integer, for int_ok texts c, d.
  */
 #define FS_BOUND_LUA                                                                     \
     "local find, sub, byte, floor = string.find, string.sub, string.byte, math.floor\n"  \
     "local function int_ok(s)\n"                                                         \
-    "  return s == '0' or (#s <= 20 and find(s, '^%-?[1-9]%d*$') ~= nil)\n"              \
+    "  if s == '0' then return true end\n"                                               \
+    "  if #s > 20 or find(s, '^%-?[1-9]%d*$') == nil then return false end\n"            \
+    "  local neg = byte(s, 1) == 45\n"                                                   \
+    "  local d = neg and sub(s, 2) or s\n"                                               \
+    "  if #d < 19 then return true end\n"                                                \
+    "  if #d > 19 then return false end\n"                                               \
+    "  local hi, lo = tonumber(sub(d, 1, 10)), tonumber(sub(d, 11))\n"                   \
+    "  return hi < 9223372036 or\n"                                              \
+    "    (hi == 9223372036 and lo <= (neg and 854775808 or 854775807))\n"                \
     "end\n"                                                                              \
     "local function split(s)\n"                                                          \
     "  local neg = byte(s, 1) == 45\n"                                                   \

@@ -35,6 +35,8 @@ import random
 import re
 import struct
 
+import redis
+
 import oracle
 import person_oracle
 from conftest import EPOCH, fs_producer, fs_read_topic, fs_wait_offsets
@@ -289,3 +291,34 @@ def test_bound_lua_exact_on_redis(fs_stack):
     wrong = [(c, d, g) for (c, d), g, w in zip(pairs, got, want) if g != w]
     assert not wrong, wrong[:10]
     assert sum(want) not in (0, len(want))  # both outcomes exercised
+
+
+def test_bound_lua_integer_texts_on_redis(fs_stack):
+    """int_ok of the commit script, run by Redis's Lua, agrees with what
+    HINCRBY itself accepts: a stored text it would refuse must never pass
+    the check (the script would then fail after earlier writes)."""
+    r = fs_stack["redis"]
+    texts = ["0", "-0", "7", "-7", "007", "+5", "1.5", "", "-",
+             str(INT64_MAX), str(INT64_MAX + 1), str(INT64_MIN), str(INT64_MIN - 1),
+             "9300000000000000000", "-9300000000000000000", "12345678901234567890",
+             "99999999999999999999", "-9999999999999999999", "9223372035999999999"]
+    rng = random.Random(64)
+    for _ in range(300):
+        texts.append(str(rng.choice((INT64_MAX, INT64_MIN)) + rng.randrange(-10**6, 10**6)))
+    script = lua_of_bound_h() + (
+        "local out = {}\n"
+        "for k = 1, #ARGV do out[#out + 1] = int_ok(ARGV[k]) and 1 or 0 end\n"
+        "return out\n")
+    got = r.eval(script, 0, *texts)
+    key = "it:bound:" + os.urandom(6).hex()
+    want = []
+    for t in texts:
+        r.hset(key, "f", t)
+        try:
+            r.hincrby(key, "f", 0)
+            want.append(1)
+        except redis.ResponseError:
+            want.append(0)
+    r.delete(key)
+    wrong = [(t, g, w) for t, g, w in zip(texts, got, want) if g != w]
+    assert not wrong, wrong[:10]

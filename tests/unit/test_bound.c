@@ -86,10 +86,19 @@ static void test_stored_text(void)
     ASSERT_EQ(check(" 5", 1), FS_BOUND_NOT_INTEGER);
     ASSERT_EQ(check("-", 1), FS_BOUND_NOT_INTEGER);
     ASSERT_EQ(check("123456789012345678901", 0), FS_BOUND_NOT_INTEGER); /* 21 chars */
-    /* integer texts beyond the range: no delta makes them storable */
-    ASSERT_EQ(check("9223372036854775808", 0), FS_BOUND_OVERFLOW);
-    ASSERT_EQ(check("-9223372036854775809", 0), FS_BOUND_OVERFLOW);
-    ASSERT_EQ(check("99999999999999999999", -1), FS_BOUND_OVERFLOW);
+    /* integer texts beyond the range are not integers to HINCRBY, whatever
+     * the delta: a delta bringing the sum back in range must not pass the
+     * check, or the script would fail at that HINCRBY after earlier writes */
+    ASSERT_EQ(check("9223372036854775808", 0), FS_BOUND_NOT_INTEGER);
+    ASSERT_EQ(check("9223372036854775808", -1), FS_BOUND_NOT_INTEGER);
+    ASSERT_EQ(check("-9223372036854775809", 0), FS_BOUND_NOT_INTEGER);
+    ASSERT_EQ(check("-9223372036854775809", 1), FS_BOUND_NOT_INTEGER);
+    ASSERT_EQ(check("-9999999999999999999", 1), FS_BOUND_NOT_INTEGER);
+    ASSERT_EQ(check("12345678901234567890", 0), FS_BOUND_NOT_INTEGER);
+    ASSERT_EQ(check("99999999999999999999", -1), FS_BOUND_NOT_INTEGER);
+    ASSERT_EQ(check("9300000000000000000", -1), FS_BOUND_NOT_INTEGER);
+    ASSERT_EQ(check("9223372035999999999", 1), FS_BOUND_OK);
+    ASSERT_EQ(check("-9223372036854775807", -1), FS_BOUND_OK);
 }
 
 /* Exact reference: 128-bit integers. */
