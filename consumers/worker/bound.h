@@ -52,7 +52,7 @@ fs_bound_t fs_bound_check(const char *stored, const char *delta);
     "  if #d < 19 then return true end\n"                                                \
     "  if #d > 19 then return false end\n"                                               \
     "  local hi, lo = tonumber(sub(d, 1, 10)), tonumber(sub(d, 11))\n"                   \
-    "  return hi < 9223372036 or\n"                                              \
+    "  return hi < 9223372036 or\n"                                                      \
     "    (hi == 9223372036 and lo <= (neg and 854775808 or 854775807))\n"                \
     "end\n"                                                                              \
     "local function split(s)\n"                                                          \
