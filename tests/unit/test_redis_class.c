@@ -34,7 +34,8 @@ static void test_classes(void)
               FS_ERR_TRANSIENT);
     ASSERT_EQ(fs_redis_error_class("TRYAGAIN Multiple keys request during rehashing"),
               FS_ERR_TRANSIENT);
-    ASSERT_EQ(fs_redis_error_class("ERR max number of clients reached"), FS_ERR_TRANSIENT);
+    ASSERT_EQ(fs_redis_error_class("ERR max number of clients reached"),
+              FS_ERR_TRANSIENT);
     /* refusals that would repeat */
     ASSERT_EQ(fs_redis_error_class("ERR Error compiling script"), FS_ERR_FATAL);
     ASSERT_EQ(fs_redis_error_class("WRONGTYPE Operation against a key holding the wrong "
