@@ -81,13 +81,15 @@
   } catch (e) { /* another tab changed the storage meanwhile: try next time */ }
   function save() { L(QKEY, queue.length ? { t: Date.now(), e: queue } : null); }
 
-  var types = null, timer = 0, sending = null, failures = 0, healthy = 1;
-  function schedule(ms) { if (!timer) timer = w.setTimeout(function () { timer = 0; send(); }, ms); }
+  var types = null, timer = 0, sending = null, failures = 0, healthy = 1, notBefore = 0;
+  /* Nothing is sent before notBefore: a 429/503's Retry-After or the back-off holds
+   * whatever track() calls arrive meanwhile. */
+  function schedule(ms) { if (!timer) timer = w.setTimeout(function () { timer = 0; send(); }, Math.max(ms, notBefore - Date.now())); }
   function enqueue(e) {
     queue.push(e);
     if (queue.length > MAX_QUEUE) { queue.splice(0, queue.length - MAX_QUEUE); warn('queue full: oldest events dropped'); }
     save();
-    if (queue.length >= MAX_BATCH && !failures) { w.clearTimeout(timer); timer = 0; send(); } else schedule(FLUSH_MS);
+    if (queue.length >= MAX_BATCH && !failures && Date.now() >= notBefore) { w.clearTimeout(timer); timer = 0; send(); } else schedule(FLUSH_MS);
   }
   function drop(ids) { queue = queue.filter(function (e) { return !ids[e.event_id]; }); save(); }
   function send() {
@@ -100,13 +102,13 @@
       if (!mine()) { drop(ids); queue = batch.concat(queue); save(); } /* a page hide let it go */
       healthy = 0; failures++;
       var ms = after > 0 ? after * 1000 : Math.min(30000, 1000 * Math.pow(2, failures - 1)) * (0.5 + Math.random() / 2);
-      schedule(ms);
+      notBefore = Date.now() + ms; w.clearTimeout(timer); timer = 0; schedule(ms);
     }
     w.fetch(URL_EV, { method: 'POST', body: JSON.stringify(batch), headers: { 'Content-Type': 'text/plain' },
       credentials: 'omit', keepalive: true }).then(function (r) {
       if (r.status == 429 || r.status >= 500) return retry(+r.headers.get('Retry-After') || 0);
       if (r.status >= 400) r.text().then(function (t) { warn(r.status + ' ' + t); });
-      mine(); failures = 0; healthy = 1;
+      mine(); failures = 0; healthy = 1; notBefore = 0;
       drop(ids);
       if (queue.length) schedule(queue.length >= MAX_BATCH ? 0 : FLUSH_MS);
     }, function () { retry(0); });
@@ -168,7 +170,7 @@
     writeAid(aid = uuid());
     return true;
   };
-  api.flush = function () { w.clearTimeout(timer); timer = 0; send(); return true; };
+  api.flush = function () { w.clearTimeout(timer); timer = 0; schedule(0); return true; };
 
   w.fetch(BASE + '/v1/definition', { credentials: 'omit' }).then(function (r) { return r.ok ? r.json() : null; })
     .then(function (j) { if (j && j.types) { types = {}; j.types.forEach(function (t) { types[t.name] = 1; }); } }, function () {});
