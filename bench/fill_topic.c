@@ -37,7 +37,7 @@
 #include "fs_rng.h"
 #include "fs_event.h"
 
-/* ---- deterministic randomness: common/fs_rng.h ----------------------------- */
+/* ---- deterministic randomness: common/core/fs_rng.h ------------------------ */
 
 /* Uniform in [0, n) (n > 0; the modulo bias is irrelevant here). */
 static uint64_t below(fs_rng_t *r, uint64_t n)

@@ -1,7 +1,7 @@
 /*
  * store.h — the aggregates funnel-query reads from Redis.
  *
- * Owns one blocking hiredis connection (opened by common/fs_redis.h) and
+ * Owns one blocking hiredis connection (opened by common/io/fs_redis.h) and
  * the knowledge of which keys and fields of docs/redis-keys.md answer a
  * query.
  * Called by query/query.c (for the CLI and the dashboard's API) and

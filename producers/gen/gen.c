@@ -31,7 +31,7 @@
 #define HOUR (60 * MIN)
 #define DAY FS_DAY_MS
 
-/* ---- randomness: fs_splitmix64 seeds xoshiro256** (common/fs_rng.h) ------ */
+/* ---- randomness: fs_splitmix64 seeds xoshiro256** (common/core/fs_rng.h) - */
 
 static void rng_seed(fs_rng_t *r, uint64_t seed, uint64_t stream)
 {

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Independent model of attribution, written from docs/attribution.md
-only, to check common/fs_attrib.c and, later, the worker's aggregates.
+only, to check common/attrib/fs_attrib.c and, later, the worker's aggregates.
 
 Steps of docs/attribution.md and their functions here:
 

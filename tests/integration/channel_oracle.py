@@ -1,5 +1,5 @@
 """Channel grouping as docs/channels.md describes it, written independently of
-common/fs_channel.c: what `channel` the collector gives an event sent
+common/event/fs_channel.c: what `channel` the collector gives an event sent
 without one.  Tests whose events pass through the collector apply
 `grouped()` to what they sent before comparing with the aggregates;
 funnel-ingest does not group, so files loaded by it are compared as sent.

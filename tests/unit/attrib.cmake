@@ -1,4 +1,4 @@
-# Tests of the attribution math (common/fs_attrib.c, docs/attribution.md).
+# Tests of the attribution math (common/attrib/fs_attrib.c, docs/attribution.md).
 fs_unit_test(test_attrib SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_attrib.c LIBS fs_attrib)
 
 # Random journeys with fs_attrib's answers, as JSON lines for the referee.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Randomized referee for common/fs_attrib.c: runs attrib_cases (random
+"""Randomized referee for common/attrib/fs_attrib.c: runs attrib_cases (random
 journeys with fs_attrib's selection and credits as JSON lines) and
 recomputes every case with the independent Python oracle
 tests/integration/attrib_oracle.py (docs/attribution.md written in Python, Fractions

@@ -1,4 +1,4 @@
-# Unit tests of common/ fs_event: validation (docs/event.md), funnel definition,
+# Unit tests of fs_event (common/event/): validation (docs/event.md), funnel definition,
 # the JSON parser (fs_json.c) against jansson.
 fs_unit_test(test_validate SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_validate.c LIBS fs_event)
 fs_unit_test(test_definition SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_definition.c LIBS fs_event)

@@ -1,5 +1,5 @@
 /*
- * test_attrib.c — unit tests of common/fs_attrib.c: model names, touch
+ * test_attrib.c — unit tests of common/attrib/fs_attrib.c: model names, touch
  * selection (docs/attribution.md step 1) and integer credits (steps 2–3) on journeys
  * computed by hand.  The randomized comparison with the Python oracle is
  * check_attrib_python.py (driven by attrib_cases.c).

@@ -378,7 +378,7 @@ static void test_csv_field(void)
     ASSERT_EQ(fs_report_csv_field(&b, "l\nf"), FS_OK);
     ASSERT_EQ(fs_report_csv_field(&b, "=1+1"), FS_OK);
     ASSERT_EQ(fs_buf_append(&b, "", 1), FS_OK);
-    /* (common/fs_text.c and tests/unit/test_text.c have the whole table) */
+    /* (common/event/fs_text.c and tests/unit/test_text.c have the whole table) */
     ASSERT_STR_EQ((const char *)b.data, "plain\"|a,b|\"\"x\"\"y\"l\\x0af'=1+1");
     fs_buf_free(&b);
 }

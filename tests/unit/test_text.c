@@ -1,5 +1,5 @@
 /*
- * test_text.c — common/fs_text.c on hostile labels: what a terminal, a
+ * test_text.c — common/event/fs_text.c on hostile labels: what a terminal, a
  * table and a spreadsheet receive for each.
  */
 #include <string.h>
