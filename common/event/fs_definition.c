@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fs_hash.h"
+#include "fs_utf8.h"
 
 struct fs_definition {
     fs_event_type_t *types; /* definition order */
@@ -286,41 +287,6 @@ fail:
     return NULL;
 }
 
-/*
- * Length of the valid UTF-8 sequence at @p s (at most @p len bytes), or 0
- * when it is not one (overlong forms, surrogates and > U+10FFFF are invalid).
- */
-static size_t utf8_seq_len(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else
-        return 0;
-    if (len < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return n;
-}
-
 static int is_name_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
@@ -349,12 +315,12 @@ static const char *parse_line(const char *line, size_t len, fs_event_type_t *t,
     }
     /* Whole-line checks first: a comment may hold any text, but it must be UTF-8. */
     for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)line[i];
-        if (c == '\0')
-            return "NUL byte";
-        size_t n = utf8_seq_len((const unsigned char *)line + i, len - i);
+        uint32_t cp;
+        size_t n = fs_utf8_decode(line + i, len - i, &cp);
         if (n == 0)
             return "invalid UTF-8";
+        if (cp == 0)
+            return "NUL byte";
         i += n;
     }
     const char *hash = memchr(line, '#', len);

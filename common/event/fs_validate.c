@@ -62,53 +62,6 @@ static void add_err(errs_t *e, const char *field, const char *fmt, ...)
 
 /* ---- UTF-8 and text fields ------------------------------------------------------- */
 
-/*
- * Decodes the UTF-8 sequence at @p s (at most @p len bytes) into *cp.
- * @returns its length, or 0 when it is not valid UTF-8 (overlong forms,
- * surrogates and code points above U+10FFFF are invalid).
- */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;
-    uint32_t v;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        v = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        v = c & 0x0f;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        v = c & 0x07;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if (len < n || s[1] < lo || s[1] > hi)
-        return 0;
-    v = (v << 6) | (s[1] & 0x3f);
-    for (size_t i = 2; i < n; i++) {
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    *cp = v;
-    return n;
-}
-
 /* Unicode White_Space, plus U+FEFF (a stray byte order mark is never meant). */
 static int is_space_cp(uint32_t c)
 {
@@ -170,7 +123,7 @@ static text_status_t check_text(const char *s, size_t len, size_t max_chars, tex
             cp = u[i];
             n = 1;
         } else {
-            n = utf8_decode(u + i, len - i, &cp);
+            n = fs_utf8_decode(s + i, len - i, &cp);
             if (n == 0)
                 return TXT_UTF8;
         }
@@ -212,12 +165,11 @@ static text_status_t check_text(const char *s, size_t len, size_t max_chars, tex
  */
 static void show_name(char *dst, size_t dst_size, const char *s, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)s;
     size_t o = 0, i = 0;
 
     while (i < len && o + 4 < dst_size) {
         uint32_t cp;
-        size_t n = utf8_decode(u + i, len - i, &cp);
+        size_t n = fs_utf8_decode(s + i, len - i, &cp);
         if (o + (n ? n : 1) > NAME_SHOWN_MAX)
             break;
         if (n == 0 || is_ctrl_cp(cp) || cp == '"' || cp == '\\') {
