@@ -133,10 +133,9 @@ fs_err_t fs_api_error_body(const char *msg, fs_buf_t *out)
     char clean[1024];
     size_t n = strlen(msg), o = 0;
     for (size_t i = 0; i < n && o + 1 < sizeof(clean);) {
-        unsigned char c = (unsigned char)msg[i];
-        size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-        if (len > 1 &&
-            (i + len > n || o + len >= sizeof(clean) || !fs_utf8_valid(msg + i, len))) {
+        uint32_t cp;
+        size_t len = fs_utf8_decode(msg + i, n - i, &cp);
+        if (len == 0 || (len > 1 && o + len >= sizeof(clean))) {
             clean[o++] = '?';
             i++;
             continue;

@@ -30,7 +30,7 @@ void fs_report_quote(const char *v, char out[FS_REPORT_QUOTE_MAX])
         out[n] = '\0';
     } else {
         n = FS_REPORT_QUOTE_MAX - 4;
-        while (n > 0 && (esc.data[n] & 0xc0) == 0x80) /* not inside a character */
+        while (n > 0 && fs_utf8_is_continuation((unsigned char)esc.data[n]))
             n--;
         memcpy(out, esc.data, n);
         memcpy(out + n, "...", 4);

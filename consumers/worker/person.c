@@ -950,9 +950,9 @@ static int scan_str(scan_t *s, size_t max, int nullable, char **out, int *oom)
     if (!scan_u64(s, max, &len) || len == 0 || !scan_eat(s, ':') ||
         (uint64_t)(s->end - s->p) < len)
         return 0;
-    if (s->utf8
-            ? (uint64_t)(s->end - s->p) > len && ((unsigned char)s->p[len] & 0xC0) == 0x80
-            : !fs_utf8_valid(s->p, (size_t)len))
+    if (s->utf8 ? (uint64_t)(s->end - s->p) > len &&
+                      fs_utf8_is_continuation((unsigned char)s->p[len])
+                : !fs_utf8_valid(s->p, (size_t)len))
         return 0;
     if (!(*out = malloc((size_t)len + 1))) {
         *oom = 1;
