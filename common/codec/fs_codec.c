@@ -848,13 +848,12 @@ fs_err_t fs_codec_schema_info(const fs_codec_t *codec, size_t i, const char **na
 
 /* ---- encoding ----------------------------------------------------------- */
 
-/* Writes the FS_CODEC_HEADER_LEN bytes of the header for @p fp at @p h. */
-static void put_header(uint8_t *h, uint64_t fp)
+void fs_codec_write_header(uint8_t *h, uint64_t fingerprint)
 {
     h[0] = MAGIC0;
     h[1] = MAGIC1;
     for (int i = 0; i < 8; i++)
-        h[2 + i] = (uint8_t)(fp >> (8 * i));
+        h[2 + i] = (uint8_t)(fingerprint >> (8 * i));
 }
 
 /* Appends the header for @p fp, then lets @p fill write the body through
@@ -870,7 +869,7 @@ static fs_err_t write_framed(fs_codec_t *codec, entry_t *e, size_t bound, fs_buf
             return FS_ERR_NOMEM;
         }
         uint8_t *h = out->data + start;
-        put_header(h, e->fp);
+        fs_codec_write_header(h, e->fp);
         avro_writer_memory_set_dest(codec->writer, (const char *)h + FS_CODEC_HEADER_LEN,
                                     (int64_t)bound);
         if (avro_value_write(codec->writer, &e->wvalue) == 0) {
@@ -1113,7 +1112,7 @@ static fs_err_t encode_direct(fs_codec_t *codec, const fs_event_t *ev, int texts
         return err;
     size_t start = out->len;
     if (fs_buf_reserve(out, FS_CODEC_HEADER_LEN) == FS_OK) {
-        put_header(out->data + out->len, e->fp);
+        fs_codec_write_header(out->data + out->len, e->fp);
         out->len += FS_CODEC_HEADER_LEN;
         if (write_body(e, ev, out) == FS_OK)
             return FS_OK;
@@ -1227,12 +1226,8 @@ avro_fail:
 
 /* ---- decoding ----------------------------------------------------------- */
 
-/* Checks the framing of @p data and scans its body against the writer
- * schema the fingerprint names (*@p writer): after FS_OK the body, s->base
- * up to s->end, is well formed for that schema. */
-static fs_err_t scan_framed(fs_codec_t *codec, family_t *fam, const char *what,
-                            const void *data, size_t len, entry_t **writer, scan_t *s,
-                            char *errstr, size_t errstr_size)
+fs_err_t fs_codec_read_header(const void *data, size_t len, uint64_t *fingerprint,
+                              char *errstr, size_t errstr_size)
 {
     const uint8_t *d = data;
     if (len < 2 || d[0] != MAGIC0 || d[1] != MAGIC1) {
@@ -1249,6 +1244,22 @@ static fs_err_t scan_framed(fs_codec_t *codec, family_t *fam, const char *what,
     uint64_t fp = 0;
     for (int i = 0; i < 8; i++)
         fp |= (uint64_t)d[2 + i] << (8 * i);
+    *fingerprint = fp;
+    return FS_OK;
+}
+
+/* Checks the framing of @p data and scans its body against the writer
+ * schema the fingerprint names (*@p writer): after FS_OK the body, s->base
+ * up to s->end, is well formed for that schema. */
+static fs_err_t scan_framed(fs_codec_t *codec, family_t *fam, const char *what,
+                            const void *data, size_t len, entry_t **writer, scan_t *s,
+                            char *errstr, size_t errstr_size)
+{
+    const uint8_t *d = data;
+    uint64_t fp;
+    fs_err_t err = fs_codec_read_header(data, len, &fp, errstr, errstr_size);
+    if (err)
+        return err;
     entry_t *e = find_fp(codec, fp);
     if (!e) {
         set_err(errstr, errstr_size, "fingerprint 0x%016" PRIx64 " unknown", fp);

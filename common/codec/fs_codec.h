@@ -44,6 +44,24 @@
 typedef struct fs_codec fs_codec_t;
 
 /**
+ * Writes the FS_CODEC_HEADER_LEN bytes of the single-object header for
+ * @p fingerprint at @p h: C3 01, then the fingerprint little-endian.
+ * Pure; needs no codec.
+ */
+void fs_codec_write_header(uint8_t *h, uint64_t fingerprint);
+
+/**
+ * Reads the single-object header at the start of the @p len bytes at
+ * @p data: the one place our framing is parsed.  Pure; needs no codec and
+ * does not look the fingerprint up (fs_codec_decode_event() does).
+ * @returns FS_OK and sets *fingerprint; FS_ERR_CORRUPT when @p data does
+ *          not start with C3 01 or is shorter than the header, @p errstr
+ *          (may be NULL) saying which; *fingerprint is then untouched.
+ */
+fs_err_t fs_codec_read_header(const void *data, size_t len, uint64_t *fingerprint,
+                              char *errstr, size_t errstr_size) FS_WUR;
+
+/**
  * Builds a codec with every embedded schema plus every *.avsc of
  * @p extra_dir (may be NULL).  Schema files are named FAMILY.vN.avsc; the
  * families the codec uses are journey_event (events) and dead_letter.  For

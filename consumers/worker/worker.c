@@ -112,13 +112,9 @@ static void dead_letter(fs_worker_t *w, const rd_kafka_message_t *m, const char 
                            .topic = w->topic,
                            .partition = m->partition,
                            .offset = m->offset};
-    const uint8_t *b = m->payload;
-    if (m->len >= FS_CODEC_HEADER_LEN && b[0] == 0xC3 && b[1] == 0x01) {
-        /* Our framing: say which schema it claimed (little-endian). */
+    /* Our framing: say which schema it claimed. */
+    if (fs_codec_read_header(m->payload, m->len, &dl.fingerprint, NULL, 0) == FS_OK)
         dl.has_fingerprint = 1;
-        for (int i = 9; i >= 2; i--)
-            dl.fingerprint = dl.fingerprint << 8 | b[i];
-    }
     char err[256];
     fs_buf_reset(&w->scratch);
     if (fs_codec_encode_dead_letter(w->codec, &dl, &w->scratch, err, sizeof(err)) ||

@@ -55,9 +55,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void frame(fs_buf_t *b, uint64_t fp, const uint8_t *body, size_t n)
 {
-    uint8_t h[FS_CODEC_HEADER_LEN] = {0xc3, 0x01};
-    for (int i = 0; i < 8; i++)
-        h[2 + i] = (uint8_t)(fp >> (8 * i));
+    uint8_t h[FS_CODEC_HEADER_LEN];
+    fs_codec_write_header(h, fp);
     if (fs_buf_append(b, h, sizeof h) != FS_OK || fs_buf_append(b, body, n) != FS_OK)
         abort();
 }

@@ -604,6 +604,36 @@ static void expect_decode(fs_codec_t *codec, const void *data, size_t len, fs_er
     fs_event_clear(&got);
 }
 
+/* The framing on its own, against bytes written out by hand (docs/avro.md):
+ * what the worker reads to name a dead letter's schema. */
+static void test_header(void)
+{
+    static const uint8_t framed[] = {0xC3, 0x01, 0x88, 0x77, 0x66, 0x55,
+                                     0x44, 0x33, 0x22, 0x11, 0x02};
+    uint8_t h[FS_CODEC_HEADER_LEN];
+    fs_codec_write_header(h, 0x1122334455667788ULL);
+    ASSERT(memcmp(h, framed, sizeof h) == 0);
+
+    char err[128] = "";
+    uint64_t fp = 7;
+    ASSERT_EQ(fs_codec_read_header(framed, sizeof framed, &fp, err, sizeof err), FS_OK);
+    ASSERT_U64_EQ(fp, 0x1122334455667788ULL);
+    fp = 7;
+    ASSERT_EQ(fs_codec_read_header(framed, FS_CODEC_HEADER_LEN, &fp, NULL, 0), FS_OK);
+    ASSERT_U64_EQ(fp, 0x1122334455667788ULL);
+
+    /* Too short or not our magic: refused, *fingerprint untouched. */
+    fp = 7;
+    ASSERT_EQ(fs_codec_read_header(framed, FS_CODEC_HEADER_LEN - 1, &fp, err, sizeof err),
+              FS_ERR_CORRUPT);
+    ASSERT_CONTAINS(err, "truncated header: 9 of 10 bytes");
+    ASSERT_EQ(fs_codec_read_header("{\"type\":1}", 10, &fp, err, sizeof err),
+              FS_ERR_CORRUPT);
+    ASSERT_CONTAINS(err, "not Avro single-object encoding (10 bytes, starting 7b 22)");
+    ASSERT_EQ(fs_codec_read_header(framed, 0, &fp, NULL, 0), FS_ERR_CORRUPT);
+    ASSERT_U64_EQ(fp, 7);
+}
+
 static void test_corrupt(void)
 {
     fs_codec_t *codec = new_codec();
@@ -731,11 +761,8 @@ static size_t body_with(fs_codec_t *codec, uint8_t *rec, size_t id_len,
                         const char *currency, const uint8_t *map, size_t mlen)
 {
     uint64_t fp = fs_codec_event_writer_fingerprint(codec);
-    size_t n = 0;
-    rec[n++] = 0xc3;
-    rec[n++] = 0x01;
-    for (int i = 0; i < 8; i++)
-        rec[n++] = (uint8_t)(fp >> (8 * i));
+    fs_codec_write_header(rec, fp);
+    size_t n = FS_CODEC_HEADER_LEN;
     fs_buf_t b = FS_BUF_INIT;
     ASSERT_EQ(fs_avro_put_long(&b, (int64_t)id_len), FS_OK);
     memcpy(rec + n, b.data, b.len);
@@ -943,6 +970,7 @@ int main(void)
     RUN(test_direct_matches_avro_c_odd_schema);
     RUN(test_duplicate_property_key);
     RUN(test_evolution);
+    RUN(test_header);
     RUN(test_corrupt);
     RUN(test_event_id_too_long);
     RUN(test_decode_unusual_bodies);
