@@ -1,4 +1,4 @@
-# Codec decoders (common/codec/fs_codec.c); seeds in corpus/decode/.
+# Codec decoders (common/codec/fs_codec_decode.c, fs_codec_dead_letter.c); seeds in corpus/decode/.
 fs_fuzz_target(fuzz_decode SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_decode.c LIBS fs_codec)
 # fs_fuzz_target instruments only the harness; without coverage feedback
 # from the library under test libFuzzer is blind (cov 15 edges).  Instrument

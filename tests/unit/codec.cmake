@@ -1,4 +1,4 @@
-# Tests of the Avro codec (common/codec/fs_schema.c, common/codec/fs_codec.c).
+# Tests of the Avro codec (common/codec/: fs_schema.c and the fs_codec*.c parts).
 fs_unit_test(test_schema SOURCES test_schema.c LIBS fs_codec)
 fs_unit_test(test_codec SOURCES test_codec.c LIBS fs_codec)
 

@@ -1,8 +1,8 @@
 /*
- * test_codec.c — unit tests of fs_codec.c: round trips of every field,
- * schema evolution both ways, framing and body corruption (every
- * truncation, huge declared lengths, trailing bytes, bad unions), unknown
- * fingerprints, dead letters.  Under ASan a leak on any path fails the run.
+ * test_codec.c — unit tests of the codec (fs_codec*.c): round trips of
+ * every field, schema evolution both ways, framing and body corruption
+ * (every truncation, huge declared lengths, trailing bytes, bad unions),
+ * unknown fingerprints, dead letters.  Under ASan a leak on any path fails the run.
  */
 #include <stdio.h>
 #include <stdlib.h>
