@@ -1,5 +1,5 @@
 /*
- * server.c — collector HTTP server on libmicrohttpd (see server.h).
+ * http.c — collector HTTP server on libmicrohttpd (see server.h).
  *
  * Threads: opts.threads libmicrohttpd worker threads run the handlers (a
  * connection stays on one worker; 1 = MHD's single internal thread).  What
