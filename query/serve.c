@@ -2,7 +2,7 @@
  * serve.c — the dashboard's HTTP server on libmicrohttpd (see serve.h).
  *
  * Threads: opts.threads libmicrohttpd threads (poll(2), as the collector,
- * whose server.c explains why not epoll) answer requests synchronously:
+ * whose http.c explains why not epoll) answer requests synchronously:
  * a query takes about a millisecond of Redis round trips, so suspending
  * connections would buy nothing.  What they share is the connection pool
  * (pool_mu) and atomics (metrics, ready).

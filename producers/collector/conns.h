@@ -8,10 +8,10 @@
  * share of the connection limit) for as long as it liked.  This registry
  * remembers, per connection, when the request it is receiving began; a
  * sweep hands every connection whose request is not complete by the
- * deadline to a callback, which closes it (server.c shuts the socket down,
+ * deadline to a callback, which closes it (http.c shuts the socket down,
  * and libmicrohttpd then closes the connection as if the client had gone).
  *
- * Owns the records and a mutex.  server.c adds a record when libmicrohttpd
+ * Owns the records and a mutex.  http.c adds a record when libmicrohttpd
  * reports a new connection and removes it when it reports the close —
  * before libmicrohttpd closes the socket — so a descriptor handed to the
  * callback (under the mutex) is always still the connection's own.  The

@@ -1,36 +1,27 @@
 /*
- * http.c — collector HTTP server on libmicrohttpd (see server.h).
+ * http.c — the collector's HTTP side on libmicrohttpd (see server.h).
+ *
+ * Owns the server's lifecycle (fs_server_new/destroy) and everything about
+ * HTTP: the main daemon and the optional health listener (start_health),
+ * the connection registry and the request-deadline sweep, strict-HTTP
+ * checks, routing, CORS preflight, bodies under the budget, suspend and
+ * resume, the probes, /metrics, the tracker script, the definition, and
+ * the access log.  Hands a request's events to events.c (admission once
+ * the headers are in, the body or the pixel's query once complete, the
+ * answer once resumed) and answers through respond.c.  Never parses,
+ * validates or produces an event itself.
  *
  * Threads: opts.threads libmicrohttpd worker threads run the handlers (a
- * connection stays on one worker; 1 = MHD's single internal thread).  What
- * handlers share is thread-safe: the metrics are atomics, the rate limiter
- * sits behind rl_mu, and encoding uses an encoder (codec + scratch buffer)
- * taken from a small pool for the length of one request — a codec is not
- * thread-safe.  A poll thread per producer (two with the bulk lane) only
- * serves librdkafka delivery reports and resumes suspended connections
- * (MHD_resume_connection is allowed from any thread with
- * MHD_ALLOW_SUSPEND_RESUME); the ready thread pings the broker for /readyz.
- * They are separate because a metadata request to a slow broker blocks for
- * up to a second, and delivery reports must not wait behind it (every
- * suspended connection would).
- *
- * Two producers ("lanes"): linger.ms decides how many events share a
- * produce request, and the broker's cost is mostly per request.  Single
- * events need a short linger (each waits for it before its 200); a batch of
- * a hundred does not, and with 5 ms the broker spent more CPU per event
- * than the collector (docs/BENCHMARKS.md).  So batches of
- * collector.bulk_min_events or more go to a producer lingering
- * collector.bulk_linger_ms, everything else to the 5 ms one.  Events of
- * one person may then reach their partition in another order than they
- * were received; the results do not depend on order (docs/attribution.md).
+ * connection stays on one worker; 1 = MHD's single internal thread).  A
+ * poll thread per producer (two with the bulk lane, events.c) only serves
+ * librdkafka delivery reports and resumes suspended connections; the ready
+ * thread pings the broker for /readyz.  They are separate because a
+ * metadata request to a slow broker blocks for up to a second, and
+ * delivery reports must not wait behind it (every suspended connection
+ * would).
  *
  * MHD polls with poll(2), not epoll: see fs_server_new() for the stalls
  * epoll gave us.
- *
- * A request's pending count (atomic) starts at its number of events to
- * produce plus one reference held by the handler itself, so a delivery that
- * beats the handler cannot resume a connection that is not suspended yet;
- * events that could not be queued are subtracted at once.
  *
  * Order of checks on /v1/events and the pixel: method → write key (401) →
  * rate (429) → content type (415) → size (413) → body (400) → Kafka
@@ -41,233 +32,36 @@
  * httpcheck (400 and close).  Bodies grow as bytes arrive under one budget
  * shared by all connections (body.c; 503 past it); a body past the limit
  * or the budget is refused as it streams in, by writing the answer to the
- * socket ourselves (refuse_mid_body).  A sweep thread closes connections
+ * socket ourselves (fs_respond_mid_body).  A sweep thread closes connections
  * whose request has not arrived whole within the deadline (conns.c);
  * libmicrohttpd caps connections in total and per client address.  An
  * optional second daemon serves the probes (start_health).
  */
-#include "server.h"
+#include "server_private.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-#include <microhttpd.h>
-
-#include "body.h"
-#include "conns.h"
 #include "fs_buf.h"
-#include "fs_hash.h"
 #include "fs_httpd.h"
-#include "fs_uuid.h"
 #include "httpcheck.h"
-#include "intake.h"
-#include "metrics.h"
 #include "netaddr.h"
-#include "pixel.h"
-#include "ratelimit.h"
-#include "segment.h"
 #include "tracker.h"
 
 #define PIXEL_PATH "/v1/pixel.gif"
 #define EVENTS_PATH "/v1/events"
-#define MAX_PIXEL_PARAMS 64
 #define MAX_HEADERS 100
 #define BUDGET_MSG                                                                       \
     "request bodies: the collector holds as much as it may "                             \
     "(collector.body_budget_bytes); "                                                    \
     "retry later"
 
-enum req_state { REQ_RECEIVING, REQ_WAITING, REQ_DONE };
-
-typedef struct request {
-    fs_server_t *srv;
-    struct MHD_Connection *conn;
-    fs_endpoint_t ep;
-    fs_segment_call_t seg_call; /* FS_EP_SEGMENT: which call */
-    enum req_state state;
-    char method[8];
-    int64_t start_us;    /* monotonic: for the access log */
-    int64_t produced_us; /* monotonic: for the ack latency histogram */
-    unsigned status;     /* of the response queued, for the access log */
-    const char *origin;  /* allowed Origin to echo, or NULL (MHD's storage) */
-    char rate_key[FS_RATELIMIT_KEY_MAX + 1];
-    fs_conn_t *cn; /* the connection's deadline record (NULL: untracked) */
-    fs_body_t body;
-    int close; /* answer with Connection: close (the framing cannot be trusted) */
-    fs_intake_t intake;
-    atomic_int pending; /* handler reference + events awaiting a delivery report */
-    pthread_mutex_t mu; /* guards failed, fail_reason until pending reaches 0 */
-    int failed;
-    char fail_reason[600];
-} request_t;
-
-/* What encoding needs and a codec cannot share between threads.  Taken from
- * the server's pool for one request, on the thread handling it. */
-typedef struct encoder {
-    struct encoder *next; /* in the free list */
-    fs_codec_t *codec;    /* owned */
-    fs_buf_t scratch;     /* one encoded event or dead letter */
-} encoder_t;
-
-struct fs_server {
-    fs_server_opts_t opts;
-    struct MHD_Daemon *mhd;
-    /* Borrowed.  [FS_LANE_LATENCY] takes single events, small batches and
-     * dead letters; [FS_LANE_BULK] (NULL: none) batches of at least
-     * opts.bulk_min_events, with a longer linger.ms (see fs_server_new). */
-    fs_producer_t *lanes[FS_LANE__COUNT];
-    const fs_definition_t *def; /* borrowed */
-    fs_log_t *lg;               /* borrowed */
-    pthread_mutex_t rl_mu;      /* guards rl */
-    int rl_mu_init;
-    fs_ratelimit_t *rl; /* NULL = no limit */
-    fs_metrics_t *metrics;
-    pthread_mutex_t enc_mu; /* guards enc_free */
-    int enc_mu_init;
-    encoder_t *enc_free; /* idle encoders; one per HTTP thread is created up front */
-    struct poller {      /* one delivery-report thread per lane */
-        fs_server_t *srv;
-        fs_lane_t lane;
-        pthread_t th;
-        int started;
-    } pollers[FS_LANE__COUNT];
-    pthread_t pinger;
-    int pinger_started;
-    struct MHD_Daemon *health_mhd; /* opts.health_listen, or NULL */
-    fs_budget_t budget;            /* request bodies, all together */
-    fs_conns_t *conns;             /* open connections, for the request deadline */
-    pthread_t sweeper;
-    int sweeper_started;
-    atomic_int stop_threads;
-    atomic_int kafka_ready;
-    atomic_int inflight;
-};
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* ---- encoders --------------------------------------------------------- */
-
-static void encoder_destroy(encoder_t *enc)
-{
-    if (!enc)
-        return;
-    fs_codec_destroy(enc->codec);
-    fs_buf_free(&enc->scratch);
-    free(enc);
-}
-
-/* A new encoder with a scratch buffer sized for a typical event (so the
- * first requests do not grow it piecemeal); NULL with @p errstr. */
-static encoder_t *encoder_new(char *errstr, size_t sz)
-{
-    encoder_t *enc = calloc(1, sizeof(*enc));
-    if (!enc || fs_buf_reserve(&enc->scratch, 4096) != FS_OK) {
-        snprintf(errstr, sz, "out of memory");
-        encoder_destroy(enc);
-        return NULL;
-    }
-    if (!(enc->codec = fs_codec_new(NULL, errstr, sz))) {
-        encoder_destroy(enc);
-        return NULL;
-    }
-    return enc;
-}
-
-/* An idle encoder for the calling thread until encoder_put(); a new one
- * when all are busy (only if more threads run handlers than were planned
- * for).  NULL when that fails.  @locks enc_mu */
-static encoder_t *encoder_get(fs_server_t *srv)
-{
-    pthread_mutex_lock(&srv->enc_mu);
-    encoder_t *enc = srv->enc_free;
-    if (enc)
-        srv->enc_free = enc->next;
-    pthread_mutex_unlock(&srv->enc_mu);
-    if (!enc) {
-        char err[256];
-        if (!(enc = encoder_new(err, sizeof(err))))
-            FS_ERROR(srv->lg, "cannot create an encoder: %s", err);
-    }
-    return enc;
-}
-
-static void encoder_put(fs_server_t *srv, encoder_t *enc)
-{
-    if (!enc)
-        return;
-    pthread_mutex_lock(&srv->enc_mu);
-    enc->next = srv->enc_free;
-    srv->enc_free = enc;
-    pthread_mutex_unlock(&srv->enc_mu);
-}
-
-/* ---- delivery reports (poll thread) ----------------------------------- */
-
-/* Drops @p n references; the last one resumes the connection (finish()
- * answers on its HTTP thread).  @locality any thread */
-static void request_release(request_t *req, int n)
-{
-    if (atomic_fetch_sub_explicit(&req->pending, n, memory_order_acq_rel) == n)
-        MHD_resume_connection(req->conn);
-}
-
-static void request_fail(request_t *req, const char *reason)
-{
-    pthread_mutex_lock(&req->mu);
-    if (!req->failed) {
-        req->failed = 1;
-        snprintf(req->fail_reason, sizeof(req->fail_reason), "%s", reason);
-    }
-    pthread_mutex_unlock(&req->mu);
-}
-
-static void fs_server_on_delivery(void *app_opaque, void *msg_opaque,
-                                  rd_kafka_resp_err_t err)
-{
-    fs_server_t *srv = app_opaque;
-    request_t *req = msg_opaque;
-    if (!req) { /* a dead letter: fire and forget, but counted */
-        if (err)
-            fs_metrics_dead_letter_failure(srv->metrics);
-        return;
-    }
-    fs_metrics_ack_latency(srv->metrics, (double)(mono_us() - req->produced_us) / 1e6);
-    if (err) {
-        fs_metrics_delivery_failure(srv->metrics);
-        request_fail(req, rd_kafka_err2str(err));
-    }
-    request_release(req, 1);
-}
-
-/* Serves delivery reports, and nothing else: see the file header. */
-static void *poll_main(void *arg)
-{
-    struct poller *pl = arg;
-    while (!atomic_load(&pl->srv->stop_threads))
-        (void)fs_producer_poll(pl->srv->lanes[pl->lane], 100); /* count not needed */
-    return NULL;
-}
+/* ---- readiness -------------------------------------------------------- */
 
 /* Readiness, off the HTTP threads (/readyz never blocks) and off the poll
  * thread (a ping may block for its whole 1 s timeout). */
@@ -290,213 +84,7 @@ static void *ping_main(void *arg)
     return NULL;
 }
 
-/* ---- responses -------------------------------------------------------- */
-
-static struct MHD_Response *make(const char *ctype, const void *body, size_t len)
-{
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (r && ctype)
-        MHD_add_response_header(r, "Content-Type", ctype);
-    return r;
-}
-
-/* Adds the headers every response gets, queues @p r with @p status, counts
- * it and destroys @p r.  NULL @p r (out of memory) closes the connection. */
-static enum MHD_Result reply(request_t *req, unsigned status, struct MHD_Response *r)
-{
-    fs_server_t *srv = req->srv;
-    if (!r)
-        return MHD_NO;
-    if (!MHD_get_response_header(r, "Cache-Control")) /* t.js sets its own */
-        MHD_add_response_header(r, "Cache-Control", "no-store");
-    if ((req->ep == FS_EP_EVENTS || req->ep == FS_EP_PIXEL || req->ep == FS_EP_SEGMENT ||
-         req->ep == FS_EP_DEFINITION) &&
-        fs_cors_enabled(srv->opts.cors)) {
-        MHD_add_response_header(r, "Vary", "Origin");
-        if (req->origin) {
-            MHD_add_response_header(r, "Access-Control-Allow-Origin", req->origin);
-            MHD_add_response_header(r, "Access-Control-Expose-Headers", "Retry-After");
-        }
-    }
-    if (req->close)
-        MHD_add_response_header(r, "Connection", "close");
-    enum MHD_Result ret = MHD_queue_response(req->conn, status, r);
-    MHD_destroy_response(r);
-    fs_conn_arrived(req->cn);
-    req->status = status;
-    req->state = REQ_DONE;
-    fs_metrics_request(srv->metrics, req->ep, status);
-    return ret;
-}
-
-static void add_retry_after(struct MHD_Response *r, int seconds)
-{
-    char ra[16];
-    snprintf(ra, sizeof(ra), "%d", seconds);
-    if (r && seconds > 0)
-        MHD_add_response_header(r, "Retry-After", ra);
-}
-
-/* JSON body (stolen) with an optional Retry-After and Allow. */
-static enum MHD_Result send_json(request_t *req, unsigned status, json_t *obj,
-                                 int retry_after, const char *allow)
-{
-    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-    json_decref(obj);
-    if (!text)
-        return reply(req, 500,
-                     make("application/json", "{\"error\":\"out of memory\"}", 25));
-    struct MHD_Response *r = make("application/json", text, strlen(text));
-    free(text);
-    add_retry_after(r, retry_after);
-    if (r && allow)
-        MHD_add_response_header(r, "Allow", allow);
-    return reply(req, status, r);
-}
-
-static enum MHD_Result send_error(request_t *req, unsigned status, const char *msg,
-                                  int retry_after)
-{
-    return send_json(req, status, json_pack("{s:s}", "error", msg), retry_after, NULL);
-}
-
-static enum MHD_Result send_405(request_t *req, const char *allow)
-{
-    char msg[64];
-    snprintf(msg, sizeof(msg), "method not allowed: use %s", allow);
-    return send_json(req, 405, json_pack("{s:s}", "error", msg), 0, allow);
-}
-
-/* The pixel always answers the GIF (an <img> shows nothing else); the
- * status and X-Funnel-Error tell a developer looking at the network tab. */
-static enum MHD_Result send_gif(request_t *req, unsigned status, const char *error,
-                                int retry_after)
-{
-    struct MHD_Response *r = make("image/gif", fs_pixel_gif, sizeof(fs_pixel_gif));
-    add_retry_after(r, retry_after);
-    if (r && error) {
-        char clean[512];
-        size_t i = 0;
-        for (; error[i] && i < sizeof(clean) - 1; i++) /* never a header injection */
-            clean[i] =
-                (unsigned char)error[i] < 0x20 || error[i] == 0x7f ? '?' : error[i];
-        clean[i] = '\0';
-        MHD_add_response_header(r, "X-Funnel-Error", clean);
-    }
-    return reply(req, status, r);
-}
-
-/* The 200/400 body: accepted count and every rejected index with its reason. */
-static json_t *result_json(const fs_intake_t *in)
-{
-    /* jansson's dump of the same object (keys in insertion order); the
-     * common all-accepted answer is written without it in send_result(). */
-    json_t *rejected = json_array();
-    for (size_t i = 0; rejected && i < in->n; i++)
-        if (!in->items[i].ok)
-            json_array_append_new(rejected, json_pack("{s:I,s:s}", "index", (json_int_t)i,
-                                                      "error", in->items[i].error));
-    return json_pack("{s:I,s:o}", "accepted", (json_int_t)in->accepted, "rejected",
-                     rejected);
-}
-
-/* The 200/400 answer of a request whose body was parsed. */
-static enum MHD_Result send_result(request_t *req, unsigned status)
-{
-    const fs_intake_t *in = &req->intake;
-    if (in->accepted < in->n)
-        return send_json(req, status, result_json(in), 0, NULL);
-    if (req->ep == FS_EP_SEGMENT) /* Segment's answer (docs/segment.md) */
-        return reply(req, status, make("application/json", "{\"success\":true}", 16));
-    /* Nothing rejected (nearly every request): the bytes jansson would
-     * write, without building and dumping an object for them. */
-    char text[64];
-    int len =
-        snprintf(text, sizeof(text), "{\"accepted\":%zu,\"rejected\":[]}", in->accepted);
-    return reply(req, status, make("application/json", text, (size_t)len));
-}
-
-/* ---- checks shared by /v1/events and the pixel ------------------------ */
-
-/* The presented write key: the Basic user name, else ?write_key=. */
-static const char *presented_key(struct MHD_Connection *c, char buf[FS_WRITEKEY_MAX + 1])
-{
-    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (auth)
-        return fs_writekeys_basic_user(auth, buf) == FS_OK ? buf : NULL;
-    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "write_key");
-}
-
-/* Write key, then rate admission.  Returns MHD_YES with req->state still
- * REQ_RECEIVING when the request may go on; otherwise it was answered. */
-static enum MHD_Result admit(request_t *req)
-{
-    fs_server_t *srv = req->srv;
-    char buf[FS_WRITEKEY_MAX + 1];
-    const char *key = NULL;
-    if (srv->opts.write_keys && fs_writekeys_count(srv->opts.write_keys) > 0) {
-        key = presented_key(req->conn, buf);
-        if (!fs_writekeys_match(srv->opts.write_keys, key)) {
-            if (req->ep == FS_EP_PIXEL) /* no Basic challenge: a mail client must never
-                                         * pop up a login dialog for an image */
-                return send_gif(req, 401, "unknown or missing write key", 0);
-            static const char body[] = "{\"error\":\"unknown or missing write key\"}";
-            struct MHD_Response *r = make("application/json", body, sizeof(body) - 1);
-            if (r)
-                MHD_add_response_header(r, "WWW-Authenticate",
-                                        "Basic realm=\"funnelstream\"");
-            return reply(req, 401, r);
-        }
-    }
-    if (!srv->rl)
-        return MHD_YES;
-    if (key) {
-        /* A digest, not the key: keys may be longer than the table's key
-         * slot, and two long keys with one prefix must not share a bucket. */
-        snprintf(req->rate_key, sizeof(req->rate_key), "k:%016llx",
-                 (unsigned long long)fs_hash64(key, strlen(key)));
-    } else {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        char ipkey[FS_NETADDR_STRLEN];
-        fs_netaddr_rate_key(ci ? ci->client_addr : NULL, ipkey);
-        snprintf(req->rate_key, sizeof(req->rate_key), "%s", ipkey);
-    }
-    int retry = 1;
-    pthread_mutex_lock(&srv->rl_mu);
-    int ok = fs_ratelimit_admit(srv->rl, req->rate_key, mono_us() / 1000, &retry);
-    pthread_mutex_unlock(&srv->rl_mu);
-    if (ok)
-        return MHD_YES;
-    fs_metrics_rate_limited(srv->metrics, req->ep);
-    if (req->ep == FS_EP_PIXEL)
-        return send_gif(req, 429, "rate limit exceeded", retry);
-    char msg[160];
-    snprintf(msg, sizeof(msg),
-             "rate limit exceeded: %.0f events per second (burst %.0f) per %s; retry "
-             "after %d s",
-             srv->opts.rate_per_s, srv->opts.burst, key ? "write key" : "client address",
-             retry);
-    return send_error(req, 429, msg, retry);
-}
-
-/* Charges @p accepted events in full (into debt if need be) and @p refused
- * ones (rejected events, or 1 for an unparseable body) only as far as the
- * bucket holds tokens: junk costs the client its remaining burst — it is
- * dead-lettered, which is work and disk — but never locks its key out
- * beyond the next token. */
-static void charge(request_t *req, size_t accepted, size_t refused)
-{
-    fs_server_t *srv = req->srv;
-    if (!srv->rl || !req->rate_key[0])
-        return;
-    int64_t t = mono_us() / 1000;
-    pthread_mutex_lock(&srv->rl_mu);
-    fs_ratelimit_charge(srv->rl, req->rate_key, (double)accepted, t);
-    fs_ratelimit_charge_capped(srv->rl, req->rate_key, (double)refused, t);
-    pthread_mutex_unlock(&srv->rl_mu);
-}
+/* ---- header checks and the endpoints answered here -------------------- */
 
 static int content_type_ok(struct MHD_Connection *c)
 {
@@ -508,267 +96,29 @@ static int content_type_ok(struct MHD_Connection *c)
            (n == 10 && !strncasecmp(ct, "text/plain", n));
 }
 
-static void send_dead_letter(fs_server_t *srv, encoder_t *enc, const fs_intake_item_t *it,
-                             int64_t at)
-{
-    fs_dead_letter_t dl = {.reason = it->error,
-                           .source = "collector",
-                           .at_ms = at,
-                           .raw = it->raw,
-                           .raw_len = it->raw ? strlen(it->raw) : 0,
-                           .topic = NULL,
-                           .partition = -1,
-                           .offset = -1};
-    char err[256];
-    fs_buf_reset(&enc->scratch);
-    if (fs_codec_encode_dead_letter(enc->codec, &dl, &enc->scratch, err, sizeof(err)) ||
-        fs_producer_send_dlq(srv->lanes[FS_LANE_LATENCY], NULL, enc->scratch.data,
-                             enc->scratch.len, NULL, err, sizeof(err))) {
-        fs_metrics_dead_letter_failure(srv->metrics);
-        FS_WARN(srv->lg, "dead letter not written: %s", err);
-    }
-}
-
-/* Dead-letters and counts the rejected events of req->intake. */
-static void reject_invalid(fs_server_t *srv, request_t *req, int64_t t)
-{
-    fs_intake_t *in = &req->intake;
-    if (in->accepted == in->n)
-        return;
-    encoder_t *enc = encoder_get(srv);
-    for (size_t i = 0; i < in->n; i++)
-        if (!in->items[i].ok) {
-            fs_metrics_rejected(srv->metrics, in->items[i].error);
-            if (enc)
-                send_dead_letter(srv, enc, &in->items[i], t);
-            else
-                fs_metrics_dead_letter_failure(srv->metrics);
-        }
-    encoder_put(srv, enc);
-}
-
-/* Gives every accepted event without an event_id a random one, drawing
- * the bytes of up to 64 ids per getrandom(2) instead of one call per event
- * (a 100-event batch made 100 system calls).  FS_ERR_IO when the kernel has
- * no randomness for us. */
-static fs_err_t assign_ids(fs_intake_t *in)
-{
-    size_t missing = 0;
-    for (size_t i = 0; i < in->n; i++)
-        missing += in->items[i].ok && !in->items[i].ev.event_id[0];
-    uint8_t rnd[64 * 16];
-    size_t have = 0, used = 0; /* bytes drawn into rnd, bytes given out */
-    for (size_t i = 0; i < in->n && missing > 0; i++) {
-        fs_intake_item_t *it = &in->items[i];
-        if (!it->ok || it->ev.event_id[0])
-            continue;
-        if (used == have) {
-            have = (missing < 64 ? missing : 64) * 16;
-            used = 0;
-            if (fs_random_bytes(rnd, have) != FS_OK)
-                return FS_ERR_IO;
-        }
-        fs_uuid4_format(it->ev.event_id, rnd + used);
-        used += 16;
-        missing--;
-    }
-    return FS_OK;
-}
-
-/* Produces the accepted events of req->intake and suspends the connection
- * until every delivery report is in (finish() answers then). */
-static enum MHD_Result produce(fs_server_t *srv, request_t *req)
-{
-    fs_intake_t *in = &req->intake;
-    char err[512];
-    /* The handler's own reference plus every event, set once: one atomic
-     * update per request instead of a locked pair per event. */
-    int unsent = (int)in->accepted;
-    atomic_store_explicit(&req->pending, 1 + unsent, memory_order_relaxed);
-    req->state = REQ_WAITING;
-    req->produced_us = mono_us();
-    MHD_suspend_connection(req->conn);
-    /* Every id first: a 503 lists them all for the client's retry. */
-    fs_err_t e = assign_ids(in);
-    if (e)
-        snprintf(err, sizeof(err), "no randomness for an event_id");
-    /* A batch big enough to fill produce requests on its own goes to the
-     * bulk producer: its longer linger makes fewer, larger produce requests
-     * (the broker's cost is per request), at no cost to single events. */
-    fs_lane_t lane = srv->lanes[FS_LANE_BULK] && in->accepted >= srv->opts.bulk_min_events
-                         ? FS_LANE_BULK
-                         : FS_LANE_LATENCY;
-    encoder_t *enc = e ? NULL : encoder_get(srv);
-    if (!e && !enc) {
-        snprintf(err, sizeof(err), "out of memory (encoder)");
-        e = FS_ERR_NOMEM;
-    }
-    /* Up to FS_PRODUCER_BATCH_MAX events are encoded into the scratch
-     * buffer, one after the other, then queued with one librdkafka call. */
-    fs_producer_msg_t msgs[FS_PRODUCER_BATCH_MAX];
-    size_t ends[FS_PRODUCER_BATCH_MAX];
-    for (size_t i = 0; i < in->n && !e;) {
-        size_t k = 0;
-        fs_buf_reset(&enc->scratch);
-        for (; i < in->n && k < FS_PRODUCER_BATCH_MAX && !e; i++) {
-            fs_intake_item_t *it = &in->items[i];
-            if (!it->ok)
-                continue;
-            e = fs_codec_encode_valid_event(enc->codec, &it->ev, &enc->scratch, err,
-                                            sizeof(err));
-            msgs[k].key = fs_event_key(&it->ev);
-            ends[k++] = enc->scratch.len;
-        }
-        if (e)
-            break; /* the event being encoded is not queued, nor are the k - 1 before */
-        for (size_t j = 0; j < k; j++) { /* the buffer no longer moves */
-            size_t start = j ? ends[j - 1] : 0;
-            msgs[j].value = enc->scratch.data + start;
-            msgs[j].len = ends[j] - start;
-        }
-        unsent -= (int)fs_producer_send_batch(srv->lanes[lane], msgs, k, req, &e, err,
-                                              sizeof(err));
-    }
-    encoder_put(srv, enc);
-    fs_metrics_produced(srv->metrics, lane, in->accepted - (size_t)unsent);
-    if (e) {
-        /* E.g. librdkafka's local queue is full.  The request fails as a
-         * whole: nothing is queued after the chunk with the refusal, and the
-         * answer (503) waits for the events already queued, so that the
-         * client's retry does not race them; their duplicates are removed
-         * downstream. */
-        request_fail(req, err);
-    }
-    request_release(req, 1 + unsent);
-    return MHD_YES;
-}
-
-/* Resumed: every delivery report of the request is in. */
-static enum MHD_Result finish(fs_server_t *srv, request_t *req)
-{
-    if (req->failed) {
-        FS_WARN(srv->lg, "request of %zu events not acknowledged: %s",
-                req->intake.accepted, req->fail_reason);
-        if (req->ep == FS_EP_PIXEL)
-            return send_gif(req, 503, "kafka did not acknowledge the event",
-                            srv->opts.retry_after_s);
-        char msg[900];
-        snprintf(
-            msg, sizeof(msg),
-            "kafka did not acknowledge the events (%s): none of them is accepted; retry "
-            "later with the same event_ids (duplicates are removed downstream by "
-            "event_id)",
-            req->fail_reason);
-        json_t *ids = json_array();
-        for (size_t i = 0; ids && i < req->intake.n; i++)
-            if (req->intake.items[i].ok && req->intake.items[i].ev.event_id[0])
-                json_array_append_new(ids, json_string(req->intake.items[i].ev.event_id));
-        return send_json(req, 503, json_pack("{s:s,s:o}", "error", msg, "event_ids", ids),
-                         srv->opts.retry_after_s, NULL);
-    }
-    fs_metrics_accepted(srv->metrics, req->intake.accepted);
-    if (req->ep == FS_EP_PIXEL)
-        return send_gif(req, 200, NULL, 0);
-    return send_result(req, 200);
-}
-
-/* ---- the endpoints ---------------------------------------------------- */
-
-/* The whole body is in: validate, dead-letter the rejects, produce the rest. */
-static enum MHD_Result events_body(fs_server_t *srv, request_t *req)
-{
-    int64_t t = now_ms();
-    fs_validate_ctx_t vctx = {srv->def, t, "collector", srv->opts.channels};
-    char err[512];
-    fs_err_t e =
-        req->ep == FS_EP_SEGMENT
-            ? fs_segment_parse(&vctx, req->seg_call, (const char *)req->body.data,
-                               req->body.len, srv->opts.max_events, &req->intake, err,
-                               sizeof(err))
-            : fs_intake_parse(&vctx, (const char *)req->body.data, req->body.len,
-                              srv->opts.max_events, &req->intake, err, sizeof(err));
-    fs_body_free(&req->body);
-    if (e == FS_ERR_NOMEM)
-        return send_error(req, 500, "out of memory", 0);
-    if (e != FS_OK) {
-        charge(req, 0, 1);
-        return send_error(req, 400, err, 0);
-    }
-    charge(req, req->intake.accepted, req->intake.n - req->intake.accepted);
-    reject_invalid(srv, req, t);
-    if (req->intake.accepted == 0)
-        return send_result(req, 400);
-    return produce(srv, req);
-}
-
-typedef struct params {
-    fs_pixel_param_t p[MAX_PIXEL_PARAMS];
-    size_t n;
-    int overflow;
-} params_t;
-
-static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
-{
-    params_t *ps = cls;
-    (void)kind;
-    if (ps->n == MAX_PIXEL_PARAMS) {
-        ps->overflow = 1;
-        return MHD_NO;
-    }
-    ps->p[ps->n++] = (fs_pixel_param_t){key, value};
-    return MHD_YES;
-}
-
-static enum MHD_Result pixel(fs_server_t *srv, request_t *req)
-{
-    params_t ps = {.n = 0};
-    json_t *obj = NULL;
-    char err[512];
-    int64_t t = now_ms();
-    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
-    fs_err_t e = fs_pixel_event(ps.p, ps.n, &obj, err, sizeof(err));
-    if (!e && ps.overflow) {
-        snprintf(err, sizeof(err), "query: more than %d parameters", MAX_PIXEL_PARAMS);
-        e = FS_ERR_INVALID;
-    }
-    fs_validate_ctx_t vctx = {srv->def, t, "collector", srv->opts.channels};
-    if (e == FS_ERR_NOMEM ||
-        fs_intake_object(&vctx, obj, e ? err : NULL, &req->intake) != FS_OK) {
-        json_decref(obj);
-        return send_gif(req, 500, "out of memory", 0);
-    }
-    json_decref(obj);
-    charge(req, req->intake.accepted, 1 - req->intake.accepted);
-    reject_invalid(srv, req, t);
-    if (req->intake.accepted == 0)
-        return send_gif(req, 400, req->intake.items[0].error, 0);
-    return produce(srv, req);
-}
-
 static enum MHD_Result preflight(request_t *req)
 {
     fs_server_t *srv = req->srv;
     const char *origin =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Origin");
     if (!origin) { /* a plain OPTIONS, not CORS */
-        struct MHD_Response *r = make(NULL, "", 0);
+        struct MHD_Response *r = fs_respond_make(NULL, "", 0);
         if (r)
             MHD_add_response_header(r, "Allow", "POST, OPTIONS");
-        return reply(req, 204, r);
+        return fs_respond_reply(req, 204, r);
     }
     if (!req->origin)
-        return send_error(req, 403, "origin not allowed", 0);
+        return fs_respond_error(req, 403, "origin not allowed", 0);
     char age[16];
     snprintf(age, sizeof(age), "%d", srv->opts.cors_max_age_s);
-    struct MHD_Response *r = make(NULL, "", 0);
+    struct MHD_Response *r = fs_respond_make(NULL, "", 0);
     if (r) {
         MHD_add_response_header(r, "Access-Control-Allow-Methods", "POST, OPTIONS");
         MHD_add_response_header(r, "Access-Control-Allow-Headers",
                                 "Content-Type, Authorization");
         MHD_add_response_header(r, "Access-Control-Max-Age", age);
     }
-    return reply(req, 204, r);
+    return fs_respond_reply(req, 204, r);
 }
 
 static enum MHD_Result metrics(request_t *req)
@@ -782,11 +132,11 @@ static enum MHD_Result metrics(request_t *req)
             queued += fs_producer_queue_len(srv->lanes[l]);
     if (fs_metrics_render(srv->metrics, queued, atomic_load(&srv->inflight), &b) !=
         FS_OK) {
-        r = send_error(req, 500, "out of memory", 0);
+        r = fs_respond_error(req, 500, "out of memory", 0);
     } else {
         struct MHD_Response *resp =
-            make("text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
-        r = reply(req, 200, resp);
+            fs_respond_make("text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+        r = fs_respond_reply(req, 200, resp);
     }
     fs_buf_free(&b);
     return r;
@@ -801,12 +151,12 @@ static enum MHD_Result send_cached(request_t *req, const char *ctype, const void
     const char *inm =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
     int fresh = fs_tracker_etag_matches(inm, etag);
-    struct MHD_Response *r = make(fresh ? NULL : ctype, body, fresh ? 0 : len);
+    struct MHD_Response *r = fs_respond_make(fresh ? NULL : ctype, body, fresh ? 0 : len);
     if (r) {
         MHD_add_response_header(r, "ETag", etag);
         MHD_add_response_header(r, "Cache-Control", FS_TRACKER_CACHE_CONTROL);
     }
-    return reply(req, fresh ? 304 : 200, r);
+    return fs_respond_reply(req, fresh ? 304 : 200, r);
 }
 
 static enum MHD_Result tracker_script(request_t *req)
@@ -820,13 +170,13 @@ static enum MHD_Result definition(fs_server_t *srv, request_t *req)
     char etag[FS_TRACKER_ETAG_SIZE];
     char *json = fs_tracker_definition_json(srv->def, etag);
     if (!json)
-        return send_error(req, 500, "out of memory", 0);
+        return fs_respond_error(req, 500, "out of memory", 0);
     enum MHD_Result r = send_cached(req, "application/json", json, strlen(json), etag);
     free(json);
     return r;
 }
 
-/* ---- strict HTTP and mid-body refusals (docs/security.md) ------------- */
+/* ---- strict HTTP (docs/security.md) and routing ---------------------- */
 
 typedef struct kvs {
     fs_httpcheck_kv_t kv[MAX_HEADERS];
@@ -871,61 +221,6 @@ static fs_err_t strict_check(request_t *req, char *err, size_t sz)
     return FS_OK; /* more than MAX_HEADERS parameters: the pixel refuses them itself */
 }
 
-static const char *reason_phrase(unsigned status)
-{
-    switch (status) {
-    case 413:
-        return "Payload Too Large";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Bad Request";
-    }
-}
-
-/* Refuses a request whose body is still arriving.  libmicrohttpd 0.9.75
- * queues a response only once the body is all in, which for an endless
- * chunked body is never: so the answer is written to the socket here —
- * nothing else of this request was sent on it — the write side is shut
- * (the client reads the answer, then end of stream) and MHD_NO makes
- * libmicrohttpd close the connection. */
-static enum MHD_Result refuse_mid_body(request_t *req, unsigned status, const char *msg,
-                                       int retry_after)
-{
-    fs_server_t *srv = req->srv;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    json_t *obj = json_pack("{s:s}", "error", msg);
-    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-    json_decref(obj);
-    char head[512], ra[32] = "", cors[300] = "";
-    if (retry_after > 0)
-        snprintf(ra, sizeof(ra), "Retry-After: %d\r\n", retry_after);
-    if (req->origin && strlen(req->origin) < 200)
-        snprintf(cors, sizeof(cors),
-                 "Access-Control-Allow-Origin: %s\r\nAccess-Control-Expose-Headers: "
-                 "Retry-After\r\nVary: Origin\r\n",
-                 req->origin);
-    int hl = snprintf(head, sizeof(head),
-                      "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
-                      "Cache-Control: no-store\r\nConnection: close\r\n%s%s"
-                      "Content-Length: %zu\r\n\r\n",
-                      status, reason_phrase(status), ra, cors, text ? strlen(text) : 0);
-    if (ci && text && hl > 0 && (size_t)hl < sizeof(head)) {
-        /* Best effort: a few hundred bytes fit any socket buffer; a client
-         * that does not read loses only its own answer. */
-        if (send(ci->connect_fd, head, (size_t)hl, MSG_NOSIGNAL | MSG_DONTWAIT) == hl)
-            (void)send(ci->connect_fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
-        (void)shutdown(ci->connect_fd, SHUT_WR);
-    }
-    free(text);
-    req->status = status;
-    req->state = REQ_DONE;
-    fs_conn_arrived(req->cn);
-    fs_metrics_request(srv->metrics, req->ep, status);
-    return MHD_NO;
-}
-
 static fs_endpoint_t endpoint_of(const char *url)
 {
     if (!strcmp(url, EVENTS_PATH))
@@ -966,38 +261,38 @@ static enum MHD_Result on_headers(fs_server_t *srv, request_t *req, const char *
         if (!strcmp(method, "OPTIONS"))
             return preflight(req);
         if (strcmp(method, "POST"))
-            return send_405(req, "POST, OPTIONS");
-        enum MHD_Result r = admit(req);
+            return fs_respond_405(req, "POST, OPTIONS");
+        enum MHD_Result r = fs_events_admit(req);
         if (r != MHD_YES || req->state == REQ_DONE)
             return r;
         if (!content_type_ok(c))
-            return send_error(req, 415,
-                              "Content-Type must be application/json or text/plain", 0);
+            return fs_respond_error(
+                req, 415, "Content-Type must be application/json or text/plain", 0);
         const char *cl =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         unsigned long long clen = cl ? strtoull(cl, NULL, 10) : 0;
         if (clen > srv->opts.max_body_bytes)
-            return send_error(req, 413, "body: larger than 512 KiB", 0);
+            return fs_respond_error(req, 413, "body: larger than 512 KiB", 0);
         /* Nothing is reserved from the announced length: memory is taken
          * as the bytes arrive (fs_body_append), under the budget.  A
          * budget already spent is answered now rather than mid-body. */
         if (srv->budget.limit &&
             fs_budget_used(&srv->budget) + 4096 > srv->budget.limit) {
             fs_metrics_refused(srv->metrics, FS_REFUSED_BODY_BUDGET);
-            return send_error(req, 503, BUDGET_MSG, srv->opts.retry_after_s);
+            return fs_respond_error(req, 503, BUDGET_MSG, srv->opts.retry_after_s);
         }
         return MHD_YES;
     case FS_EP_PIXEL:
         if (!get)
-            return send_405(req, "GET, HEAD");
+            return fs_respond_405(req, "GET, HEAD");
         if (!strcmp(method, "HEAD")) /* link checkers and prefetchers: no event */
-            return send_gif(req, 200, NULL, 0);
-        return admit(req); /* the event is built once the request is complete */
+            return fs_respond_gif(req, 200, NULL, 0);
+        return fs_events_admit(req); /* the event is built once the request is complete */
     case FS_EP_OTHER:
-        return send_error(req, 404, "not found", 0);
+        return fs_respond_error(req, 404, "not found", 0);
     default:
         if (!get)
-            return send_405(req, "GET, HEAD");
+            return fs_respond_405(req, "GET, HEAD");
         return MHD_YES;
     }
 }
@@ -1041,8 +336,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             req->close = 1;
             fs_metrics_refused(srv->metrics, FS_REFUSED_STRICT_HTTP);
             if (req->ep == FS_EP_PIXEL)
-                return send_gif(req, 400, err, 0);
-            return send_error(req, 400, err, 0);
+                return fs_respond_gif(req, 400, err, 0);
+            return fs_respond_error(req, 400, err, 0);
         }
         return on_headers(srv, req, method);
     }
@@ -1051,7 +346,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (req->state == REQ_WAITING) /* resumed: every delivery report is in */
-        return finish(srv, req);
+        return fs_events_finish(srv, req);
     if (*upload_data_size) {
         if (req->ep != FS_EP_EVENTS &&
             req->ep != FS_EP_SEGMENT) { /* ignore bodies sent to other endpoints */
@@ -1062,10 +357,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                                     *upload_data_size, srv->opts.max_body_bytes);
         *upload_data_size = 0;
         if (e == FS_ERR_INVALID) /* past the limit: refused now, not at its end */
-            return refuse_mid_body(req, 413, "body: larger than 512 KiB", 0);
+            return fs_respond_mid_body(req, 413, "body: larger than 512 KiB", 0);
         if (e == FS_ERR_TRANSIENT) {
             fs_metrics_refused(srv->metrics, FS_REFUSED_BODY_BUDGET);
-            return refuse_mid_body(req, 503, BUDGET_MSG, srv->opts.retry_after_s);
+            return fs_respond_mid_body(req, 503, BUDGET_MSG, srv->opts.retry_after_s);
         }
         return e == FS_OK ? MHD_YES : MHD_NO;
     }
@@ -1074,16 +369,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     switch (req->ep) {
     case FS_EP_SEGMENT:
     case FS_EP_EVENTS:
-        return events_body(srv, req);
+        return fs_events_body(srv, req);
     case FS_EP_PIXEL:
-        return pixel(srv, req);
+        return fs_events_pixel(srv, req);
     case FS_EP_HEALTHZ:
-        return reply(req, 200, make("application/json", "{\"status\":\"ok\"}", 15));
+        return fs_respond_reply(
+            req, 200, fs_respond_make("application/json", "{\"status\":\"ok\"}", 15));
     case FS_EP_READYZ:
         if (atomic_load(&srv->kafka_ready))
-            return reply(req, 200,
-                         make("application/json", "{\"status\":\"ready\"}", 18));
-        return send_error(req, 503, "kafka unreachable", 1);
+            return fs_respond_reply(
+                req, 200,
+                fs_respond_make("application/json", "{\"status\":\"ready\"}", 18));
+        return fs_respond_error(req, 503, "kafka unreachable", 1);
     case FS_EP_METRICS:
         return metrics(req);
     case FS_EP_TRACKER:
@@ -1091,7 +388,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     case FS_EP_DEFINITION:
         return definition(srv, req);
     default:
-        return send_error(req, 404, "not found", 0);
+        return fs_respond_error(req, 404, "not found", 0);
     }
 }
 
@@ -1239,25 +536,21 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
     srv->def = def;
     srv->lg = lg;
     srv->rl_mu_init = pthread_mutex_init(&srv->rl_mu, NULL) == 0;
-    srv->enc_mu_init = pthread_mutex_init(&srv->enc_mu, NULL) == 0;
-    if (!srv->rl_mu_init || !srv->enc_mu_init) {
+    if (!srv->rl_mu_init) {
         fs_httpd_addr_free(&addr);
         snprintf(errstr, sz, "cannot create a mutex");
         goto fail;
     }
     unsigned threads = opts->threads ? opts->threads : 1;
-    for (unsigned i = 0; i < threads; i++) { /* one per HTTP thread, up front */
-        encoder_t *enc = encoder_new(e, sizeof(e));
-        if (!enc) {
-            fs_httpd_addr_free(&addr);
-            snprintf(errstr, sz, "codec: %s", e);
-            goto fail;
-        }
-        encoder_put(srv, enc);
+    /* One encoder per HTTP thread, up front. */
+    if (!(srv->encoders = fs_encoders_new(threads, e, sizeof(e)))) {
+        fs_httpd_addr_free(&addr);
+        snprintf(errstr, sz, "codec: %s", e);
+        goto fail;
     }
     for (int l = 0; l < FS_LANE__COUNT; l++)
         if (srv->lanes[l])
-            fs_producer_set_delivery(srv->lanes[l], fs_server_on_delivery, srv);
+            fs_producer_set_delivery(srv->lanes[l], fs_events_on_delivery, srv);
     /* The Kafka threads first: a request accepted once the daemon runs
      * must find its delivery reports served. */
     atomic_store(&srv->kafka_ready, 0);
@@ -1267,7 +560,7 @@ fs_server_t *fs_server_new(const fs_server_opts_t *opts, fs_producer_t *producer
             continue;
         pl->srv = srv;
         pl->lane = (fs_lane_t)l;
-        if (pthread_create(&pl->th, NULL, poll_main, pl) != 0) {
+        if (pthread_create(&pl->th, NULL, fs_events_poll_main, pl) != 0) {
             fs_httpd_addr_free(&addr);
             snprintf(errstr, sz, "cannot start a Kafka poll thread");
             goto fail;
@@ -1398,13 +691,7 @@ void fs_server_destroy(fs_server_t *srv, int drain_ms)
             fs_producer_set_delivery(srv->lanes[l], NULL, NULL);
     if (leave_running)
         return;
-    while (srv->enc_free) {
-        encoder_t *enc = srv->enc_free;
-        srv->enc_free = enc->next;
-        encoder_destroy(enc);
-    }
-    if (srv->enc_mu_init)
-        pthread_mutex_destroy(&srv->enc_mu);
+    fs_encoders_destroy(srv->encoders);
     if (srv->rl_mu_init)
         pthread_mutex_destroy(&srv->rl_mu);
     fs_ratelimit_destroy(srv->rl);

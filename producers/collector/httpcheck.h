@@ -5,7 +5,7 @@
  *
  * Owns nothing: pure functions over the header and parameter values
  * libmicrohttpd hands over (with their lengths, so an embedded NUL is seen).
- * Knows nothing of sockets or of libmicrohttpd itself; server.c calls it
+ * Knows nothing of sockets or of libmicrohttpd itself; http.c calls it
  * once the headers are in, before anything of the request is acted on.
  *
  * Why each rule: two Content-Length headers, or a Content-Length next to

@@ -16,6 +16,11 @@
  * construction; they must outlive the server.  Owns one Avro codec per HTTP
  * thread (a codec is not thread-safe).  Handlers run on opts.threads HTTP
  * threads at once; delivery reports arrive on a poll thread per producer.
+ *
+ * Implemented by http.c (daemons, connections, routing, bodies, lifecycle),
+ * events.c (a request's events: admission, validation, producing,
+ * delivery reports, the answer) and respond.c (the responses), which share
+ * server_private.h; encoders.c holds the codecs.
  */
 #ifndef FS_SERVER_H
 #define FS_SERVER_H
