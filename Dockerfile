@@ -26,6 +26,7 @@ WORKDIR /src
 # Only what the build reads, so that changes elsewhere (deploy/, docs/)
 # keep this stage cached.
 COPY CMakeLists.txt CMakePresets.json README.md LICENSE CONTRIBUTING.md ./
+COPY cmake/ cmake/
 COPY schemas/ schemas/
 COPY common/ common/
 COPY producers/ producers/
