@@ -6,10 +6,11 @@
  */
 #include "fs_channel.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "fs_file.h"
 
 #define TABLE_FILE_MAX (1 << 20)
 #define CHANNEL_MAX 128 /* FS_TEXT_MAX_CHARS: a derived channel is a valid one */
@@ -278,25 +279,12 @@ fs_channel_table_t *fs_channel_table_default(char *errstr, size_t sz)
 
 fs_channel_table_t *fs_channel_table_load(const char *path, char *errstr, size_t sz)
 {
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    fs_channel_table_t *t = NULL;
-    if (!f) {
-        snprintf(errstr, sz, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    text = malloc(TABLE_FILE_MAX + 1);
-    size_t n = text ? fread(text, 1, TABLE_FILE_MAX + 1, f) : 0;
+    size_t n;
+    char *text = fs_file_read(path, TABLE_FILE_MAX, &n, errstr, sz);
     if (!text)
-        snprintf(errstr, sz, "out of memory");
-    else if (ferror(f))
-        snprintf(errstr, sz, "%s: read error", path);
-    else if (n > TABLE_FILE_MAX)
-        snprintf(errstr, sz, "%s: larger than 1 MiB", path);
-    else
-        t = fs_channel_table_parse(text, n, path, errstr, sz);
+        return NULL;
+    fs_channel_table_t *t = fs_channel_table_parse(text, n, path, errstr, sz);
     free(text);
-    fclose(f);
     return t;
 }
 

@@ -12,6 +12,7 @@
 
 #include "cors.h"
 #include "cpus.h"
+#include "fs_file.h"
 #include "writekeys.h"
 
 #define KEYS_FILE_MAX (1 << 20)
@@ -19,30 +20,14 @@
 /* Reads all of @p path (at most KEYS_FILE_MAX bytes) into a new string. */
 static char *slurp(const char *path, char *errstr, size_t sz)
 {
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    if (!f) {
-        snprintf(errstr, sz, "%s: %s", path, strerror(errno));
+    size_t n;
+    char *text = fs_file_read(path, KEYS_FILE_MAX, &n, errstr, sz);
+    if (text && memchr(text, '\0', n)) {
+        snprintf(errstr, sz, "%s: contains a NUL byte (not a text file)", path);
+        free(text);
         return NULL;
     }
-    text = malloc(KEYS_FILE_MAX + 1);
-    size_t n = text ? fread(text, 1, KEYS_FILE_MAX + 1, f) : 0;
-    if (!text)
-        snprintf(errstr, sz, "out of memory");
-    else if (ferror(f))
-        snprintf(errstr, sz, "%s: read error", path);
-    else if (n > KEYS_FILE_MAX)
-        snprintf(errstr, sz, "%s: larger than 1 MiB", path);
-    else if (memchr(text, '\0', n))
-        snprintf(errstr, sz, "%s: contains a NUL byte (not a text file)", path);
-    else {
-        text[n] = '\0';
-        fclose(f);
-        return text;
-    }
-    free(text);
-    fclose(f);
-    return NULL;
+    return text;
 }
 
 /* Loads @p list and the file @p path (either may be NULL) into a new set;
