@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -34,6 +33,7 @@ import urllib.parse
 import pytest
 
 from conftest import fs_free_port, fs_http, fs_read_topic, fs_wait_ready
+from test_collector_http import raw_request
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed")
@@ -111,18 +111,7 @@ def raw_post(port, path, body, headers=""):
     is all sent); returns the response bytes."""
     head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n{headers}"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        try:
-            s.sendall(head + body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        out = b""
-        try:
-            while chunk := s.recv(65536):
-                out += chunk
-        except (ConnectionResetError, socket.timeout):
-            pass
-    return out
+    return raw_request(port, head + body)
 
 
 def read_events(ctx, schemas):
