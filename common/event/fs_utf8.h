@@ -33,7 +33,7 @@ int fs_utf8_valid(const char *s, size_t n) FS_WUR;
  *
  * Inline because the validator and fs_utf8_valid() call it once per
  * non-ASCII character: as a call into another file, decoding accented and
- * CJK text took about 1.6x as long (1.9 against 1.2 ns per byte).  The lead
+ * CJK text took about 1.6x as long (1.9 against 1.2 ns per byte).  The first
  * byte fixes the length and the range of the second byte (Unicode 15,
  * table 3-7), which rules out overlong forms, surrogates and code points
  * past U+10FFFF without decoding first.
